@@ -1,1 +1,31 @@
-"""bayescnn.io"""
+"""Safe checkpoint I/O: safetensors files that cannot run code, written atomically."""
+
+from bayescnn.io.atomic import (
+    DEFAULT_MIN_FREE_BYTES,
+    RunDirError,
+    atomic_path,
+    atomic_write_bytes,
+    check_writable_dir,
+)
+from bayescnn.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from bayescnn.io.errors import CheckpointError, CheckpointMismatchError
+from bayescnn.io.legacy import load_legacy_state_dict
+from bayescnn.io.model_state import load_model_state
+from bayescnn.io.state import flatten_state, unflatten_state
+
+__all__ = [
+    "DEFAULT_MIN_FREE_BYTES",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "RunDirError",
+    "atomic_path",
+    "atomic_write_bytes",
+    "check_writable_dir",
+    "flatten_state",
+    "load_checkpoint",
+    "load_legacy_state_dict",
+    "load_model_state",
+    "save_checkpoint",
+    "unflatten_state",
+]
