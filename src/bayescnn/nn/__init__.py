@@ -1,1 +1,23 @@
-"""bayescnn.nn"""
+"""Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes."""
+
+from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.functional import bayesian_layers, kl_divergence, sample_forward
+from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.linear import Linear
+from bayescnn.nn.sampling import monte_carlo, posterior_mean, set_posterior_mean
+
+__all__ = [
+    "BayesianLayer",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "Estimator",
+    "Linear",
+    "bayesian_layers",
+    "kl_divergence",
+    "monte_carlo",
+    "posterior_mean",
+    "sample_forward",
+    "set_posterior_mean",
+]

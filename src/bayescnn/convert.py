@@ -1,0 +1,150 @@
+"""Turn any ``nn.Module`` tree into a Bayesian one in one call."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from bayescnn import nn as bnn
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair, inverse_softplus
+from bayescnn.priors import Prior
+
+_CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
+    nn.Linear: bnn.Linear,
+    nn.Conv1d: bnn.Conv1d,
+    nn.Conv2d: bnn.Conv2d,
+    nn.Conv3d: bnn.Conv3d,
+}
+
+
+def _bayesian_class(module: nn.Module) -> type[BayesianLayer] | None:
+    for plain, bayesian in _CONVERSIONS.items():
+        if type(module) is plain or (
+            isinstance(module, plain) and not isinstance(module, BayesianLayer)
+        ):
+            return bayesian
+    return None
+
+
+def _selected(name: str, include: Sequence[str] | None, exclude: Sequence[str] | None) -> bool:
+    if include is not None and not any(fnmatch.fnmatchcase(name, p) for p in include):
+        return False
+    return not (exclude is not None and any(fnmatch.fnmatchcase(name, p) for p in exclude))
+
+
+def _hyperparameters(module: nn.Module) -> dict[str, object]:
+    if isinstance(module, nn.Linear):
+        return {"in_features": module.in_features, "out_features": module.out_features}
+    assert isinstance(module, nn.modules.conv._ConvNd)
+    if module.transposed:
+        raise TypeError("transposed convolutions are not supported by to_bayesian")
+    return {
+        "in_channels": module.in_channels,
+        "out_channels": module.out_channels,
+        "kernel_size": module.kernel_size,
+        "stride": module.stride,
+        "padding": module.padding,
+        "dilation": module.dilation,
+        "groups": module.groups,
+        "padding_mode": module.padding_mode,
+    }
+
+
+def _convert_layer(
+    module: nn.Module,
+    cls: type[BayesianLayer],
+    *,
+    estimator: Estimator,
+    prior: Prior | None,
+    posterior_rho_init: InitPair,
+    init_from_weights: bool,
+    delta: float,
+) -> BayesianLayer:
+    weight = module.weight
+    layer = cls(
+        **_hyperparameters(module),
+        bias=module.bias is not None,
+        estimator=estimator,
+        prior=prior,
+        posterior_rho_init=posterior_rho_init,
+        device=weight.device,
+        dtype=weight.dtype,
+    )
+    if init_from_weights:
+        with torch.no_grad():
+            layer.weight_mu.copy_(weight)
+            tiny = torch.finfo(weight.dtype).tiny ** 0.5
+            layer.weight_rho.copy_(inverse_softplus((delta * weight.abs()).clamp_min(tiny)))
+            if module.bias is not None:
+                layer.bias_mu.copy_(module.bias)
+                layer.bias_rho.copy_(inverse_softplus((delta * module.bias.abs()).clamp_min(tiny)))
+    return layer
+
+
+def to_bayesian(
+    model: nn.Module,
+    *,
+    estimator: str | Estimator = Estimator.LRT,
+    prior: Prior | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    init_from_weights: bool = False,
+    delta: float = 0.1,
+    posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+    inplace: bool = False,
+) -> nn.Module:
+    """Replace every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of ``model`` by its Bayesian twin.
+
+    Layers are found by ``isinstance`` and keep every hyperparameter (stride, padding,
+    dilation, groups, padding_mode, bias, device, dtype).
+
+    Args:
+        model: any module tree, e.g. a torchvision ResNet.
+        estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
+        prior: prior for every converted layer (default ``GaussianPrior(0, 0.1)``).
+        include: glob patterns over qualified module names (``"layer1.*"``); only
+            matching layers are converted. None converts all.
+        exclude: glob patterns of layers to keep deterministic (e.g. ``["fc"]``).
+        init_from_weights: MOPED (Krishnan et al. 2020): start the posterior mean at
+            the trained weights and sigma at ``delta * |w|``.
+        delta: MOPED's scale, > 0.
+        posterior_rho_init: rho init when not starting from the weights.
+        inplace: modify ``model`` itself instead of a deep copy.
+
+    Returns:
+        The converted model.
+    """
+    estimator = Estimator.parse(estimator)
+    if init_from_weights and not delta > 0:
+        raise ValueError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")
+    if not inplace:
+        model = copy.deepcopy(model)
+    if _bayesian_class(model) is not None:
+        raise TypeError(
+            "to_bayesian needs a container module; wrap a single layer in nn.Sequential"
+        )
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            qualified = f"{name}.{child_name}" if name else child_name
+            cls = _bayesian_class(child)
+            if cls is None or not _selected(qualified, include, exclude):
+                continue
+            setattr(
+                module,
+                child_name,
+                _convert_layer(
+                    child,
+                    cls,
+                    estimator=estimator,
+                    prior=prior,
+                    posterior_rho_init=posterior_rho_init,
+                    init_from_weights=init_from_weights,
+                    delta=delta,
+                ),
+            )
+    return model

@@ -1,0 +1,73 @@
+"""Layer factories: one architecture definition builds the Bayesian and the frequentist model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from torch import nn
+
+from bayescnn import nn as bnn
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.layer import DEFAULT_RHO_INIT, InitPair
+from bayescnn.priors import Prior
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"softplus": nn.Softplus, "relu": nn.ReLU}
+
+
+def activation_class(name: str) -> type[nn.Module]:
+    """The activation called ``name`` ('softplus' or 'relu')."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class LayerFactory:
+    """Makes an architecture's weight layers: ``conv2d(in, out, k, ...)``, ``linear(in, out)``."""
+
+    conv2d: Callable[..., nn.Module]
+    linear: Callable[..., nn.Module]
+    activation: type[nn.Module] = nn.Softplus
+
+    @classmethod
+    def frequentist(cls, activation: str = "softplus") -> LayerFactory:
+        """Plain ``nn.Conv2d`` / ``nn.Linear``."""
+        return cls(nn.Conv2d, nn.Linear, activation_class(activation))
+
+    @classmethod
+    def bayesian(
+        cls,
+        estimator: str | Estimator = Estimator.LRT,
+        prior: Prior | None = None,
+        posterior_mu_init: InitPair | None = None,
+        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+        activation: str = "softplus",
+    ) -> LayerFactory:
+        """Bayesian layers sharing one estimator, prior and initialisation."""
+        options = {
+            "estimator": estimator,
+            "prior": prior,
+            "posterior_mu_init": posterior_mu_init,
+            "posterior_rho_init": posterior_rho_init,
+        }
+        return cls(
+            partial(bnn.Conv2d, **options),
+            partial(bnn.Linear, **options),
+            activation_class(activation),
+        )
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Spatial size after a convolution or pooling: floor((size + 2p - k) / s) + 1."""
+    out = (size + 2 * padding - kernel) // stride + 1
+    if out < 1:
+        raise ValueError(
+            f"input of size {size} is too small for a kernel of {kernel} (stride {stride}, "
+            f"padding {padding}); use larger images (e.g. --image-size 32)"
+        )
+    return out

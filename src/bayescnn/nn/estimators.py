@@ -1,0 +1,169 @@
+"""The three gradient estimators, written once for every layer type.
+
+Each estimator is a function of the layer's functional op and the Gaussian posterior
+q(W) = N(mu, sigma^2) (elementwise), so Linear and Conv1d/2d/3d share the same code:
+
+* ``bbb``: Bayes by Backprop (Blundell et al. 2015). One weight draw
+  W = mu + sigma * eps per forward, shared by the batch.
+* ``lrt``: local reparameterisation (Kingma, Salimans & Welling 2015). The
+  pre-activations are Gaussian given the input, so they are sampled directly:
+  b ~ N(op(x, mu), op(x^2, sigma^2)), independently per example and unit.
+* ``flipout``: Wen et al. (2018). One perturbation dW = sigma * eps is decorrelated
+  across examples by random signs: op(x, mu) + op(x * s_in, dW) * s_out, with
+  s_in, s_out in {-1, +1} drawn per example and channel.
+
+All three have the same marginal mean and variance per output unit. In a vectorised
+Monte-Carlo pass (:class:`~bayescnn.nn.sampling.MonteCarlo`) every sample gets its own
+weight draw (BBB: S weight sets in one grouped op), and a layer whose input is
+identical across samples computes its deterministic part once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import torch
+
+from bayescnn.nn.sampling import MonteCarlo
+
+Op = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+"""``op(x, weight, bias)``: the layer's deterministic functional op (F.linear, F.conv2d, ...)."""
+
+ManyOp = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, bool], torch.Tensor]
+"""``op_many(x, weights, biases, tiled)``: the op with S stacked weight sets (S, *shape).
+
+Returns ``S * B`` rows, sample-major. ``tiled`` says whether ``x`` already holds
+``S * B`` rows (one block per sample) or ``B`` rows shared by all samples.
+"""
+
+
+class Estimator(StrEnum):
+    """Which Monte-Carlo gradient estimator a Bayesian layer uses."""
+
+    BBB = "bbb"
+    LRT = "lrt"
+    FLIPOUT = "flipout"
+
+    @classmethod
+    def parse(cls, value: str | Estimator) -> Estimator:
+        """Return the estimator named ``value``, or raise a ValueError listing the choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(repr(e.value) for e in cls)
+            raise ValueError(f"unknown estimator {value!r}; choose one of {choices}") from None
+
+
+@dataclass(frozen=True)
+class GaussianPosterior:
+    """The tensors of q(W, b) = N(weight_mu, weight_sigma^2) N(bias_mu, bias_sigma^2)."""
+
+    weight_mu: torch.Tensor
+    weight_sigma: torch.Tensor
+    bias_mu: torch.Tensor | None
+    bias_sigma: torch.Tensor | None
+
+    def draw(self, num_samples: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Draw ``num_samples`` stacked weight (and bias) sets, W = mu + sigma * eps."""
+        shape = (num_samples, *self.weight_mu.shape)
+        weights = self.weight_mu + self.weight_sigma * torch.randn(
+            shape, device=self.weight_mu.device, dtype=self.weight_mu.dtype
+        )
+        biases = None
+        if self.bias_mu is not None and self.bias_sigma is not None:
+            biases = self.bias_mu + self.bias_sigma * torch.randn(
+                (num_samples, *self.bias_mu.shape),
+                device=self.bias_mu.device,
+                dtype=self.bias_mu.dtype,
+            )
+        return weights, biases
+
+
+def tile_samples(t: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """Repeat a batch ``num_samples`` times, sample-major: (B, ...) -> (S * B, ...)."""
+    return t.unsqueeze(0).expand(num_samples, *t.shape).reshape(-1, *t.shape[1:])
+
+
+def _needs_tiling(x: torch.Tensor, mc: MonteCarlo | None) -> bool:
+    return mc is not None and not mc.is_tiled(x.shape[0])
+
+
+def _random_signs(shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    return torch.empty(shape, device=like.device, dtype=like.dtype).bernoulli_(0.5).mul_(2).sub_(1)
+
+
+def _row_channel_shape(t: torch.Tensor, channel_dim: int) -> tuple[int, ...]:
+    """Shape (N, 1.., C, 1..) that broadcasts one value per row and channel of ``t``."""
+    channel_dim = channel_dim % t.dim()
+    return tuple(size if dim in (0, channel_dim) else 1 for dim, size in enumerate(t.shape))
+
+
+def mean_forward(
+    op: Op, x: torch.Tensor, q: GaussianPosterior, mc: MonteCarlo | None
+) -> torch.Tensor:
+    """The posterior-mean network: op(x, mu_W, mu_b) (tiled to S copies when asked)."""
+    out = op(x, q.weight_mu, q.bias_mu)
+    return tile_samples(out, mc.num_samples) if _needs_tiling(x, mc) else out
+
+
+def bbb_forward(
+    op: Op, op_many: ManyOp, x: torch.Tensor, q: GaussianPosterior, mc: MonteCarlo | None
+) -> torch.Tensor:
+    """Bayes by Backprop: one weight draw per sample, shared by the batch."""
+    if mc is None:
+        weights, biases = q.draw(1)
+        return op(x, weights[0], None if biases is None else biases[0])
+    weights, biases = q.draw(mc.num_samples)
+    return op_many(x, weights, biases, mc.is_tiled(x.shape[0]))
+
+
+def lrt_forward(
+    op: Op, x: torch.Tensor, q: GaussianPosterior, mc: MonteCarlo | None
+) -> torch.Tensor:
+    """Local reparameterisation: out ~ N(op(x, mu), op(x^2, sigma^2)) per example and unit."""
+    mean = op(x, q.weight_mu, q.bias_mu)
+    bias_var = None if q.bias_sigma is None else q.bias_sigma.square()
+    var = op(x.square(), q.weight_sigma.square(), bias_var)
+    std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+    if _needs_tiling(x, mc):
+        mean, std = tile_samples(mean, mc.num_samples), tile_samples(std, mc.num_samples)
+    return mean + std * torch.randn_like(mean)
+
+
+def flipout_forward(
+    op: Op,
+    op_many: ManyOp,
+    x: torch.Tensor,
+    q: GaussianPosterior,
+    mc: MonteCarlo | None,
+    channel_dim: int,
+) -> torch.Tensor:
+    """Flipout: op(x, mu) + op(x * s_in, sigma * eps) * s_out, signs per row and channel.
+
+    The bias perturbation sigma_b * eps_b is drawn per row as well, so rows (examples)
+    are decorrelated in every term. In a vectorised pass each sample has its own
+    eps (one grouped op), so samples of the same example are truly independent.
+    """
+    mean = op(x, q.weight_mu, q.bias_mu)
+    if _needs_tiling(x, mc):
+        mean, x = tile_samples(mean, mc.num_samples), tile_samples(x, mc.num_samples)
+    sign_in = _random_signs(_row_channel_shape(x, channel_dim), x)
+    if mc is None:
+        delta_weight = q.weight_sigma * torch.randn_like(q.weight_sigma)
+        perturbation = op(x * sign_in, delta_weight, None)
+    else:
+        delta_weights = q.weight_sigma * torch.randn(
+            (mc.num_samples, *q.weight_sigma.shape), device=x.device, dtype=q.weight_sigma.dtype
+        )
+        perturbation = op_many(x * sign_in, delta_weights, None, True)
+    out_shape = _row_channel_shape(perturbation, channel_dim)
+    noise = _random_signs(out_shape, perturbation) * perturbation
+    if q.bias_sigma is not None:
+        bias_shape = [1] * len(out_shape)
+        bias_shape[channel_dim % len(out_shape)] = -1
+        noise = noise + q.bias_sigma.view(bias_shape) * torch.randn(
+            out_shape, device=mean.device, dtype=mean.dtype
+        )
+    return mean + noise

@@ -1,0 +1,168 @@
+"""The base of every Bayesian layer: a mean-field Gaussian posterior over its weights."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bayescnn.nn.estimators import (
+    Estimator,
+    GaussianPosterior,
+    bbb_forward,
+    flipout_forward,
+    lrt_forward,
+    mean_forward,
+)
+from bayescnn.nn.sampling import Stochastic
+from bayescnn.priors import GaussianPrior, Prior
+
+InitPair = tuple[float, float]
+
+DEFAULT_RHO_INIT: InitPair = (-3.0, 0.1)
+"""Initial rho ~ N(-3, 0.1): sigma = softplus(-3) ~ 0.049, the original's layer default."""
+
+
+def check_init_pair(name: str, pair: InitPair, *, dtype: torch.dtype | None = None) -> InitPair:
+    """Validate a ``(mean, std)`` initialisation pair."""
+    try:
+        mean, std = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (mean, std) pair of numbers, got {pair!r}") from None
+    if not (math.isfinite(mean) and math.isfinite(std)) or std < 0:
+        raise ValueError(f"{name} must be finite with std >= 0, got {pair!r}")
+    return mean, std
+
+
+def check_rho_init(pair: InitPair, dtype: torch.dtype) -> InitPair:
+    """A rho init is valid if sigma = softplus(rho) stays finite and > 0 in ``dtype``."""
+    mean, std = check_init_pair("posterior_rho_init", pair)
+    lowest = torch.tensor(mean - 4.0 * std, dtype=dtype)
+    if not F.softplus(lowest) > 0:
+        raise ValueError(
+            f"posterior_rho_init={pair!r} gives sigma = softplus(rho) = 0 in {dtype}, so "
+            "log(sigma) and the KL are not finite; use a larger rho mean (e.g. -5)"
+        )
+    return mean, std
+
+
+def inverse_softplus(sigma: torch.Tensor) -> torch.Tensor:
+    """rho such that softplus(rho) = sigma: rho = log(expm1(sigma)), stable for all sigma > 0."""
+    return sigma + torch.log(-torch.expm1(-sigma))
+
+
+class BayesianLayer(Stochastic):
+    """A layer with a factorised Gaussian posterior q(W) = N(mu, softplus(rho)^2).
+
+    Subclasses choose the functional op (:meth:`_op`, :meth:`_op_many`); the sampling
+    logic lives in :mod:`bayescnn.nn.estimators`. ``forward`` returns a plain tensor;
+    the KL term is asked for separately with :meth:`kl`.
+
+    Args:
+        weight_shape: shape of the weight tensor.
+        bias_features: length of the bias, or None for no bias.
+        estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
+        prior: prior over weights and biases (default ``GaussianPrior(0, 0.1)``); copied.
+        posterior_mu_init: ``(mean, std)`` of a normal init for mu, or None for PyTorch's
+            own default (Kaiming-uniform, as ``nn.Linear``/``nn.Conv*`` do).
+        posterior_rho_init: ``(mean, std)`` of a normal init for rho.
+    """
+
+    channel_dim: int = 1
+
+    def __init__(
+        self,
+        weight_shape: tuple[int, ...],
+        bias_features: int | None,
+        *,
+        estimator: str | Estimator = Estimator.LRT,
+        prior: Prior | None = None,
+        posterior_mu_init: InitPair | None = None,
+        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
+        self.estimator = Estimator.parse(estimator)
+        self.prior = copy.deepcopy(prior) if prior is not None else GaussianPrior()
+        if not isinstance(self.prior, Prior):
+            raise TypeError(f"prior must be a bayescnn.priors.Prior, got {type(prior).__name__}")
+        self.posterior_mu_init = (
+            None
+            if posterior_mu_init is None
+            else check_init_pair("posterior_mu_init", posterior_mu_init)
+        )
+        param_dtype = dtype or torch.get_default_dtype()
+        self.posterior_rho_init = check_rho_init(posterior_rho_init, param_dtype)
+        self.weight_mu = nn.Parameter(torch.empty(weight_shape, **factory))
+        self.weight_rho = nn.Parameter(torch.empty(weight_shape, **factory))
+        if bias_features is not None:
+            self.bias_mu = nn.Parameter(torch.empty(bias_features, **factory))
+            self.bias_rho = nn.Parameter(torch.empty(bias_features, **factory))
+        else:
+            self.register_parameter("bias_mu", None)
+            self.register_parameter("bias_rho", None)
+        self.prior.to(device=device)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise mu (PyTorch's default or a normal) and rho (a normal)."""
+        if self.posterior_mu_init is None:
+            nn.init.kaiming_uniform_(self.weight_mu, a=math.sqrt(5))
+            if self.bias_mu is not None:
+                fan_in = self.weight_mu[0].numel()
+                bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                nn.init.uniform_(self.bias_mu, -bound, bound)
+        else:
+            nn.init.normal_(self.weight_mu, *self.posterior_mu_init)
+            if self.bias_mu is not None:
+                nn.init.normal_(self.bias_mu, *self.posterior_mu_init)
+        nn.init.normal_(self.weight_rho, *self.posterior_rho_init)
+        if self.bias_rho is not None:
+            nn.init.normal_(self.bias_rho, *self.posterior_rho_init)
+
+    @property
+    def weight_sigma(self) -> torch.Tensor:
+        """sigma = softplus(rho) = log(1 + exp(rho)) > 0."""
+        return F.softplus(self.weight_rho)
+
+    @property
+    def bias_sigma(self) -> torch.Tensor | None:
+        return None if self.bias_rho is None else F.softplus(self.bias_rho)
+
+    def posterior(self) -> GaussianPosterior:
+        """The posterior's tensors, sigma computed once for this forward."""
+        return GaussianPosterior(self.weight_mu, self.weight_sigma, self.bias_mu, self.bias_sigma)
+
+    def kl(self) -> torch.Tensor:
+        """KL(q || p) summed over every weight and bias of the layer (nats)."""
+        kl = self.prior.kl(self.weight_mu, self.weight_sigma)
+        if self.bias_mu is not None:
+            kl = kl + self.prior.kl(self.bias_mu, self.bias_sigma)
+        return kl
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.posterior()
+        if not self.sample:
+            return mean_forward(self._op, x, q, self.monte_carlo)
+        if self.estimator is Estimator.BBB:
+            return bbb_forward(self._op, self._op_many, x, q, self.monte_carlo)
+        if self.estimator is Estimator.LRT:
+            return lrt_forward(self._op, x, q, self.monte_carlo)
+        return flipout_forward(self._op, self._op_many, x, q, self.monte_carlo, self.channel_dim)
+
+    def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _op_many(
+        self, x: torch.Tensor, weights: torch.Tensor, biases: torch.Tensor | None, tiled: bool
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"estimator={self.estimator.value}, bias={self.bias_mu is not None}"

@@ -1,0 +1,55 @@
+"""Gaussian prior with the closed-form KL divergence."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from bayescnn.priors.base import Prior, check_positive
+
+
+class GaussianPrior(Prior):
+    """p(w) = N(mu, sigma^2) for every weight.
+
+    Args:
+        mu: prior mean.
+        sigma: prior standard deviation (not the variance), > 0.
+    """
+
+    mu: torch.Tensor
+    sigma: torch.Tensor
+
+    def __init__(self, mu: float = 0.0, sigma: float = 0.1) -> None:
+        super().__init__()
+        if not math.isfinite(float(mu)):
+            raise ValueError(f"mu must be a finite number, got {mu!r}")
+        self.register_buffer("mu", torch.tensor(float(mu)))
+        self.register_buffer("sigma", torch.tensor(check_positive("sigma", sigma)))
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        """log N(value; mu, sigma^2)."""
+        sigma = self.sigma.to(value.dtype)
+        z = (value - self.mu.to(value.dtype)) / sigma
+        return -0.5 * z.square() - torch.log(sigma) - 0.5 * math.log(2.0 * math.pi)
+
+    def kl(self, mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """Closed form KL(N(mu, sigma^2) || N(m, s^2)) summed over elements:
+
+            log(s / sigma) + (sigma^2 + (mu - m)^2) / (2 s^2) - 1/2.
+
+        This is the posterior-to-prior direction (Blundell et al. 2015); the original
+        research code computed KL(p || q) by mistake.
+        """
+        prior_mu = self.mu.to(mu.dtype)
+        prior_sigma = self.sigma.to(mu.dtype)
+        kl = (
+            torch.log(prior_sigma)
+            - torch.log(sigma)
+            + (sigma.square() + (mu - prior_mu).square()) / (2.0 * prior_sigma.square())
+            - 0.5
+        )
+        return kl.sum()
+
+    def extra_repr(self) -> str:
+        return f"mu={self.mu.item():g}, sigma={self.sigma.item():g}"
