@@ -1,0 +1,27 @@
+"""The experiments' data layer: readers for on-disk formats, a dataset registry, loaders.
+
+Datasets load whole into uint8 tensors (:class:`ImageData`) and are batched on the
+training device by :class:`InMemoryLoader`.
+"""
+
+from bayescnn.data.dataset import ImageData
+from bayescnn.data.errors import CorruptDataError, DataNotFoundError
+from bayescnn.data.folder import load_image_folder
+from bayescnn.data.loader import InMemoryLoader
+from bayescnn.data.registry import DATASETS, DatasetSpec, get_spec, load_dataset
+from bayescnn.data.safe_pickle import UnsafePickleError
+from bayescnn.data.split import train_valid_split
+
+__all__ = [
+    "DATASETS",
+    "CorruptDataError",
+    "DataNotFoundError",
+    "DatasetSpec",
+    "ImageData",
+    "InMemoryLoader",
+    "UnsafePickleError",
+    "get_spec",
+    "load_dataset",
+    "load_image_folder",
+    "train_valid_split",
+]
