@@ -1,1 +1,1 @@
-"""bayescnn.cli"""
+"""The ``bayescnn`` command line: a thin user of the library."""

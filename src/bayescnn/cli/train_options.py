@@ -1,0 +1,103 @@
+"""Command-line flags generated from :class:`TrainConfig`, one per field, with help text."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from bayescnn.train.config import TrainConfig
+
+HELP: dict[str, str] = {
+    "model": "architecture: lenet, alexnet, 3conv3fc or resnet18",
+    "dataset": "mnist, fashion-mnist, cifar10, cifar100, svhn, or a folder of class subfolders",
+    "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling, the original's 'bbb'), "
+    "lrt (local reparameterisation, the original's 'lrt') or flipout",
+    "activation": "softplus (the original's default) or relu",
+    "prior": "gaussian N(prior_mu, prior_sigma^2) or mixture (Blundell's scale mixture)",
+    "prior_mu": "mean of the Gaussian prior",
+    "prior_sigma": "standard deviation of the Gaussian prior",
+    "prior_pi": "weight of the wide component of the scale-mixture prior, in (0, 1]",
+    "prior_sigma1": "standard deviation of the mixture's first component",
+    "prior_sigma2": "standard deviation of the mixture's second component",
+    "posterior_mu_init": "MEAN STD of a normal init of the posterior means (default: PyTorch's init)",
+    "posterior_rho_init": "MEAN STD of a normal init of rho, sigma = softplus(rho)",
+    "data_dir": "folder searched first for the data (then ./data, then system folders)",
+    "download": "download the dataset with torchvision if it is not found",
+    "image_size": "resize images to this square size once, at load time (the original used 32)",
+    "valid_size": "fraction of the training set held out for validation",
+    "train_subset": "train on only the first N training examples (quick runs)",
+    "augment": "random crop/flip augmentation (default: on for CIFAR/SVHN, off for MNIST-likes)",
+    "epochs": "number of epochs",
+    "batch_size": "minibatch size",
+    "lr": "learning rate",
+    "optimizer": "adam or sgd",
+    "momentum": "SGD momentum",
+    "weight_decay": "L2 weight decay (usually 0 for Bayesian models: the prior regularises)",
+    "scheduler": "plateau (ReduceLROnPlateau on the validation NLL), cosine or none",
+    "patience": "ReduceLROnPlateau patience in epochs",
+    "grad_clip": "clip the gradient norm to this value (0: off)",
+    "amp": "bfloat16 autocast for the forward pass (the KL stays in float32)",
+    "compile": "torch.compile the model",
+    "beta": "KL weight: a number, standard (the ELBO), blundell or soenderby (warm-up)",
+    "objective": "mean (the ELBO's expected NLL) or logmeanexp (the original's predictive NLL)",
+    "train_samples": "Monte-Carlo samples per training step (vectorised)",
+    "valid_samples": "Monte-Carlo samples per validation prediction",
+    "test_samples": "Monte-Carlo samples per test prediction",
+    "seed": "random seed (runs are deterministic on the CPU)",
+    "device": "auto, cpu, cuda or cuda:N",
+    "out_dir": "folder under which run folders are created",
+    "run_name": "name of the run folder (default: dataset-model-kind-time)",
+    "log_every": "check the loss for divergence and refresh the progress bar every N steps",
+}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per config field; values default to None so a config file can fill them."""
+    hints = typing.get_type_hints(TrainConfig)
+    defaults = TrainConfig()
+    group = parser.add_argument_group("training options (also config-file keys, with _ for -)")
+    for field in dataclasses.fields(TrainConfig):
+        hint = hints[field.name]
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        base = next(o for o in options if o is not type(None))
+        if field.name == "bayesian":
+            group.add_argument(
+                "--frequentist",
+                dest="bayesian",
+                action="store_false",
+                default=None,
+                help="train the frequentist twin (plain layers, same architecture)",
+            )
+            continue
+        text = f"{HELP[field.name]} (default: {getattr(defaults, field.name)})"
+        if base is bool:
+            group.add_argument(
+                _flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
+            )
+        elif typing.get_origin(base) is list:
+            group.add_argument(
+                _flag(field.name),
+                nargs=2,
+                type=float,
+                metavar=("MEAN", "STD"),
+                default=None,
+                help=text,
+            )
+        else:
+            group.add_argument(_flag(field.name), type=base, default=None, help=text)
+
+
+def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given on the command line."""
+    return {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainConfig)
+        if getattr(args, field.name, None) is not None
+    }

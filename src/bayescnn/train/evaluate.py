@@ -1,0 +1,71 @@
+"""Evaluation of a (Bayesian or frequentist) classifier: accuracy, NLL, Brier, ECE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+
+import torch
+from torch import nn
+
+from bayescnn import metrics
+from bayescnn.nn import bayesian_layers, sample_forward
+from bayescnn.nn import posterior_mean as posterior_mean_mode
+
+
+@contextmanager
+def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``model.eval()`` (BatchNorm, dropout) for the block, then restore each module's flag.
+
+    Bayesian layers keep sampling in eval mode; only deterministic layers change.
+    """
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in flags:
+            module.training = training
+
+
+@torch.no_grad()
+def predictive_probs(
+    model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], *, samples: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example."""
+    all_probs, all_labels = [], []
+    if not bayesian_layers(model):
+        samples = 1  # a deterministic network gives the same answer every time
+    with evaluation_mode(model):
+        for inputs, labels in batches:
+            logits = sample_forward(model, inputs, samples)
+            all_probs.append(logits.float().softmax(-1).mean(0))
+            all_labels.append(labels)
+    return torch.cat(all_probs), torch.cat(all_labels)
+
+
+def classification_metrics(
+    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+) -> dict[str, float]:
+    """Accuracy, NLL, Brier score and ECE (``n_bins`` equal-width bins) of predictive probs."""
+    probs, labels = probs.cpu(), labels.cpu()
+    return {
+        "accuracy": metrics.accuracy(probs, labels),
+        "nll": metrics.nll(probs, labels),
+        "brier": metrics.brier_score(probs, labels),
+        "ece": metrics.calibration(probs, labels, n_bins=n_bins).ece,
+    }
+
+
+def evaluate(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    samples: int = 25,
+    posterior_mean: bool = False,
+) -> dict[str, float]:
+    """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network)."""
+    context = posterior_mean_mode(model) if posterior_mean else nullcontext()
+    with context:
+        probs, labels = predictive_probs(model, batches, samples=1 if posterior_mean else samples)
+    return classification_metrics(probs, labels)
