@@ -54,7 +54,8 @@ def sample_forward(
         count = min(chunk_size, num_samples - start)
         with monte_carlo(model, count, batch):
             out = model(x)
-        if out.shape[0] == batch and count > 1:
-            out = out.unsqueeze(0).expand(count, *out.shape)  # a deterministic network
-        chunks.append(out.reshape(count, batch, *out.shape[1:]))
+        if out.shape[0] == batch and count > 1:  # a deterministic network
+            chunks.append(out.unsqueeze(0).expand(count, *out.shape))
+        else:
+            chunks.append(out.reshape(count, batch, *out.shape[1:]))
     return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
