@@ -1,0 +1,23 @@
+"""Reports and figures: uncertainty in and out of distribution, training, posteriors."""
+
+from bayescnn.reports.plots import plot_training_curves, plot_weight_distributions
+from bayescnn.reports.summary_table import format_summary_table
+from bayescnn.reports.uncertainty_figures import (
+    UncertaintyExample,
+    plot_reliability_diagram,
+    plot_score_histograms,
+    plot_uncertainty_examples,
+)
+from bayescnn.reports.uncertainty_report import REPORT_FILES, uncertainty_report
+
+__all__ = [
+    "REPORT_FILES",
+    "UncertaintyExample",
+    "format_summary_table",
+    "plot_reliability_diagram",
+    "plot_score_histograms",
+    "plot_training_curves",
+    "plot_uncertainty_examples",
+    "plot_weight_distributions",
+    "uncertainty_report",
+]

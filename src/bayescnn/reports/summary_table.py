@@ -1,0 +1,99 @@
+"""Plain-text and Markdown tables of an uncertainty report's summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["format_summary_table"]
+
+_OOD_COLUMNS = (
+    ("auroc", "AUROC"),
+    ("aupr_in", "AUPR-in"),
+    ("aupr_out", "AUPR-out"),
+    ("fpr_at_95_tpr", "FPR@95TPR"),
+)
+
+
+def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell; first column left-, others right-aligned."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join((first, *rest)).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    align = ["---", *("---:" for _ in header[1:])]
+    lines = [header, align, *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) -> str:
+    """Format the summary of :func:`~bayescnn.reports.uncertainty_report` as three tables.
+
+    The tables give the in-distribution metrics, the mean aleatoric/epistemic
+    uncertainty per method in and out of distribution, and the OOD detection metrics
+    per score.
+
+    Args:
+        summary: The dict returned by (or read back from the JSON of) the report.
+        markdown: Markdown (GitHub) tables for a README instead of aligned plain text.
+
+    Returns:
+        The tables, separated by blank lines, without a trailing newline.
+    """
+    table = _markdown_table if markdown else _text_table
+    in_name, ood_name = summary.get("in_name", "in"), summary["ood_name"]
+    metrics = summary["in_distribution"]
+    title = f"{in_name} ({summary['num_in']} examples, {summary['samples']} samples)"
+    in_table = table(
+        ["metric", "value"],
+        [
+            [name, f"{metrics[key]:.4f}"]
+            for key, name in (
+                ("accuracy", "accuracy"),
+                ("nll", "NLL"),
+                ("brier", "Brier"),
+                ("ece", "ECE (15 bins)"),
+                ("mce", "MCE (15 bins)"),
+            )
+        ],
+    )
+    uncertainty_rows = []
+    for method, parts in summary["uncertainty"].items():
+        uncertainty_rows.append(
+            [
+                method,
+                f"{parts['in']['aleatoric']:.4g}",
+                f"{parts['out']['aleatoric']:.4g}",
+                f"{parts['in']['epistemic']:.4g}",
+                f"{parts['out']['epistemic']:.4g}",
+            ]
+        )
+    uncertainty_table = table(
+        ["method", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
+        uncertainty_rows,
+    )
+    ood_table = table(
+        ["OOD score", *(name for _, name in _OOD_COLUMNS)],
+        [
+            [score, *(f"{values[key]:.4f}" for key, _ in _OOD_COLUMNS)]
+            for score, values in summary["ood_detection"].items()
+        ],
+    )
+    headings = (
+        f"In-distribution: {title}",
+        f"Mean uncertainty, in = {in_name}, out = {ood_name} ({summary['num_out']} examples)",
+        f"OOD detection: {in_name} vs {ood_name}",
+    )
+    if markdown:
+        headings = tuple(f"**{heading}**" for heading in headings)
+    blocks = zip(headings, (in_table, uncertainty_table, ood_table), strict=True)
+    separator = "\n\n" if markdown else "\n"
+    return "\n\n".join(f"{heading}{separator}{body}" for heading, body in blocks)

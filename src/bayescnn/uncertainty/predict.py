@@ -1,0 +1,287 @@
+"""Monte-Carlo prediction with per-example uncertainty summaries.
+
+For ``S`` posterior samples of the logits ``f_t(x)`` (Blundell et al., 2015, "Weight
+Uncertainty in Neural Networks"), the predictive distribution is
+``p̄ = (1/S) Σ_t softmax(f_t(x))`` and its uncertainty is split into aleatoric and
+epistemic parts by the decompositions of :mod:`bayescnn.uncertainty.decomposition`:
+softmax (Kwon et al., 2018, eq. 4), softplus-normalised (Shridhar et al., 2018, eq. 15)
+and entropy (Depeweg et al., 2018).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, fields
+from itertools import chain
+
+import torch
+from torch import Tensor, nn
+
+# ``bayescnn.metrics.ood`` imports this package's decomposition module, so import the
+# module object (resolved at call time) rather than a name, to allow either import order.
+from bayescnn.metrics import ood as metrics_ood
+from bayescnn.nn import posterior_mean as posterior_mean_context
+from bayescnn.nn import sample_forward
+from bayescnn.uncertainty.decomposition import (
+    Decomposition,
+    EntropyDecomposition,
+    entropy_decomposition,
+    normalized_decomposition,
+    softmax_decomposition,
+)
+
+__all__ = ["METHODS", "Prediction", "predict", "predict_loader"]
+
+METHODS = ("softmax", "normalized", "entropy")
+"""Names of the decompositions :func:`predict` can compute."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """Per-example predictive distribution and uncertainty of ``N`` examples (on the CPU).
+
+    Attributes:
+        probs: Predictive probabilities ``p̄ = mean_t softmax(f_t)``, float32 ``(N, K)``.
+        predicted: ``argmax_k p̄_k``, int64 ``(N,)``.
+        labels: True labels, int64 ``(N,)``, or ``None`` if none were given.
+        softmax: Softmax covariance decomposition (Kwon et al., 2018, eq. 4): per-class
+            diagonals ``(N, K)`` and traces ``(N,)``; ``None`` if not requested.
+        normalized: Softplus-normalised decomposition (Shridhar et al., 2018, eq. 15);
+            ``None`` if not requested.
+        entropy: Entropy decomposition ``H[p̄] = mean_t H[p_t] + I`` in nats (Depeweg et
+            al., 2018); ``None`` if not requested.
+        scores: OOD scores of :func:`bayescnn.metrics.ood_scores` (higher = more OOD),
+            each ``(N,)``.
+        samples: Number of Monte-Carlo samples ``S`` behind the summaries.
+    """
+
+    probs: Tensor
+    predicted: Tensor
+    labels: Tensor | None
+    softmax: Decomposition | None
+    normalized: Decomposition | None
+    entropy: EntropyDecomposition | None
+    scores: dict[str, Tensor]
+    samples: int
+
+    def __len__(self) -> int:
+        return self.probs.shape[0]
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes ``K``."""
+        return self.probs.shape[1]
+
+
+def _parse_methods(method: str | Sequence[str]) -> tuple[str, ...]:
+    """``'all'``, one method name, or a sequence of names -> validated tuple of names."""
+    names = METHODS if method == "all" else (method,) if isinstance(method, str) else method
+    names = tuple(names)
+    unknown = [name for name in names if name not in METHODS]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown uncertainty method(s) {unknown or names!r}; choose 'all' or any of "
+            f"{', '.join(METHODS)}"
+        )
+    return names
+
+
+@contextmanager
+def _frozen_batchnorm(model: nn.Module) -> Iterator[None]:
+    """Put every submodule in eval mode (BatchNorm uses, never updates, its running stats).
+
+    Bayesian layers sample in eval mode too. Every module's previous ``training`` flag
+    is restored on exit.
+    """
+    previous = [(module, module.training) for module in model.modules()]
+    try:
+        model.eval()
+        yield
+    finally:
+        for module, training in previous:
+            module.training = training
+
+
+def _model_device(model: nn.Module) -> torch.device | None:
+    """Device of the model's first parameter or buffer, ``None`` if it has neither."""
+    first = next(chain(model.parameters(), model.buffers()), None)
+    return None if first is None else first.device
+
+
+def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[str, Tensor]:
+    """The decomposition's per-example tensors as float32 on the CPU (full matrices dropped)."""
+    values = {}
+    for field in fields(decomposition):
+        value = getattr(decomposition, field.name)
+        if value is not None:
+            values[field.name] = value.float().cpu()
+    return values
+
+
+@dataclass(frozen=True)
+class _BatchSummary:
+    """Per-example summaries of one batch, float32 on the CPU."""
+
+    probs: Tensor
+    decompositions: dict[str, dict[str, Tensor]]
+    scores: dict[str, Tensor]
+
+
+def _summarise(logits: Tensor, methods: tuple[str, ...]) -> _BatchSummary:
+    """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
+
+    The decompositions are computed in float64 (the mutual information is a difference
+    of nearly equal entropies) and stored in float32.
+    """
+    if logits.device.type == "mps":  # no float64 there
+        logits = logits.cpu()
+    logits = logits.double()
+    probs = torch.softmax(logits, dim=-1)
+    compute = {
+        "softmax": lambda: softmax_decomposition(logits),
+        "normalized": lambda: normalized_decomposition(logits),
+        "entropy": lambda: entropy_decomposition(probs),
+    }
+    return _BatchSummary(
+        probs=probs.mean(dim=0).float().cpu(),
+        decompositions={name: _float32_cpu(compute[name]()) for name in methods},
+        scores={
+            name: score.float().cpu() for name, score in metrics_ood.ood_scores(probs=probs).items()
+        },
+    )
+
+
+def _concat_dicts(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
+
+
+def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | None]:
+    """``inputs`` or ``(inputs, labels, ...)`` -> ``(inputs, labels or None)``."""
+    if isinstance(batch, Tensor):
+        return batch, None
+    if isinstance(batch, Sequence) and len(batch) >= 1 and isinstance(batch[0], Tensor):
+        labels = batch[1] if len(batch) >= 2 else None
+        return batch[0], labels
+    raise TypeError(
+        f"each batch must be a Tensor of inputs or an (inputs, labels) pair, got "
+        f"{type(batch).__name__}"
+    )
+
+
+def predict_loader(
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
+    *,
+    samples: int = 25,
+    chunk_size: int | None = None,
+    method: str | Sequence[str] = "all",
+    posterior_mean: bool = False,
+) -> Prediction:
+    """Predict with uncertainty over batches, keeping only per-example summaries.
+
+    Each batch's ``(S, B, K)`` logit samples come from
+    :func:`bayescnn.nn.sample_forward` (every sample its own weight draw) and are reduced
+    to per-example summaries before the next batch, so memory grows as ``N x K``, never
+    ``S x N x K``. Runs under ``torch.no_grad()`` with every module in eval mode (BatchNorm
+    running statistics are used, not updated; Bayesian layers still sample) and restores
+    each module's training flag afterwards.
+
+    Args:
+        model: A Bayesian (or plain) classifier returning logits.
+        batches: Normalised input batches, or ``(inputs, labels)`` pairs; inputs are moved
+            to the model's device.
+        samples: Posterior samples ``S`` per example (1 gives zero epistemic parts).
+        chunk_size: Samples per vectorised forward pass (default: all ``S`` at once).
+        method: ``'all'`` or a subset of ``('softmax', 'normalized', 'entropy')``.
+        posterior_mean: Evaluate the posterior-mean network once instead of sampling;
+            the epistemic parts are then 0.
+
+    Returns:
+        The concatenated :class:`Prediction`, on the CPU.
+
+    Raises:
+        ValueError: If ``samples < 1``, a method is unknown, there are no batches, or
+            only some batches carry labels.
+    """
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+    methods = _parse_methods(method)
+    num_samples = 1 if posterior_mean else samples
+    device = _model_device(model)
+    parts: list[_BatchSummary] = []
+    labels: list[Tensor | None] = []
+    mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
+    with torch.no_grad(), _frozen_batchnorm(model), mean_context:
+        for batch in batches:
+            inputs, batch_labels = _split_batch(batch)
+            if device is not None:
+                inputs = inputs.to(device)
+            logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
+            if logits.ndim != 3:
+                raise ValueError(
+                    f"the model must return logits of shape (batch, classes), got "
+                    f"{tuple(logits.shape[1:])} per sample"
+                )
+            parts.append(_summarise(logits, methods))
+            labels.append(None if batch_labels is None else batch_labels.long().cpu())
+    if not parts:
+        raise ValueError("no batches to predict on")
+    has_labels = [label is not None for label in labels]
+    if any(has_labels) and not all(has_labels):
+        raise ValueError("either every batch or no batch must carry labels")
+
+    def joined(name: str) -> dict[str, Tensor] | None:
+        if name not in methods:
+            return None
+        return _concat_dicts([part.decompositions[name] for part in parts])
+
+    softmax, normalized, entropy = joined("softmax"), joined("normalized"), joined("entropy")
+    probs = torch.cat([part.probs for part in parts])
+    return Prediction(
+        probs=probs,
+        predicted=probs.argmax(dim=-1),
+        labels=torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
+        softmax=None if softmax is None else Decomposition(**softmax),
+        normalized=None if normalized is None else Decomposition(**normalized),
+        entropy=None if entropy is None else EntropyDecomposition(**entropy),
+        scores=_concat_dicts([part.scores for part in parts]),
+        samples=num_samples,
+    )
+
+
+def predict(
+    model: nn.Module,
+    inputs: Tensor,
+    *,
+    labels: Tensor | None = None,
+    samples: int = 25,
+    chunk_size: int | None = None,
+    method: str | Sequence[str] = "all",
+    posterior_mean: bool = False,
+) -> Prediction:
+    """Predict with uncertainty for one batch of normalised inputs.
+
+    The same as :func:`predict_loader` over the single batch ``(inputs, labels)``.
+
+    Args:
+        model: A Bayesian (or plain) classifier returning logits.
+        inputs: Normalised inputs, shape ``(N, ...)``.
+        labels: Optional true labels, shape ``(N,)``.
+        samples: Posterior samples ``S`` per example.
+        chunk_size: Samples per vectorised forward pass (default: all at once).
+        method: ``'all'`` or a subset of ``('softmax', 'normalized', 'entropy')``.
+        posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
+
+    Returns:
+        The :class:`Prediction`, on the CPU.
+    """
+    batch: Tensor | tuple[Tensor, Tensor] = inputs if labels is None else (inputs, labels)
+    return predict_loader(
+        model,
+        [batch],
+        samples=samples,
+        chunk_size=chunk_size,
+        method=method,
+        posterior_mean=posterior_mean,
+    )

@@ -1,0 +1,65 @@
+"""Tests for bayescnn.reports.plots."""
+
+import pytest
+import torch
+from PIL import Image
+
+from bayescnn import models
+from bayescnn.reports import plot_training_curves, plot_weight_distributions
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_valid_png(path):
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    with Image.open(path) as image:
+        image.verify()
+
+
+def lenet(bayesian: bool):
+    torch.manual_seed(0)
+    return models.create("lenet", bayesian=bayesian, in_channels=1, image_size=16)
+
+
+def test_training_curves_are_a_valid_png(tmp_path):
+    rows = [
+        {
+            "epoch": epoch,
+            "train_loss": 2.0 / epoch,
+            "train_nll": 1.5 / epoch,
+            "train_kl": 100.0 / epoch,
+            "train_acc": 0.5 + 0.1 * epoch,
+            "valid_nll": 1.6 / epoch,
+            "valid_acc": 0.45 + 0.1 * epoch,
+            "lr": 0.001,
+        }
+        for epoch in range(1, 4)
+    ]
+    path = plot_training_curves(rows, tmp_path / "curves.png")
+    assert path == tmp_path / "curves.png"
+    assert_valid_png(path)
+
+
+def test_training_curves_skip_missing_and_absent_metrics(tmp_path):
+    rows = [{"epoch": 1, "train_loss": 1.0}, {"epoch": 2, "train_loss": 0.5, "valid_acc": None}]
+    assert_valid_png(plot_training_curves(rows, tmp_path / "loss.png"))
+
+
+def test_training_curves_without_metrics_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="no metrics"):
+        plot_training_curves([{"epoch": 1}], tmp_path / "none.png")
+
+
+def test_weight_distributions_with_frequentist_points_are_a_valid_png(tmp_path):
+    path = plot_weight_distributions(lenet(True), lenet(False), out_png=tmp_path / "w.png")
+    assert_valid_png(path)
+
+
+def test_weight_distributions_of_a_named_layer_are_a_valid_png(tmp_path):
+    path = plot_weight_distributions(lenet(True), out_png=tmp_path / "fc.png", layer="fc3")
+    assert_valid_png(path)
+
+
+def test_weight_distributions_of_an_unknown_layer_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="conv1"):
+        plot_weight_distributions(lenet(True), out_png=tmp_path / "x.png", layer="act1")

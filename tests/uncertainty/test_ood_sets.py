@@ -1,0 +1,95 @@
+"""Tests for bayescnn.uncertainty.ood_sets."""
+
+import pytest
+import torch
+from PIL import Image
+
+from bayescnn.data import ImageData
+from bayescnn.uncertainty import load_ood_set
+
+
+def image_data(count: int = 4, channels: int = 1, size: int = 28) -> ImageData:
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (count, channels, size, size), generator=generator)
+    return ImageData(
+        images=images.to(torch.uint8),
+        labels=torch.arange(count) % 2,
+        classes=("a", "b"),
+    )
+
+
+def test_digits_have_the_requested_shape_dtype_and_count():
+    digits = load_ood_set("digits", like=image_data(channels=1, size=28))
+    assert digits.images.shape == (1797, 1, 28, 28)
+    assert digits.images.dtype == torch.uint8
+    assert digits.classes == tuple("0123456789")
+
+
+def test_digits_match_rgb_images_of_another_size():
+    digits = load_ood_set("digits", like=image_data(channels=3, size=32), limit=20)
+    assert digits.images.shape == (20, 3, 32, 32)
+
+
+def test_digits_are_real_bright_strokes_on_a_dark_background():
+    digits = load_ood_set("digits", like=image_data(), limit=200)
+    images = digits.images.float()
+    assert images.max() > 200 and images.std() > 40  # not constant
+    assert images[:, :, :3, :3].mean() < images[:, :, 10:18, 10:18].mean()
+    assert len(digits.labels.unique()) == 10
+    assert not torch.equal(digits.images[0], digits.images[1])
+
+
+def test_limit_takes_a_seeded_subset():
+    like = image_data()
+    first = load_ood_set("digits", like=like, limit=30, seed=1)
+    again = load_ood_set("digits", like=like, limit=30, seed=1)
+    other = load_ood_set("digits", like=like, limit=30, seed=2)
+    assert len(first) == 30 and torch.equal(first.images, again.images)
+    assert not torch.equal(first.images, other.images)
+
+
+def test_noise_is_seeded():
+    like = image_data(channels=3, size=16)
+    first = load_ood_set("noise", like=like, seed=3, limit=5)
+    assert first.images.shape == (5, 3, 16, 16) and first.images.dtype == torch.uint8
+    assert torch.equal(first.images, load_ood_set("noise", like=like, seed=3, limit=5).images)
+    assert not torch.equal(first.images, load_ood_set("noise", like=like, seed=4, limit=5).images)
+
+
+def test_noise_defaults_to_the_size_of_the_in_distribution_set():
+    assert len(load_ood_set("noise", like=image_data(count=7))) == 7
+
+
+def test_inverted_and_vflip_transform_the_in_distribution_images():
+    like = image_data()
+    assert torch.equal(load_ood_set("inverted", like=like).images, 255 - like.images)
+    assert torch.equal(load_ood_set("vflip", like=like).images, like.images.flip(-2))
+
+
+def test_image_folder_is_read_at_the_in_distribution_shape(tmp_path):
+    for name in ("x", "y"):
+        (tmp_path / name).mkdir()
+        Image.new("L", (10, 12), color=100).save(tmp_path / name / "0.png")
+    data = load_ood_set(f"folder:{tmp_path}", like=image_data(channels=3, size=20))
+    assert data.images.shape == (2, 3, 20, 20) and data.classes == ("x", "y")
+    assert len(load_ood_set(str(tmp_path), like=image_data())) == 2
+
+
+def test_unknown_name_lists_the_choices():
+    with pytest.raises(ValueError, match=r"unknown OOD set 'svhnn'.*'digits'.*'noise'"):
+        load_ood_set("svhnn", like=image_data())
+
+
+def test_missing_folder_is_a_file_not_found_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="choose one of"):
+        load_ood_set(f"folder:{tmp_path / 'absent'}", like=image_data())
+
+
+def test_empty_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="no class folders"):
+        load_ood_set(f"folder:{tmp_path}", like=image_data())
+
+
+def test_non_positive_limit_is_rejected():
+    with pytest.raises(ValueError, match="limit"):
+        load_ood_set("digits", like=image_data(), limit=0)

@@ -1,0 +1,179 @@
+"""Tests for bayescnn.uncertainty.predict on tiny Bayesian models."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+from torch.testing import assert_close
+
+from bayescnn import nn as bnn
+from bayescnn.uncertainty import Prediction, predict, predict_loader
+
+NUM_CLASSES = 5
+
+
+def tiny_model(estimator: str = "lrt", *, bayesian: bool = True) -> nn.Sequential:
+    """conv(1->4, 3x3) > BatchNorm > softplus > flatten > linear(144 -> 5) on 8x8 inputs."""
+    torch.manual_seed(0)
+    if bayesian:
+        conv = bnn.Conv2d(1, 4, 3, estimator=estimator, posterior_rho_init=(-2.0, 0.1))
+        linear = bnn.Linear(4 * 6 * 6, NUM_CLASSES, estimator=estimator)
+    else:
+        conv, linear = nn.Conv2d(1, 4, 3), nn.Linear(4 * 6 * 6, NUM_CLASSES)
+    return nn.Sequential(conv, nn.BatchNorm2d(4), nn.Softplus(), nn.Flatten(), linear)
+
+
+def inputs(count: int = 6) -> torch.Tensor:
+    return torch.randn(count, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+
+
+def all_epistemic(prediction: Prediction) -> dict[str, torch.Tensor]:
+    return {
+        "softmax": prediction.softmax.epistemic_trace,
+        "normalized": prediction.normalized.epistemic_trace,
+        "entropy": prediction.entropy.epistemic,
+        "softmax_diagonal": prediction.softmax.epistemic,
+        "score": prediction.scores["epistemic_trace"],
+    }
+
+
+def test_shapes_and_dtypes_of_every_field():
+    prediction = predict(tiny_model(), inputs(6), samples=4)
+    assert len(prediction) == 6 and prediction.num_classes == NUM_CLASSES
+    assert prediction.probs.shape == (6, NUM_CLASSES)
+    assert prediction.predicted.shape == (6,) and prediction.predicted.dtype == torch.int64
+    for decomposition in (prediction.softmax, prediction.normalized):
+        assert decomposition.aleatoric.shape == decomposition.epistemic.shape == (6, NUM_CLASSES)
+        assert decomposition.aleatoric_trace.shape == decomposition.epistemic_trace.shape == (6,)
+    entropy = prediction.entropy
+    assert entropy.total.shape == entropy.aleatoric.shape == entropy.epistemic.shape == (6,)
+    assert set(prediction.scores) >= {"max_prob", "entropy", "mutual_info"}
+    assert all(score.shape == (6,) for score in prediction.scores.values())
+    assert prediction.labels is None and prediction.samples == 4
+
+
+def test_probs_rows_sum_to_one_and_predicted_is_their_argmax():
+    prediction = predict(tiny_model(), inputs(), samples=5)
+    assert_close(prediction.probs.sum(dim=-1), torch.ones(len(prediction)))
+    assert torch.equal(prediction.predicted, prediction.probs.argmax(dim=-1))
+
+
+@pytest.mark.parametrize("estimator", ["bbb", "lrt", "flipout"])
+def test_epistemic_is_positive_for_every_example_when_sampling(estimator):
+    prediction = predict(tiny_model(estimator), inputs(), samples=8)
+    for name, values in all_epistemic(prediction).items():
+        if name == "softmax_diagonal":
+            values = values.sum(dim=-1)
+        assert (values > 0).all(), f"{estimator}: {name} epistemic is not positive: {values}"
+
+
+@pytest.mark.parametrize("estimator", ["bbb", "lrt", "flipout"])
+def test_epistemic_is_zero_at_the_posterior_mean(estimator):
+    prediction = predict(tiny_model(estimator), inputs(), samples=8, posterior_mean=True)
+    for values in all_epistemic(prediction).values():
+        assert values.abs().max() <= 1e-7
+    assert prediction.samples == 1
+
+
+def test_posterior_mean_option_restores_sampling_afterwards():
+    model = tiny_model()
+    predict(model, inputs(), samples=3, posterior_mean=True)
+    assert all(layer.sample for layer in bnn.bayesian_layers(model))
+
+
+def test_one_sample_gives_zero_epistemic():
+    prediction = predict(tiny_model(), inputs(), samples=1)
+    for values in all_epistemic(prediction).values():
+        assert values.abs().max() <= 1e-7
+
+
+def test_frequentist_model_gives_zero_epistemic():
+    prediction = predict(tiny_model(bayesian=False), inputs(), samples=4)
+    for values in all_epistemic(prediction).values():
+        assert values.abs().max() <= 1e-7
+
+
+def test_predict_loader_over_batches_equals_predict_on_the_concatenation():
+    model, x = tiny_model(), inputs(10)
+    labels = torch.arange(10) % NUM_CLASSES
+    batches = [(x[:4], labels[:4]), (x[4:7], labels[4:7]), (x[7:], labels[7:])]
+    joined = predict_loader(model, batches, samples=3, posterior_mean=True)
+    whole = predict(model, x, labels=labels, samples=3, posterior_mean=True)
+    assert torch.equal(joined.labels, labels)
+    assert_close(joined.probs, whole.probs)
+    assert torch.equal(joined.predicted, whole.predicted)
+    for name in ("softmax", "normalized"):
+        a, b = getattr(joined, name), getattr(whole, name)
+        assert_close(a.aleatoric, b.aleatoric)
+        assert_close(a.epistemic_trace, b.epistemic_trace)
+    assert_close(joined.entropy.total, whole.entropy.total)
+    assert joined.scores.keys() == whole.scores.keys()
+    for name in joined.scores:
+        assert_close(joined.scores[name], whole.scores[name])
+
+
+def test_predict_loader_accepts_bare_input_batches():
+    prediction = predict_loader(tiny_model(), [inputs(3), inputs(2)], samples=2)
+    assert len(prediction) == 5 and prediction.labels is None
+
+
+def test_predict_loader_rejects_batches_with_and_without_labels():
+    x = inputs(4)
+    with pytest.raises(ValueError, match="labels"):
+        predict_loader(tiny_model(), [(x[:2], torch.zeros(2)), x[2:]], samples=2)
+
+
+def test_predict_loader_rejects_no_batches():
+    with pytest.raises(ValueError, match="no batches"):
+        predict_loader(tiny_model(), [], samples=2)
+
+
+def test_chunked_sampling_gives_the_same_shapes():
+    prediction = predict(tiny_model(), inputs(4), samples=5, chunk_size=2)
+    assert prediction.probs.shape == (4, NUM_CLASSES) and prediction.samples == 5
+
+
+def test_batchnorm_running_stats_are_unchanged():
+    model = tiny_model()
+    model.train()
+    norm = model[1]
+    before = (norm.running_mean.clone(), norm.running_var.clone(), norm.num_batches_tracked.clone())
+    predict(model, inputs() * 3 + 2, samples=4)
+    after = (norm.running_mean, norm.running_var, norm.num_batches_tracked)
+    for old, new in zip(before, after, strict=True):
+        assert torch.equal(old, new)
+
+
+def test_training_flags_of_every_module_are_restored():
+    model = tiny_model()
+    model.train()
+    model[2].eval()  # a mixed state must come back as it was
+    flags = [module.training for module in model.modules()]
+    predict(model, inputs(), samples=2)
+    assert [module.training for module in model.modules()] == flags
+
+
+def test_method_subset_leaves_other_decompositions_empty():
+    prediction = predict(tiny_model(), inputs(), samples=2, method=["entropy"])
+    assert prediction.entropy is not None
+    assert prediction.softmax is None and prediction.normalized is None
+    assert "entropy" in prediction.scores
+
+
+def test_unknown_method_is_rejected():
+    with pytest.raises(ValueError, match="softmax"):
+        predict(tiny_model(), inputs(), samples=2, method="variance")
+
+
+@pytest.mark.parametrize("samples", [0, -1, 2.5])
+def test_invalid_sample_counts_are_rejected(samples):
+    with pytest.raises(ValueError, match="samples"):
+        predict(tiny_model(), inputs(), samples=samples)
+
+
+def test_importing_metrics_before_uncertainty_works():
+    code = "import bayescnn.metrics, bayescnn.uncertainty; print(bayescnn.uncertainty.predict)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
