@@ -1,0 +1,46 @@
+"""The command line: every option documented, bad input is one line and exit code 2."""
+
+import pytest
+
+from bayescnn.cli.main import main
+from bayescnn.train import TrainConfig
+
+
+def test_train_help_documents_every_config_key(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    for key in TrainConfig().to_dict():
+        flag = "--frequentist" if key == "bayesian" else "--" + key.replace("_", "-")
+        assert flag in text, flag
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--model", "vgg"], "model must be one of"),
+        (["train", "--dataset", "imagenet"], "unknown dataset"),
+        (["train", "--beta", "blundel"], "beta must be"),
+        (["train", "--dataset", "cifar10", "--data-dir", "/nonexistent"], "cifar10 not found"),
+        (["evaluate", "/nonexistent/run"], "no run folder or checkpoint"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_code_2(capsys, argv, message, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_config_file_with_an_unknown_key_is_refused(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("lr: 0.001\nlayer_type: lrt\n")
+    assert main(["train", "--config", str(config)]) == 2
+    assert "layer_type" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_is_not_ours_is_refused(tmp_path, capsys):
+    bogus = tmp_path / "model.safetensors"
+    bogus.write_bytes(b"\x80\x04not a checkpoint")
+    assert main(["evaluate", str(bogus)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,0 +1,29 @@
+"""Config files: YAML or TOML, unknown keys and wrong types rejected."""
+
+import pytest
+
+from bayescnn.train import TrainConfig, read_config_file
+
+
+def test_yaml_and_toml_files_give_the_same_config(tmp_path):
+    (tmp_path / "c.yaml").write_text("epochs: 3\nbeta: 0.1\nposterior_rho_init: [-4, 0.2]\n")
+    (tmp_path / "c.toml").write_text("epochs = 3\nbeta = 0.1\nposterior_rho_init = [-4, 0.2]\n")
+    a = TrainConfig.from_dict(read_config_file(tmp_path / "c.yaml"))
+    b = TrainConfig.from_dict(read_config_file(tmp_path / "c.toml"))
+    assert a == b and a.epochs == 3 and a.posterior_rho_init == [-4.0, 0.2]
+
+
+def test_an_unknown_key_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="layer_typ"):
+        TrainConfig.from_dict({"layer_typ": "lrt"})
+
+
+def test_a_wrong_type_is_an_error_naming_the_key():
+    with pytest.raises(ValueError, match="'epochs'"):
+        TrainConfig.from_dict({"epochs": "ten"})
+
+
+@pytest.mark.parametrize(("key", "value"), [("estimator", "mcmc"), ("valid_size", 1.0), ("epochs", 0)])
+def test_out_of_range_values_are_errors(key, value):
+    with pytest.raises(ValueError, match=key):
+        TrainConfig(**{key: value})
