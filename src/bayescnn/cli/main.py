@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bayescnn.cli.train_options import add_train_options, train_overrides
 
@@ -54,6 +55,67 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from bayescnn.data import load_dataset
+    from bayescnn.reports import format_summary_table, uncertainty_report
+    from bayescnn.train import load_run
+    from bayescnn.train.loop import resolve_device
+    from bayescnn.uncertainty import load_ood_set
+
+    device = resolve_device(args.device)
+    run = load_run(args.run, device=device)
+    config = run.config
+    data_dir = args.data_dir or config.data_dir
+    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size)
+    if args.limit is not None:
+        test = test.subset(range(min(args.limit, len(test))))
+    ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
+    out_dir = (
+        Path(args.out_dir)
+        if args.out_dir
+        else run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = uncertainty_report(
+        run.model,
+        test,
+        ood,
+        mean=run.spec.mean,
+        std=run.spec.std,
+        samples=args.samples,
+        device=device,
+        out_dir=out_dir,
+        ood_name=args.ood,
+        in_name=config.dataset,
+    )
+    print(format_summary_table(summary, markdown=args.markdown))
+    print(f"report written to {out_dir}")
+    return 0
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "ood"
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from bayescnn.reports import plot_training_curves, plot_weight_distributions
+    from bayescnn.train import RunFiles, load_run
+
+    run = load_run(args.run)
+    files = RunFiles(run.checkpoint.parent)
+    written = [plot_training_curves(files.read_metrics(), files.root / "training_curves.png")]
+    if run.config.bayesian:
+        twin = load_run(args.frequentist).model if args.frequentist else None
+        written.append(
+            plot_weight_distributions(
+                run.model, twin, out_png=files.root / "weight_distributions.png"
+            )
+        )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bayescnn",
@@ -85,6 +147,34 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", help="folder searched first for the data")
     evaluate.add_argument("--device", default="auto", help="auto, cpu or cuda")
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+    report = commands.add_parser(
+        "uncertainty",
+        help="aleatoric/epistemic uncertainty, calibration and OOD detection of a trained run",
+        description="Compare the run's test set with an out-of-distribution set: prints a table "
+        "and writes uncertainty.json, uncertainty_scores.csv and PNG figures.",
+    )
+    report.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="run folder or .safetensors file")
+    report.add_argument(
+        "--ood",
+        default="digits",
+        help="digits (scikit-learn's handwritten digits), noise, inverted, vflip, a dataset "
+        "name, or a folder of images (e.g. notMNIST) (default: digits)",
+    )
+    report.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
+    report.add_argument("--limit", type=int, help="use at most N images of each set")
+    report.add_argument("--out-dir", help="where to write (default: RUN/uncertainty-OOD)")
+    report.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    report.add_argument("--data-dir", help="folder searched first for the data")
+    report.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    report.set_defaults(handler=_cmd_uncertainty)
+
+    plot = commands.add_parser("plot", help="training curves and weight-distribution figures")
+    plot.add_argument("run", metavar="RUN", help="run folder")
+    plot.add_argument(
+        "--frequentist", metavar="RUN", help="a frequentist twin run to compare weights with"
+    )
+    plot.set_defaults(handler=_cmd_plot)
     return parser
 
 
