@@ -4,6 +4,7 @@ The core is a plain ``torch.nn`` library: :mod:`bayescnn.nn` (layers, estimators
 sampling modes), :mod:`bayescnn.priors`, and :func:`to_bayesian`.
 """
 
+from bayescnn import models
 from bayescnn.convert import to_bayesian
 from bayescnn.nn import (
     Estimator,
@@ -14,18 +15,23 @@ from bayescnn.nn import (
     set_posterior_mean,
 )
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
+from bayescnn.uncertainty import Prediction, predict, predict_loader
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Estimator",
     "GaussianPrior",
+    "Prediction",
     "Prior",
     "ScaleMixturePrior",
     "__version__",
     "kl_divergence",
+    "models",
     "monte_carlo",
     "posterior_mean",
+    "predict",
+    "predict_loader",
     "sample_forward",
     "set_posterior_mean",
     "to_bayesian",
