@@ -1,5 +1,7 @@
 """KL-weight schedules count the KL once per epoch (or warm up to it)."""
 
+import itertools
+
 import pytest
 
 from bayescnn.train import KLWeight
@@ -10,7 +12,7 @@ def test_blundell_weights_decrease_and_count_the_kl_once_per_epoch(num_batches):
     weight = KLWeight.parse("blundell")
     betas = [weight(i, num_batches, 0, 10) for i in range(num_batches)]
     assert sum(betas) / num_batches == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(betas, betas[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(betas))
 
 
 def test_standard_and_numbers_are_constant():

@@ -23,7 +23,9 @@ def test_a_wrong_type_is_an_error_naming_the_key():
         TrainConfig.from_dict({"epochs": "ten"})
 
 
-@pytest.mark.parametrize(("key", "value"), [("estimator", "mcmc"), ("valid_size", 1.0), ("epochs", 0)])
+@pytest.mark.parametrize(
+    ("key", "value"), [("estimator", "mcmc"), ("valid_size", 1.0), ("epochs", 0)]
+)
 def test_out_of_range_values_are_errors(key, value):
     with pytest.raises(ValueError, match=key):
         TrainConfig(**{key: value})

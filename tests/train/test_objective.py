@@ -20,7 +20,9 @@ def test_hand_computed_two_sample_case_shows_log_mean_exp_is_smaller_by_jensen()
     # one example, two samples giving p(y) = 0.5 and 0.25
     logits = torch.log(torch.tensor([[[0.5, 0.5]], [[0.25, 0.75]]]))
     labels = torch.tensor([0])
-    assert expected_nll(logits, labels).item() == pytest.approx(-(math.log(0.5) + math.log(0.25)) / 2)
+    assert expected_nll(logits, labels).item() == pytest.approx(
+        -(math.log(0.5) + math.log(0.25)) / 2
+    )
     assert predictive_nll(logits, labels).item() == pytest.approx(-math.log(0.375))
     assert predictive_nll(logits, labels) < expected_nll(logits, labels)
 

@@ -8,7 +8,9 @@ import pytest
 from bayescnn.train import TrainConfig, fit, load_run, resume
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
+pytestmark = pytest.mark.skipif(
+    not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist"
+)
 
 
 def _config(tmp_path, **overrides):
@@ -51,7 +53,9 @@ def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(tmp_p
     checkpoint = load_checkpoint(config_path)
     metadata = dict(checkpoint.metadata)
     metadata["config"] = metadata["config"] | {"epochs": 2}
-    save_checkpoint(config_path, model_state=checkpoint.model_state, metadata=metadata, extra=checkpoint.extra)
+    save_checkpoint(
+        config_path, model_state=checkpoint.model_state, metadata=metadata, extra=checkpoint.extra
+    )
     _, resumed = resume(tmp_path / "cut")
     assert resumed == straight
 
