@@ -5,7 +5,7 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, sample_forward
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import Linear
-from bayescnn.nn.sampling import monte_carlo, posterior_mean, set_posterior_mean
+from bayescnn.nn.sampling import frozen_eval_mode, monte_carlo, posterior_mean, set_posterior_mean
 
 __all__ = [
     "BayesianLayer",
@@ -15,6 +15,7 @@ __all__ = [
     "Estimator",
     "Linear",
     "bayesian_layers",
+    "frozen_eval_mode",
     "kl_divergence",
     "monte_carlo",
     "posterior_mean",

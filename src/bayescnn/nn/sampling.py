@@ -98,3 +98,20 @@ def monte_carlo(model: nn.Module, num_samples: int, batch_size: int) -> Iterator
     finally:
         for module, old in zip(modules, previous, strict=True):
             module.monte_carlo = old
+
+
+@contextmanager
+def frozen_eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``model.eval()`` for the block (BatchNorm uses, never updates, its running stats),
+    then restore every module's own ``training`` flag.
+
+    Bayesian layers keep sampling in eval mode: sampling follows only
+    :func:`posterior_mean`.
+    """
+    previous = [(module, module.training) for module in model.modules()]
+    try:
+        model.eval()
+        yield model
+    finally:
+        for module, training in previous:
+            module.training = training

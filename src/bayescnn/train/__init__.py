@@ -6,7 +6,6 @@ from bayescnn.train.errors import DivergenceError
 from bayescnn.train.evaluate import (
     classification_metrics,
     evaluate,
-    evaluation_mode,
     predictive_probs,
 )
 from bayescnn.train.loop import Trainer, fit, resume
@@ -24,7 +23,6 @@ __all__ = [
     "classification_metrics",
     "elbo_loss",
     "evaluate",
-    "evaluation_mode",
     "expected_nll",
     "find_checkpoint",
     "fit",

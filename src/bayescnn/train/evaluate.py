@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable
+from contextlib import nullcontext
 
 import torch
 from torch import nn
 
 from bayescnn import metrics
-from bayescnn.nn import bayesian_layers, sample_forward
+from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
-
-
-@contextmanager
-def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """``model.eval()`` (BatchNorm, dropout) for the block, then restore each module's flag.
-
-    Bayesian layers keep sampling in eval mode; only deterministic layers change.
-    """
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, training in flags:
-            module.training = training
 
 
 @torch.no_grad()
@@ -36,7 +21,7 @@ def predictive_probs(
     all_probs, all_labels = [], []
     if not bayesian_layers(model):
         samples = 1  # a deterministic network gives the same answer every time
-    with evaluation_mode(model):
+    with frozen_eval_mode(model):
         for inputs, labels in batches:
             logits = sample_forward(model, inputs, samples)
             all_probs.append(logits.float().softmax(-1).mean(0))

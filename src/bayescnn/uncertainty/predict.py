@@ -10,8 +10,8 @@ and entropy (Depeweg et al., 2018).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from itertools import chain
 
@@ -21,8 +21,8 @@ from torch import Tensor, nn
 # ``bayescnn.metrics.ood`` imports this package's decomposition module, so import the
 # module object (resolved at call time) rather than a name, to allow either import order.
 from bayescnn.metrics import ood as metrics_ood
+from bayescnn.nn import frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.nn import sample_forward
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -87,26 +87,20 @@ def _parse_methods(method: str | Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-@contextmanager
-def _frozen_batchnorm(model: nn.Module) -> Iterator[None]:
-    """Put every submodule in eval mode (BatchNorm uses, never updates, its running stats).
-
-    Bayesian layers sample in eval mode too. Every module's previous ``training`` flag
-    is restored on exit.
-    """
-    previous = [(module, module.training) for module in model.modules()]
-    try:
-        model.eval()
-        yield
-    finally:
-        for module, training in previous:
-            module.training = training
-
-
 def _model_device(model: nn.Module) -> torch.device | None:
     """Device of the model's first parameter or buffer, ``None`` if it has neither."""
     first = next(chain(model.parameters(), model.buffers()), None)
     return None if first is None else first.device
+
+
+def _check_inputs(inputs: Tensor) -> None:
+    """Refuse inputs that would give a silently wrong prediction."""
+    if not inputs.is_floating_point():
+        raise TypeError(f"inputs must be a float tensor (normalised images), got {inputs.dtype}")
+    if not torch.isfinite(inputs).all():
+        raise ValueError(
+            "inputs contain NaN or infinite values; check the data and its normalisation"
+        )
 
 
 def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[str, Tensor]:
@@ -212,12 +206,19 @@ def predict_loader(
     parts: list[_BatchSummary] = []
     labels: list[Tensor | None] = []
     mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
-    with torch.no_grad(), _frozen_batchnorm(model), mean_context:
+    with torch.no_grad(), frozen_eval_mode(model), mean_context:
         for batch in batches:
             inputs, batch_labels = _split_batch(batch)
             if device is not None:
                 inputs = inputs.to(device)
-            logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
+            _check_inputs(inputs)
+            try:
+                logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
+            except RuntimeError as error:
+                raise ValueError(
+                    f"the model cannot take inputs of shape {tuple(inputs.shape)}: "
+                    f"{str(error).splitlines()[0]}"
+                ) from None
             if logits.ndim != 3:
                 raise ValueError(
                     f"the model must return logits of shape (batch, classes), got "

@@ -1,0 +1,107 @@
+"""Result rows, the printed table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import operator
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal for a ratio: ``ratio <= value`` (``at_most``) or ``ratio >= value``."""
+
+    value: float
+    at_most: bool
+
+    def met(self, ratio: float) -> bool:
+        """Whether ``ratio`` meets the goal."""
+        compare = operator.le if self.at_most else operator.ge
+        return compare(ratio, self.value)
+
+    def __str__(self) -> str:
+        return f"{'<=' if self.at_most else '>='} {self.value:g}x"
+
+
+@dataclass
+class Row:
+    """One measured variant: its median, and its ratio to a baseline of the same run."""
+
+    section: str
+    name: str
+    value: float
+    unit: str
+    ratio: float | None = None
+    ratio_of: str = ""
+    target: Target | None = None
+    samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio meets the target (None without a target)."""
+        if self.target is None or self.ratio is None:
+            return None
+        return self.target.met(self.ratio)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of the row."""
+        data = asdict(self)
+        data["target"] = None if self.target is None else str(self.target)
+        data["met"] = self.met
+        return data
+
+
+def format_table(rows: list[Row]) -> str:
+    """The rows as a fixed-width text table, one block per section."""
+    header = f"{'variant':<28} {'median':>12} {'unit':<9} {'ratio':>8}  {'of':<22} {'target':<9} ok"
+    lines: list[str] = []
+    section = None
+    for row in rows:
+        if row.section != section:
+            section = row.section
+            lines += ["", f"== {section}", header, "-" * len(header)]
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        target = "" if row.target is None else str(row.target)
+        met = {None: "", True: "yes", False: "NO"}[row.met]
+        value = f"{row.value:.4g}" if row.value < 1e5 else f"{row.value:.3e}"
+        line = (
+            f"{row.name:<28} {value:>12} {row.unit:<9} {ratio:>8}  {row.ratio_of:<22} "
+            f"{target:<9} {met}"
+        )
+        lines.append(line.rstrip() + (f"  ({row.note})" if row.note else ""))
+    return "\n".join(lines).lstrip("\n")
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """Versions and hardware the numbers were taken on."""
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    try:
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        info["git_commit"] = None
+    return info
+
+
+def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
+    """Write ``meta`` and the rows to ``path`` as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {**meta, "rows": [row.to_json() for row in rows]}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
