@@ -15,13 +15,21 @@ from bayescnn.nn import posterior_mean as posterior_mean_mode
 
 @torch.no_grad()
 def predictive_probs(
-    model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], *, samples: int
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    samples: int,
+    posterior_mean: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example."""
+    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example.
+
+    With ``posterior_mean`` the mean network's softmax instead (one pass).
+    """
     all_probs, all_labels = [], []
-    if not bayesian_layers(model):
+    if posterior_mean or not bayesian_layers(model):
         samples = 1  # a deterministic network gives the same answer every time
-    with frozen_eval_mode(model):
+    context = posterior_mean_mode(model) if posterior_mean else nullcontext()
+    with frozen_eval_mode(model), context:
         for inputs, labels in batches:
             logits = sample_forward(model, inputs, samples)
             all_probs.append(logits.float().softmax(-1).mean(0))
@@ -50,7 +58,5 @@ def evaluate(
     posterior_mean: bool = False,
 ) -> dict[str, float]:
     """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network)."""
-    context = posterior_mean_mode(model) if posterior_mean else nullcontext()
-    with context:
-        probs, labels = predictive_probs(model, batches, samples=1 if posterior_mean else samples)
+    probs, labels = predictive_probs(model, batches, samples=samples, posterior_mean=posterior_mean)
     return classification_metrics(probs, labels)

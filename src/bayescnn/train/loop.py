@@ -6,7 +6,6 @@ import json
 import logging
 import math
 import os
-import random
 import sys
 import time
 from contextlib import nullcontext
@@ -20,12 +19,14 @@ from torch import nn
 from tqdm import tqdm
 
 from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset, train_valid_split
+from bayescnn.data.loader import derive_seed
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state, save_checkpoint
 from bayescnn.nn import kl_divergence, sample_forward
+from bayescnn.train import distributed
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.config import TrainConfig, write_config_file
 from bayescnn.train.errors import DivergenceError
-from bayescnn.train.evaluate import evaluate
+from bayescnn.train.evaluate import classification_metrics, predictive_probs
 from bayescnn.train.objective import elbo_loss
 from bayescnn.train.run_files import RunFiles, build_model
 
@@ -71,7 +72,15 @@ def load_splits(config: TrainConfig) -> DataSplits:
     return DataSplits(train, valid, test, spec.mean, spec.std, augment, spec.train_flip)
 
 
-def _loader(data: ImageData, splits: DataSplits, config: TrainConfig, device, *, train: bool):
+def _loader(
+    data: ImageData,
+    splits: DataSplits,
+    config: TrainConfig,
+    device: torch.device,
+    *,
+    train: bool,
+    dist: distributed.Distributed | None = None,
+) -> InMemoryLoader:
     return InMemoryLoader(
         data,
         config.batch_size if train else max(config.batch_size, 500),
@@ -82,6 +91,8 @@ def _loader(data: ImageData, splits: DataSplits, config: TrainConfig, device, *,
         device=device,
         augment=train and splits.augment,
         flip=splits.flip,
+        rank=dist.rank if dist is not None else 0,
+        world_size=dist.world_size if dist is not None else 1,
     )
 
 
@@ -104,23 +115,17 @@ def _make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
     return None
 
 
-def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+_NOISE_STREAM, _TEST_STREAM, _INIT_STREAM = 11, 12, 13
 
 
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate((3, tuple(state["python"]), None))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def _seed_noise(seed: int, epoch: int, stream: int, rank: int) -> None:
+    """Seed the weight-noise generator from (seed, epoch, rank).
 
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    torch.manual_seed(seed)
+    Every epoch starts from a seed of its own, so a resumed run draws exactly the noise
+    of an uninterrupted one without saving generator states, and ranks draw different
+    noise while their parameters start identical.
+    """
+    torch.manual_seed(derive_seed(seed, epoch, stream, rank))
 
 
 def _show_progress() -> bool:
@@ -145,30 +150,58 @@ class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False) -> None:
         self.config = config
         self.files = RunFiles(Path(run_dir))
-        self.device = resolve_device(config.device)
-        check_writable_dir(self.files.root)
-        _attach_log_file(self.files.log)
-        _seed_everything(config.seed)
+        self.dist = distributed.setup(config.device)
+        self.device = self.dist.device
+        if self.dist.is_main:
+            check_writable_dir(self.files.root)
+            _attach_log_file(self.files.log)
+        else:
+            log.setLevel(logging.WARNING)  # one log: rank 0's
+        self.dist.barrier()
         self.splits = load_splits(config)
+        _seed_noise(config.seed, 0, _INIT_STREAM, 0)  # identical initial parameters on every rank
         self.model = build_model(config, get_spec(config.dataset)).to(self.device)
         self._check_input_shape()
-        self.forward_model = torch.compile(self.model) if config.compile else self.model
+        self.forward_model: nn.Module = self.model
+        if config.compile:
+            self.forward_model = torch.compile(self.forward_model)
+        if self.dist.enabled:
+            self.forward_model = torch.nn.parallel.DistributedDataParallel(
+                self.forward_model,
+                device_ids=[self.device.index] if self.device.type == "cuda" else None,
+            )
         self.optimizer = _make_optimizer(config, self.model)
         self.scheduler = _make_scheduler(config, self.optimizer)
         self.kl_weight = KLWeight.parse(config.beta)
-        self.train_loader = _loader(self.splits.train, self.splits, config, self.device, train=True)
-        self.valid_loader = _loader(
-            self.splits.valid, self.splits, config, self.device, train=False
+        self.train_loader = _loader(
+            self.splits.train, self.splits, config, self.device, train=True, dist=self.dist
         )
-        self.test_loader = _loader(self.splits.test, self.splits, config, self.device, train=False)
+        self.valid_loader = self._eval_loader(self.splits.valid)
+        self.test_loader = self._eval_loader(self.splits.test)
+        # N_train is the whole training set on every rank, not this rank's shard: each
+        # rank's loss is its minibatch's mean NLL + beta * KL / N_train, and DDP averages
+        # the gradients over ranks, which gives the mean NLL over the global minibatch
+        # + beta * KL / N_train: exactly the single-process ELBO gradient.
         self.num_train = len(self.splits.train)
         self.history: list[dict[str, Any]] = []
         self.start_epoch = 0
         self.best_valid_nll = math.inf
         if resume:
             self._restore(self.files.last)
-        else:
+        elif self.dist.is_main:
             write_config_file(config, self.files.config)
+
+    def _eval_loader(self, data: ImageData) -> InMemoryLoader:
+        """This rank's disjoint share of an evaluation set (all of it in one process)."""
+        shard = data.subset(torch.tensor(list(self.dist.shard(len(data))), dtype=torch.long))
+        return _loader(shard, self.splits, self.config, self.device, train=False)
+
+    def _evaluate(self, loader: InMemoryLoader, *, samples: int, posterior_mean: bool = False):
+        """Metrics over the whole set: every rank's predictions are gathered, then scored."""
+        probs, labels = predictive_probs(
+            self.model, loader, samples=samples, posterior_mean=posterior_mean
+        )
+        return classification_metrics(self.dist.gather_rows(probs), self.dist.gather_rows(labels))
 
     def _check_input_shape(self) -> None:
         images = self.splits.train.images
@@ -184,6 +217,8 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------
     def _save(self, path: Path, epoch: int) -> None:
+        if not self.dist.is_main:
+            return
         save_checkpoint(
             path,
             model_state=self.model.state_dict(),
@@ -196,7 +231,6 @@ class Trainer:
             extra={
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "rng": _rng_state(),
             },
         )
 
@@ -208,7 +242,6 @@ class Trainer:
         self.optimizer.load_state_dict(checkpoint.extra["optimizer"])
         if self.scheduler is not None and checkpoint.extra["scheduler"] is not None:
             self.scheduler.load_state_dict(checkpoint.extra["scheduler"])
-        _set_rng_state(checkpoint.extra["rng"])
         self.start_epoch = checkpoint.metadata["epoch"] + 1
         self.best_valid_nll = checkpoint.metadata["best_valid_nll"]
         self.history = checkpoint.metadata["history"]
@@ -219,6 +252,7 @@ class Trainer:
         config, model = self.config, self.model
         model.train()
         self.train_loader.set_epoch(epoch)
+        _seed_noise(config.seed, epoch, _NOISE_STREAM, self.dist.rank)
         num_batches = len(self.train_loader)
         sums = torch.zeros(4, device=self.device)  # loss, nll, correct, examples
         kl = torch.zeros((), device=self.device)
@@ -265,6 +299,8 @@ class Trainer:
             if (step + 1) % config.log_every == 0 or step + 1 == num_batches:
                 self._check_finite(sums[0], kl, epoch, step)
                 bar.set_postfix(loss=f"{(sums[0] / sums[3]).item():.4f}")
+        if self.dist.enabled:
+            torch.distributed.all_reduce(sums)  # sums and counts over all ranks
         totals = sums.tolist()
         return {
             "train_loss": totals[0] / totals[3],
@@ -301,7 +337,7 @@ class Trainer:
             started = time.perf_counter()
             row: dict[str, Any] = {"epoch": epoch + 1, **self._train_epoch(epoch)}
             if len(self.splits.valid):
-                valid = evaluate(self.model, self.valid_loader, samples=config.valid_samples)
+                valid = self._evaluate(self.valid_loader, samples=config.valid_samples)
                 row |= {f"valid_{k}": v for k, v in valid.items()}
             row["lr"] = self.optimizer.param_groups[0]["lr"]
             row["seconds"] = time.perf_counter() - started
@@ -318,12 +354,15 @@ class Trainer:
             self._save(self.files.last, epoch)
             if improved:
                 self._save(self.files.best, epoch)
-            self.files.write_metrics(self.history)
+            if self.dist.is_main:
+                self.files.write_metrics(self.history)
             log.info("%s", _format_row(row))
         return self.test()
 
     def test(self) -> dict[str, Any]:
         """Evaluate the best checkpoint on the test set; write ``test.json``."""
+        self.dist.barrier()  # rank 0 has written the checkpoints
+        _seed_noise(self.config.seed, self.config.epochs, _TEST_STREAM, self.dist.rank)
         best = load_checkpoint(
             self.files.best if self.files.best.is_file() else self.files.last,
             map_location=self.device,
@@ -335,13 +374,16 @@ class Trainer:
         }
         if self.config.bayesian:
             report["samples"] = self.config.test_samples
-            report["predictive"] = evaluate(
-                self.model, self.test_loader, samples=self.config.test_samples
+            report["predictive"] = self._evaluate(
+                self.test_loader, samples=self.config.test_samples
             )
-            report["posterior_mean"] = evaluate(self.model, self.test_loader, posterior_mean=True)
+            report["posterior_mean"] = self._evaluate(
+                self.test_loader, samples=1, posterior_mean=True
+            )
         else:
-            report["predictive"] = evaluate(self.model, self.test_loader, samples=1)
-        self.files.test.write_text(json.dumps(report, indent=2) + "\n")
+            report["predictive"] = self._evaluate(self.test_loader, samples=1)
+        if self.dist.is_main:
+            self.files.test.write_text(json.dumps(report, indent=2) + "\n")
         log.info("test: %s", json.dumps(report))
         return report
 
@@ -369,7 +411,10 @@ def fit(config: TrainConfig, *, run_dir: str | Path | None = None) -> tuple[Path
             f"{folder} already holds a run; use --resume {folder} or another --run-dir"
         )
     trainer = Trainer(config, folder)
-    return folder, trainer.fit()
+    try:
+        return folder, trainer.fit()
+    finally:
+        distributed.teardown(trainer.dist)
 
 
 def resume(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
@@ -380,4 +425,7 @@ def resume(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
         raise FileNotFoundError(f"cannot resume {folder}: it holds no last.safetensors")
     config = TrainConfig.from_dict(load_checkpoint(last).metadata["config"])
     trainer = Trainer(config, folder, resume=True)
-    return folder, trainer.fit()
+    try:
+        return folder, trainer.fit()
+    finally:
+        distributed.teardown(trainer.dist)

@@ -1,0 +1,99 @@
+"""torch.distributed plumbing: which process this is, and gathering results across ranks.
+
+Launch with ``torchrun --nproc_per_node=N -m bayescnn.cli.main train ...``: torchrun sets
+``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``; one process per GPU (NCCL) or per CPU
+worker (gloo). Without them everything runs in one process and nothing here talks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in the job."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 alone writes logs, checkpoints and reports."""
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    def barrier(self) -> None:
+        if self.enabled:
+            dist.barrier()
+
+    def shard(self, count: int) -> range:
+        """This rank's examples of an evaluation set: ``rank::world_size``, no padding, so
+        that gathered results count every example exactly once."""
+        return range(self.rank, count, self.world_size)
+
+    def gather_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Concatenate every rank's rows (sizes may differ by one) in rank order."""
+        if not self.enabled:
+            return rows
+        size = torch.tensor([rows.shape[0]], device=rows.device)
+        sizes = [torch.zeros_like(size) for _ in range(self.world_size)]
+        dist.all_gather(sizes, size)
+        largest = int(max(s.item() for s in sizes))
+        padded = torch.zeros((largest, *rows.shape[1:]), dtype=rows.dtype, device=rows.device)
+        padded[: rows.shape[0]] = rows
+        gathered = [torch.zeros_like(padded) for _ in range(self.world_size)]
+        dist.all_gather(gathered, padded)
+        return torch.cat([g[: int(s.item())] for g, s in zip(gathered, sizes, strict=True)])
+
+    def unshard(self, rows: torch.Tensor) -> torch.Tensor:
+        """Undo :meth:`shard`: rows gathered in rank order back into example order."""
+        if not self.enabled:
+            return rows
+        order = torch.cat(
+            [torch.arange(r, rows.shape[0], self.world_size) for r in range(self.world_size)]
+        )
+        restored = torch.empty_like(rows)
+        restored[order.to(rows.device)] = rows
+        return restored
+
+
+def setup(device_name: str) -> Distributed:
+    """Join the process group when launched by torchrun, and pick this rank's device.
+
+    Args:
+        device_name: 'auto', 'cpu', 'cuda' or 'cuda:N' ('auto'/'cuda' become
+            ``cuda:LOCAL_RANK`` under torchrun).
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device_name == "auto":
+        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device_name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {device_name!r} asked for, but CUDA is not available; use --device cpu"
+            )
+        if device.index is None:
+            device = torch.device(
+                "cuda", local_rank if world_size > 1 else torch.cuda.current_device()
+            )
+        torch.cuda.set_device(device)
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return Distributed(rank, world_size, device)
+
+
+def teardown(ctx: Distributed) -> None:
+    if ctx.enabled and dist.is_initialized():
+        dist.destroy_process_group()

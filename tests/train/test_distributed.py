@@ -1,0 +1,107 @@
+"""Data-parallel training on torch.distributed (2 CPU processes, gloo) keeps the ELBO exact."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+import bayescnn
+from bayescnn.train import elbo_loss
+
+NUM_TRAIN = 1000  # the whole training set's size, the same on every rank
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _model(estimator):
+    torch.manual_seed(0)
+    return bayescnn.models.create("lenet", estimator=estimator, in_channels=1, image_size=28)
+
+
+def _global_batch():
+    generator = torch.Generator().manual_seed(1)
+    return torch.randn(8, 1, 28, 28, generator=generator), torch.randint(
+        0, 10, (8,), generator=generator
+    )
+
+
+def _ddp_worker(rank, estimator, store, out):
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
+    model = _model(estimator)
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    x, y = _global_batch()
+    x, y = x[rank * 4 : (rank + 1) * 4], y[rank * 4 : (rank + 1) * 4]
+    torch.manual_seed(100 + rank)  # each rank its own noise
+    logits = ddp(x).unsqueeze(0)
+    loss, _ = elbo_loss(logits, y, bayescnn.kl_divergence(model), beta=1.0, num_train=NUM_TRAIN)
+    loss.backward()
+    if rank == 0:
+        torch.save({k: p.grad for k, p in model.named_parameters()}, out)
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("estimator", ["bbb", "lrt", "flipout"])
+def test_a_two_process_ddp_gradient_equals_the_single_process_elbo_gradient(tmp_path, estimator):
+    out = tmp_path / "grads.pt"
+    mp.spawn(_ddp_worker, args=(estimator, tmp_path / "store", out), nprocs=2, join=True)
+    ddp_grads = torch.load(out, weights_only=True)
+
+    model = _model(estimator)
+    x, y = _global_batch()
+    logits = []
+    for rank in range(2):  # the same noise as the ranks drew, for the same examples
+        torch.manual_seed(100 + rank)
+        logits.append(model(x[rank * 4 : (rank + 1) * 4]))
+    loss, _ = elbo_loss(
+        torch.cat(logits).unsqueeze(0),
+        y,
+        bayescnn.kl_divergence(model),
+        beta=1.0,
+        num_train=NUM_TRAIN,
+    )
+    loss.backward()
+    for name, parameter in model.named_parameters():
+        torch.testing.assert_close(ddp_grads[name], parameter.grad, rtol=1e-5, atol=1e-7, msg=name)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
+def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path):
+    common = [
+        "--dataset", "fashion-mnist", "--activation", "relu", "--image-size", "28", "--epochs", "2",
+        "--train-subset", "9600", "--lr", "0.003", "--valid-samples", "2", "--test-samples", "4",
+        "--device", "cpu",
+    ]  # fmt: skip
+    env = os.environ | {"CI": "1", "OMP_NUM_THREADS": "1"}
+    single = subprocess.run(
+        [sys.executable, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "128",
+         "--run-dir", str(tmp_path / "single")],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert single.returncode == 0, single.stderr
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                "--master_addr=127.0.0.1", f"--master_port={_free_port()}"]  # fmt: skip
+    double = subprocess.run(
+        [*torchrun, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "64",
+         "--run-dir", str(tmp_path / "ddp")],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert double.returncode == 0, double.stderr[-3000:]
+    one = json.loads((tmp_path / "single" / "test.json").read_text())["predictive"]
+    two = json.loads((tmp_path / "ddp" / "test.json").read_text())["predictive"]
+    assert two["accuracy"] > 0.7 and abs(one["accuracy"] - two["accuracy"]) < 0.03
+    files = sorted(p.name for p in (tmp_path / "ddp").iterdir())
+    assert files.count("train.log") == 1 and files.count("last.safetensors") == 1
+    log = (tmp_path / "ddp" / "train.log").read_text()
+    assert "9600 train" in log and log.count("epoch 2") == 1
