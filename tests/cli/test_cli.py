@@ -44,3 +44,16 @@ def test_a_checkpoint_that_is_not_ours_is_refused(tmp_path, capsys):
     bogus.write_bytes(b"\x80\x04not a checkpoint")
     assert main(["evaluate", str(bogus)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_folder_dataset_with_a_corrupt_image_names_the_file(tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "imgs" / "a").mkdir(parents=True)
+    (tmp_path / "imgs" / "b").mkdir()
+    (tmp_path / "imgs" / "a" / "broken.png").write_bytes(b"not a png")
+    Image.new("L", (8, 8)).save(tmp_path / "imgs" / "b" / "ok.png")
+    argv = ["train", "--dataset", str(tmp_path / "imgs"), "--run-dir", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "broken.png" in err and "Traceback" not in err

@@ -175,8 +175,18 @@ def describe_image_folder(root: str | Path) -> tuple[tuple[str, ...], int, tuple
     """
     root = Path(root) / "train" if has_train_test_layout(root) else Path(root)
     classes = find_class_folders(root)
+    unreadable: list[Path] = []
     for name in classes:
         for path in find_image_files(root / name):
-            with Image.open(path) as image:
-                return classes, 1 if image.mode in _GRAY_MODES else 3, (image.height, image.width)
+            try:
+                with Image.open(path) as image:
+                    return (
+                        classes,
+                        1 if image.mode in _GRAY_MODES else 3,
+                        (image.height, image.width),
+                    )
+            except Exception:  # damaged files are named by load_image_folder; look further
+                unreadable.append(path)
+    if unreadable:
+        raise CorruptDataError(f"no readable image under {root}; cannot read {unreadable[0]}")
     raise ValueError(f"no images under {root}: expected {root}/<class>/<image>.png")

@@ -128,8 +128,10 @@ def lrt_forward(
     var = op(x.square(), q.weight_sigma.square(), bias_var)
     std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
     if _needs_tiling(x, mc):
-        mean, std = tile_samples(mean, mc.num_samples), tile_samples(std, mc.num_samples)
-    return mean + std * torch.randn_like(mean)
+        # one mean and variance for all samples, broadcast against S noise draws
+        noise = torch.randn((mc.num_samples, *mean.shape), device=mean.device, dtype=mean.dtype)
+        return torch.addcmul(mean, std, noise).reshape(-1, *mean.shape[1:])
+    return torch.addcmul(mean, std, torch.randn_like(mean))
 
 
 def flipout_forward(

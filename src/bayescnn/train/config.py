@@ -146,7 +146,12 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             return value
         if origin is list and isinstance(value, list | tuple):
             return [float(v) for v in value]
-    raise ValueError(f"config key {key!r} must be {hint}, got {value!r} ({type(value).__name__})")
+    expected = " or ".join(
+        getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options
+    )
+    raise ValueError(
+        f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})"
+    )
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
