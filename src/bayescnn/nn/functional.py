@@ -9,6 +9,10 @@ from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import monte_carlo
 
 
+CPU_ROWS_PER_CHUNK = 512
+"""On the CPU, :func:`sample_forward` evaluates about this many rows (samples x batch) per pass."""
+
+
 def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:
     """Every Bayesian layer in ``model`` (found by type, not by name)."""
     return [m for m in model.modules() if isinstance(m, BayesianLayer)]
@@ -40,15 +44,21 @@ def sample_forward(
     """Evaluate ``num_samples`` posterior samples of ``model`` on ``x`` in batched passes.
 
     Every sample uses its own weight draw for every estimator (BBB included). The work
-    is done ``chunk_size`` samples at a time (default: all at once) to bound memory.
+    is done ``chunk_size`` samples at a time to bound memory. The default is all samples
+    at once on an accelerator; on the CPU, where the work is compute-bound and large
+    tiled activations fall out of the cache, as many samples as keep a chunk within
+    :data:`CPU_ROWS_PER_CHUNK` rows (measured on LeNet, batch 256: chunks of 2 samples
+    are 1.2x faster than a loop with ``lrt``, all 25 at once 0.6-1.0x).
 
     Returns:
         Tensor of shape ``(num_samples, batch, ...)``.
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-    chunk_size = num_samples if chunk_size is None else max(1, min(chunk_size, num_samples))
     batch = x.shape[0]
+    if chunk_size is None:
+        chunk_size = num_samples if x.device.type != "cpu" else CPU_ROWS_PER_CHUNK // max(batch, 1)
+    chunk_size = max(1, min(chunk_size, num_samples))
     chunks = []
     for start in range(0, num_samples, chunk_size):
         count = min(chunk_size, num_samples - start)
