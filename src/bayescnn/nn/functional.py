@@ -8,7 +8,6 @@ from torch import nn
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import monte_carlo
 
-
 CPU_ROWS_PER_CHUNK = 512
 """On the CPU, :func:`sample_forward` evaluates about this many rows (samples x batch) per pass."""
 
