@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from bayescnn.cli.train_options import add_train_options, train_overrides
 
 EXIT_BAD_INPUT = 2
@@ -39,6 +41,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     run = load_run(args.run, device=device)
     config = run.config
+    torch.manual_seed(config.seed)
     if args.data_dir is not None:
         config.data_dir = args.data_dir
     splits = load_splits(config)
@@ -65,6 +68,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     run = load_run(args.run, device=device)
     config = run.config
+    torch.manual_seed(config.seed)  # reproducible weight noise: the same report every time
     data_dir = args.data_dir or config.data_dir
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size)
     if args.limit is not None:
