@@ -21,7 +21,7 @@ from torch import Tensor, nn
 # ``bayescnn.metrics.ood`` imports this package's decomposition module, so import the
 # module object (resolved at call time) rather than a name, to allow either import order.
 from bayescnn.metrics import ood as metrics_ood
-from bayescnn.nn import frozen_eval_mode, sample_forward
+from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
@@ -201,7 +201,8 @@ def predict_loader(
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
     methods = _parse_methods(method)
-    num_samples = 1 if posterior_mean else samples
+    # the mean network, or a network without Bayesian layers, gives one answer
+    num_samples = 1 if posterior_mean or not bayesian_layers(model) else samples
     device = _model_device(model)
     parts: list[_BatchSummary] = []
     labels: list[Tensor | None] = []
