@@ -116,3 +116,21 @@ def test_flipout_and_lrt_noise_differ_across_examples_while_bbb_shares_one_draw(
 def test_unknown_estimator_is_a_value_error_listing_the_choices():
     with pytest.raises(ValueError, match="'bbb', 'lrt', 'flipout'"):
         bnn.Linear(2, 2, estimator="bayes")
+
+
+def test_under_bfloat16_autocast_the_lrt_variance_path_stays_in_float32():
+    layer = bnn.Linear(8, 4, estimator="lrt")
+    with torch.no_grad():
+        layer.weight_rho.fill_(-12.0)  # sigma ~ 6e-6: its square underflows in bfloat16
+    x = torch.randn(3, 8)
+    from bayescnn.nn.estimators import _lrt_std
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        std = _lrt_std(layer._op, x, layer.posterior())
+        out = layer(x)
+    assert std.dtype == torch.float32
+    expected = torch.sqrt(
+        F.linear(x.square(), layer.weight_sigma.square(), layer.bias_sigma.square())
+    )
+    torch.testing.assert_close(std, expected)
+    assert torch.isfinite(out).all()

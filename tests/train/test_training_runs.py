@@ -66,3 +66,10 @@ def test_starting_a_new_run_in_a_finished_run_folder_is_refused(tmp_path):
     with pytest.raises(FileExistsError, match="--resume"):
         fit(_config(tmp_path, epochs=1, train_subset=500), run_dir=tmp_path / "run")
     assert (tmp_path / "run" / "last.safetensors").read_bytes() == before
+
+
+def test_mixed_precision_training_runs_and_keeps_the_kl_in_float32(tmp_path):
+    folder, report = fit(_config(tmp_path, amp=True), run_dir=tmp_path / "amp")
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert rows[1]["train_loss"] < rows[0]["train_loss"] and rows[1]["train_kl"] > 0
+    assert report["predictive"]["accuracy"] > 0.5

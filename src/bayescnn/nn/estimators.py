@@ -119,14 +119,25 @@ def bbb_forward(
     return op_many(x, weights, biases, mc.is_tiled(x.shape[0]))
 
 
+def _lrt_std(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
+    """sqrt(op(x^2, sigma^2) + sigma_b^2), in float32 even under autocast.
+
+    Squares of small sigmas underflow and lose precision in bfloat16/float16, so the
+    variance path leaves autocast and runs in the parameters' precision.
+    """
+    bias_var = None if q.bias_sigma is None else q.bias_sigma.square()
+    with torch.autocast(x.device.type, enabled=False):
+        x = x.to(q.weight_sigma.dtype)
+        var = op(x.square(), q.weight_sigma.square(), bias_var)
+    return var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+
+
 def lrt_forward(
     op: Op, x: torch.Tensor, q: GaussianPosterior, mc: MonteCarlo | None
 ) -> torch.Tensor:
     """Local reparameterisation: out ~ N(op(x, mu), op(x^2, sigma^2)) per example and unit."""
     mean = op(x, q.weight_mu, q.bias_mu)
-    bias_var = None if q.bias_sigma is None else q.bias_sigma.square()
-    var = op(x.square(), q.weight_sigma.square(), bias_var)
-    std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+    std = _lrt_std(op, x, q)
     if _needs_tiling(x, mc):
         # one mean and variance for all samples, broadcast against S noise draws
         noise = torch.randn((mc.num_samples, *mean.shape), device=mean.device, dtype=mean.dtype)
