@@ -36,7 +36,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from bayescnn.train import evaluate, load_run
-    from bayescnn.train.loop import _loader, load_splits, resolve_device
+    from bayescnn.train.loop import load_splits, make_loader, resolve_device
 
     device = resolve_device(args.device)
     run = load_run(args.run, device=device)
@@ -45,7 +45,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.data_dir is not None:
         config.data_dir = args.data_dir
     splits = load_splits(config)
-    loader = _loader(splits.test, splits, config, device, train=False)
+    loader = make_loader(splits.test, splits, config, device, train=False)
     samples = args.samples or config.test_samples
     report = {
         "checkpoint": str(run.checkpoint),

@@ -72,7 +72,7 @@ def load_splits(config: TrainConfig) -> DataSplits:
     return DataSplits(train, valid, test, spec.mean, spec.std, augment, spec.train_flip)
 
 
-def _loader(
+def make_loader(
     data: ImageData,
     splits: DataSplits,
     config: TrainConfig,
@@ -81,6 +81,7 @@ def _loader(
     train: bool,
     dist: distributed.Distributed | None = None,
 ) -> InMemoryLoader:
+    """The in-memory loader of one split: shuffled, augmented and sharded when training."""
     return InMemoryLoader(
         data,
         config.batch_size if train else max(config.batch_size, 500),
@@ -173,7 +174,7 @@ class Trainer:
         self.optimizer = _make_optimizer(config, self.model)
         self.scheduler = _make_scheduler(config, self.optimizer)
         self.kl_weight = KLWeight.parse(config.beta)
-        self.train_loader = _loader(
+        self.train_loader = make_loader(
             self.splits.train, self.splits, config, self.device, train=True, dist=self.dist
         )
         self.valid_loader = self._eval_loader(self.splits.valid)
@@ -194,7 +195,7 @@ class Trainer:
     def _eval_loader(self, data: ImageData) -> InMemoryLoader:
         """This rank's disjoint share of an evaluation set (all of it in one process)."""
         shard = data.subset(torch.tensor(list(self.dist.shard(len(data))), dtype=torch.long))
-        return _loader(shard, self.splits, self.config, self.device, train=False)
+        return make_loader(shard, self.splits, self.config, self.device, train=False)
 
     def _evaluate(self, loader: InMemoryLoader, *, samples: int, posterior_mean: bool = False):
         """Metrics over the whole set: every rank's predictions are gathered, then scored."""
