@@ -20,5 +20,5 @@ fi
 
 run=runs/quickstart-$(date +%Y%m%d-%H%M%S)
 .venv/bin/bayescnn train --model lenet --dataset fashion-mnist --estimator lrt --activation relu \
-    --epochs 2 --train-subset 20000 --run-dir "$run"
+    --prior-sigma 1.0 --epochs 2 --train-subset 20000 --run-dir "$run"
 .venv/bin/bayescnn uncertainty "$run" --ood digits --limit 2000 --samples 25
