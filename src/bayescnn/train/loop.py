@@ -21,7 +21,7 @@ from tqdm import tqdm
 from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset, train_valid_split
 from bayescnn.data.loader import derive_seed
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state, save_checkpoint
-from bayescnn.nn import kl_divergence, sample_forward
+from bayescnn.nn import frozen_eval_mode, kl_divergence, sample_forward
 from bayescnn.train import distributed
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.config import TrainConfig, write_config_file
@@ -208,7 +208,7 @@ class Trainer:
         images = self.splits.train.images
         x = torch.zeros((1, *images.shape[1:]), device=self.device)
         try:
-            with torch.no_grad():
+            with torch.no_grad(), frozen_eval_mode(self.model):  # BatchNorm stats untouched
                 self.model(x)
         except RuntimeError as error:
             raise ValueError(
