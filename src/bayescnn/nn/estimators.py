@@ -65,20 +65,18 @@ class GaussianPosterior:
     bias_mu: torch.Tensor | None
     bias_sigma: torch.Tensor | None
 
-    def draw(self, num_samples: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Draw ``num_samples`` stacked weight (and bias) sets, W = mu + sigma * eps."""
-        shape = (num_samples, *self.weight_mu.shape)
-        weights = self.weight_mu + self.weight_sigma * torch.randn(
-            shape, device=self.weight_mu.device, dtype=self.weight_mu.dtype
-        )
+    def draw(self, num_samples: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Draw W = mu + sigma * eps (and b): one set, or ``num_samples`` stacked sets."""
         biases = None
         if self.bias_mu is not None and self.bias_sigma is not None:
-            biases = self.bias_mu + self.bias_sigma * torch.randn(
-                (num_samples, *self.bias_mu.shape),
-                device=self.bias_mu.device,
-                dtype=self.bias_mu.dtype,
-            )
-        return weights, biases
+            biases = _reparameterise(self.bias_mu, self.bias_sigma, num_samples)
+        return _reparameterise(self.weight_mu, self.weight_sigma, num_samples), biases
+
+
+def _reparameterise(mu: torch.Tensor, sigma: torch.Tensor, num_samples: int | None) -> torch.Tensor:
+    """mu + sigma * eps with eps ~ N(0, I), with a leading sample axis if ``num_samples``."""
+    shape = mu.shape if num_samples is None else (num_samples, *mu.shape)
+    return torch.addcmul(mu, sigma, torch.randn(shape, device=mu.device, dtype=mu.dtype))
 
 
 def tile_samples(t: torch.Tensor, num_samples: int) -> torch.Tensor:
@@ -113,8 +111,7 @@ def bbb_forward(
 ) -> torch.Tensor:
     """Bayes by Backprop: one weight draw per sample, shared by the batch."""
     if mc is None:
-        weights, biases = q.draw(1)
-        return op(x, weights[0], None if biases is None else biases[0])
+        return op(x, *q.draw())
     weights, biases = q.draw(mc.num_samples)
     return op_many(x, weights, biases, mc.is_tiled(x.shape[0]))
 
