@@ -154,7 +154,7 @@ def flipout_forward(
 
     The bias perturbation sigma_b * eps_b is drawn per row as well, so rows (examples)
     are decorrelated in every term. In a vectorised pass each sample has its own
-    eps (one grouped op), so samples of the same example are truly independent.
+    eps (one stacked-weights op), so samples of the same example are independent.
     """
     mean = op(x, q.weight_mu, q.bias_mu)
     if _needs_tiling(x, mc):
