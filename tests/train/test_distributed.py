@@ -105,3 +105,36 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path):
     assert files.count("train.log") == 1 and files.count("last.safetensors") == 1
     log = (tmp_path / "ddp" / "train.log").read_text()
     assert "9600 train" in log and log.count("epoch 2") == 1
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
+def test_a_two_process_run_resumed_under_torchrun_ends_like_an_uninterrupted_one(tmp_path):
+    from bayescnn.io import load_checkpoint, save_checkpoint
+
+    common = [
+        "--dataset", "fashion-mnist", "--activation", "relu", "--image-size", "28",
+        "--train-subset", "4000", "--lr", "0.003", "--valid-samples", "2", "--test-samples", "2",
+        "--device", "cpu", "--batch-size", "64",
+    ]  # fmt: skip
+    env = os.environ | {"CI": "1", "OMP_NUM_THREADS": "1"}
+
+    def torchrun(*args):
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                   "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+                   "-m", "bayescnn.cli.main", "train", *args]  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    torchrun(*common, "--epochs", "2", "--run-dir", str(tmp_path / "straight"))
+    torchrun(*common, "--epochs", "1", "--run-dir", str(tmp_path / "cut"))
+    last = tmp_path / "cut" / "last.safetensors"
+    checkpoint = load_checkpoint(last)  # as if a 2-epoch run had stopped after epoch 1
+    metadata = dict(checkpoint.metadata)
+    metadata["config"] = metadata["config"] | {"epochs": 2}
+    save_checkpoint(
+        last, model_state=checkpoint.model_state, metadata=metadata, extra=checkpoint.extra
+    )
+    (tmp_path / "cut" / "test.json").unlink()
+    torchrun("--resume", str(tmp_path / "cut"))
+    straight = json.loads((tmp_path / "straight" / "test.json").read_text())
+    assert json.loads((tmp_path / "cut" / "test.json").read_text()) == straight
