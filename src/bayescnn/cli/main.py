@@ -36,7 +36,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from bayescnn.train import evaluate, load_run
-    from bayescnn.train.loop import load_splits, make_loader, resolve_device
+    from bayescnn.train.distributed import resolve_device
+    from bayescnn.train.loop import load_splits, make_loader
 
     device = resolve_device(args.device)
     run = load_run(args.run, device=device)
@@ -62,7 +63,7 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.data import load_dataset
     from bayescnn.reports import format_summary_table, uncertainty_report
     from bayescnn.train import load_run
-    from bayescnn.train.loop import resolve_device
+    from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import load_ood_set
 
     device = resolve_device(args.device)

@@ -66,6 +66,16 @@ class Distributed:
         return restored
 
 
+def resolve_device(name: str) -> torch.device:
+    """'auto' is CUDA when available, else the CPU; asking for CUDA without it is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use --device cpu")
+    return device
+
+
 def setup(device_name: str) -> Distributed:
     """Join the process group when launched by torchrun, and pick this rank's device.
 
@@ -76,14 +86,8 @@ def setup(device_name: str) -> Distributed:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device_name)
+    device = resolve_device(device_name)
     if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device {device_name!r} asked for, but CUDA is not available; use --device cpu"
-            )
         if device.index is None:
             device = torch.device(
                 "cuda", local_rank if world_size > 1 else torch.cuda.current_device()

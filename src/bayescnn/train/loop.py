@@ -33,16 +33,6 @@ from bayescnn.train.run_files import RunFiles, build_model
 log = logging.getLogger("bayescnn.train")
 
 
-def resolve_device(name: str) -> torch.device:
-    """'auto' is CUDA when available, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use --device cpu")
-    return device
-
-
 @dataclass
 class DataSplits:
     """The three splits of a run, with the normalisation they share."""
