@@ -394,6 +394,13 @@ def _attach_log_file(path: Path) -> None:
     log.setLevel(logging.INFO)
 
 
+def _fit_then_leave_group(trainer: Trainer) -> dict[str, Any]:
+    try:
+        return trainer.fit()
+    finally:
+        distributed.teardown(trainer.dist)
+
+
 def fit(config: TrainConfig, *, run_dir: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
     """Train a new run; returns its folder and the test report."""
     folder = Path(run_dir) if run_dir is not None else default_run_dir(config)
@@ -401,11 +408,7 @@ def fit(config: TrainConfig, *, run_dir: str | Path | None = None) -> tuple[Path
         raise FileExistsError(
             f"{folder} already holds a run; use --resume {folder} or another --run-dir"
         )
-    trainer = Trainer(config, folder)
-    try:
-        return folder, trainer.fit()
-    finally:
-        distributed.teardown(trainer.dist)
+    return folder, _fit_then_leave_group(Trainer(config, folder))
 
 
 def resume(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
@@ -415,8 +418,4 @@ def resume(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
     if not last.is_file():
         raise FileNotFoundError(f"cannot resume {folder}: it holds no last.safetensors")
     config = TrainConfig.from_dict(load_checkpoint(last).metadata["config"])
-    trainer = Trainer(config, folder, resume=True)
-    try:
-        return folder, trainer.fit()
-    finally:
-        distributed.teardown(trainer.dist)
+    return folder, _fit_then_leave_group(Trainer(config, folder, resume=True))
