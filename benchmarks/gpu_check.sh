@@ -1,33 +1,50 @@
 #!/usr/bin/env bash
-# GPU check for a lent CUDA machine: venv (if missing), nvidia-smi, tests/nn on CUDA,
-# and the full benchmarks on --device cuda. Outputs go under $OUT if set (else ./gpu-check).
+# GPU check for a lent CUDA machine, as one command: nvidia-smi, the tests (tests/nn and
+# tests/cuda) on CUDA, the full benchmarks on --device cuda, and a one-epoch CLI run.
+# Everything it prints is also written under $OUT if set (else ./gpu-check).
+#
 # Usage, from the repository root:  bash benchmarks/gpu_check.sh
-set -euo pipefail
+# Python: .venv/bin/python if it sees CUDA, else a python3 that already holds a CUDA build
+# of torch (the package then runs from src/ via PYTHONPATH; nothing is installed, since
+# such machines often have no network). Put Fashion-MNIST in ./data/fashion-mnist for
+# the data and epoch sections and the CLI run.
+set -uo pipefail
 
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-gpu-check}"
 mkdir -p "$OUT_DIR"
-PY=.venv/bin/python
+export PYTHONUNBUFFERED=1
 
-if ! "$PY" -c "import torch, torchvision, bayescnn" >/dev/null 2>&1; then
-    echo "creating .venv (torch 2.14.1, torchvision 0.29.1, bayescnn[test])"
-    python3 -m venv .venv
-    "$PY" -m pip install --upgrade pip
-    "$PY" -m pip install torch==2.14.1 torchvision==0.29.1
-    "$PY" -m pip install -e '.[test]'
+has_cuda_torch() { "$1" -c "import torch, sys; sys.exit(not torch.cuda.is_available())" 2>/dev/null; }
+if [ -x .venv/bin/python ] && has_cuda_torch .venv/bin/python; then
+    PY=.venv/bin/python
+elif has_cuda_torch python3; then
+    PY=python3
+else
+    echo "no Python with a CUDA build of torch found (.venv/bin/python, python3)" >&2
+    exit 2
 fi
-
-nvidia-smi 2>&1 | tee "$OUT_DIR/nvidia-smi.txt"
-"$PY" - <<'PYEOF' 2>&1 | tee "$OUT_DIR/torch-cuda.txt"
-import torch
-print("torch", torch.__version__, "cuda", torch.version.cuda)
-print("cuda available:", torch.cuda.is_available())
-assert torch.cuda.is_available(), "CUDA is not available to torch"
-print("device:", torch.cuda.get_device_name(0))
-PYEOF
+export PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 status=0
-"$PY" -m pytest -q tests/nn 2>&1 | tee "$OUT_DIR/pytest-nn.txt" || status=1
-"$PY" -m benchmarks.run --device cuda --output "$OUT_DIR/results-cuda.json" 2>&1 \
-    | tee "$OUT_DIR/benchmarks-cuda.txt" || status=1
+step() {  # step NAME COMMAND...: run, tee into $OUT_DIR/NAME.txt, remember a failure
+    local name=$1
+    shift
+    echo "=== $name: $*"
+    local start=$SECONDS
+    "$@" 2>&1 | tee "$OUT_DIR/$name.txt" || status=1
+    echo "=== $name took $((SECONDS - start)) s"
+}
+
+step nvidia-smi nvidia-smi
+step torch-cuda "$PY" -c "
+import sys, torch, bayescnn
+print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.version.cuda)
+print('device:', torch.cuda.get_device_name(0), 'bayescnn from', bayescnn.__file__)"
+step pytest "$PY" -m pytest -q -p no:cacheprovider tests/nn tests/cuda
+step benchmarks "$PY" -m benchmarks.run --device cuda --data-dir data \
+    --output "$OUT_DIR/results-cuda.json"
+step cli-train "$PY" -m bayescnn train --model lenet --dataset fashion-mnist --data-dir data \
+    --activation relu --prior-sigma 1.0 --epochs 1 --device cuda \
+    --out-dir "$(mktemp -d)" --run-name gpu-check
 exit "$status"

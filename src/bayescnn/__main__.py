@@ -1,0 +1,5 @@
+"""``python -m bayescnn ...`` is the ``bayescnn`` command."""
+
+from bayescnn.cli.main import main
+
+raise SystemExit(main())
