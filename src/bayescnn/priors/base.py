@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 
 import torch
 from torch import nn
@@ -20,6 +21,25 @@ class Prior(nn.Module):
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         """Elementwise log density log p(w)."""
         raise NotImplementedError
+
+    def distribution_key(self) -> Hashable:
+        """Equal for two priors that define the same distribution: type and hyperparameters.
+
+        :func:`bayescnn.kl_divergence` evaluates the layers whose priors share a key in
+        one pass. The values are read from the buffers only when a buffer changed (its
+        version counter or identity), so a training step costs no device sync.
+        """
+        buffers = tuple(self.buffers(recurse=False))
+        versions = tuple(b._version for b in buffers)
+        cached = self.__dict__.get("_distribution_key")
+        if (
+            cached is None
+            or cached[1] != versions
+            or any(old is not new for old, new in zip(cached[0], buffers, strict=True))
+        ):
+            key = (type(self), tuple(b.detach().cpu().tolist() for b in buffers))
+            self.__dict__["_distribution_key"] = cached = (buffers, versions, key)
+        return cached[2]
 
     def kl(self, mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """KL(q || p) summed over all elements, for q = N(mu, sigma^2) elementwise.
