@@ -40,9 +40,7 @@ def test_the_fused_gaussian_kl_and_its_gradients_equal_the_sum_over_layers(prior
     model = _model(*priors)
     fused, reference = bayescnn.kl_divergence(model), _layer_by_layer(model)
     torch.testing.assert_close(fused, reference, rtol=1e-5, atol=0)
-    for got, expected in zip(
-        _gradients(model, fused), _gradients(model, reference), strict=True
-    ):
+    for got, expected in zip(_gradients(model, fused), _gradients(model, reference), strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-7)
 
 
