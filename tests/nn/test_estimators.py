@@ -123,14 +123,39 @@ def test_under_bfloat16_autocast_the_lrt_variance_path_stays_in_float32():
     with torch.no_grad():
         layer.weight_rho.fill_(-12.0)  # sigma ~ 6e-6: its square underflows in bfloat16
     x = torch.randn(3, 8)
-    from bayescnn.nn.estimators import _lrt_std
+    from bayescnn.nn.estimators import _lrt_variance
 
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        std = _lrt_std(layer._op, x, layer.posterior())
+        var = _lrt_variance(layer._op, x, layer.posterior())
         out = layer(x)
-    assert std.dtype == torch.float32
-    expected = torch.sqrt(
-        F.linear(x.square(), layer.weight_sigma.square(), layer.bias_sigma.square())
-    )
-    torch.testing.assert_close(std, expected)
+    assert var.dtype == torch.float32
+    expected = F.linear(x.square(), layer.weight_sigma.square(), layer.bias_sigma.square())
+    torch.testing.assert_close(var, expected)
     assert torch.isfinite(out).all()
+
+
+def _composite_gaussian_sample(mean, var, num_samples=None):
+    """The reference: clamp, sqrt, randn and addcmul as separate autograd ops."""
+    std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+    shape = mean.shape if num_samples is None else (num_samples, *mean.shape)
+    return torch.addcmul(mean, std, torch.randn(shape, dtype=mean.dtype))
+
+
+@pytest.mark.parametrize("num_samples", [None, 3], ids=["one draw", "3 draws broadcast"])
+def test_the_fused_gaussian_sample_equals_the_composite_ops_in_value_and_gradient(num_samples):
+    from bayescnn.nn.estimators import sample_gaussian
+
+    mean = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+    var = torch.rand(4, 5, dtype=torch.float64)
+    var[0, :2] = 0.0  # clamped units: no gradient to var
+    var.requires_grad_(True)
+    weight = torch.randn((num_samples or 1) * 4, 5, dtype=torch.float64)
+    results = []
+    for sample in (sample_gaussian, _composite_gaussian_sample):
+        torch.manual_seed(7)
+        out = sample(mean, var, num_samples)
+        loss = (out.reshape(-1, 5) * weight).sum()
+        results.append((out, *torch.autograd.grad(loss, (mean, var))))
+    for got, expected in zip(*results, strict=True):
+        torch.testing.assert_close(got, expected)
+    assert torch.all(results[0][2][0, :2] == 0)

@@ -20,12 +20,15 @@ identical across samples computes its deterministic part once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import torch
 
+from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import MonteCarlo
 
 Op = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
@@ -76,7 +79,7 @@ class GaussianPosterior:
 def _reparameterise(mu: torch.Tensor, sigma: torch.Tensor, num_samples: int | None) -> torch.Tensor:
     """mu + sigma * eps with eps ~ N(0, I), with a leading sample axis if ``num_samples``."""
     shape = mu.shape if num_samples is None else (num_samples, *mu.shape)
-    return torch.addcmul(mu, sigma, torch.randn(shape, device=mu.device, dtype=mu.dtype))
+    return torch.addcmul(mu, sigma, standard_normal(shape, device=mu.device, dtype=mu.dtype))
 
 
 def tile_samples(t: torch.Tensor, num_samples: int) -> torch.Tensor:
@@ -116,8 +119,8 @@ def bbb_forward(
     return op_many(x, weights, biases, mc.is_tiled(x.shape[0]))
 
 
-def _lrt_std(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
-    """sqrt(op(x^2, sigma^2) + sigma_b^2), in float32 even under autocast.
+def _lrt_variance(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
+    """op(x^2, sigma^2) + sigma_b^2, in float32 even under autocast.
 
     Squares of small sigmas underflow and lose precision in bfloat16/float16, so the
     variance path leaves autocast and runs in the parameters' precision.
@@ -125,8 +128,52 @@ def _lrt_std(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
     bias_var = None if q.bias_sigma is None else q.bias_sigma.square()
     with torch.autocast(x.device.type, enabled=False):
         x = x.to(q.weight_sigma.dtype)
-        var = op(x.square(), q.weight_sigma.square(), bias_var)
-    return var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+        return op(x.square(), q.weight_sigma.square(), bias_var)
+
+
+class _GaussianSample(torch.autograd.Function):
+    """out = mean + sqrt(max(var, tiny)) * eps, eps ~ N(0, I), as one autograd node.
+
+    The composite of clamp, sqrt, randn and addcmul saves three activation-sized tensors
+    for backward (var, std, eps) and makes a pass per elementwise derivative; this node
+    saves two and computes d out/d mean = 1 and d out/d var = eps / (2 std) (0 where var
+    was clamped) in place.
+    With ``num_samples`` the noise has a leading sample axis and mean and var are
+    broadcast against it (their gradients are summed over that axis).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, mean: torch.Tensor, var: torch.Tensor, num_samples: int | None
+    ) -> torch.Tensor:
+        std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt_()
+        shape = mean.shape if num_samples is None else (num_samples, *mean.shape)
+        eps = standard_normal(shape, device=mean.device, dtype=mean.dtype)
+        ctx.save_for_backward(std, eps)
+        ctx.sample_axis = num_samples is not None
+        return torch.addcmul(mean, std, eps)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        std, eps = ctx.saved_tensors
+        grad_mean = grad_var = None
+        if ctx.needs_input_grad[0]:
+            grad_mean = grad.sum(0) if ctx.sample_axis else grad
+        if ctx.needs_input_grad[1]:
+            grad_std = grad * eps
+            if ctx.sample_axis:
+                grad_std = grad_std.sum(0)
+            grad_var = grad_std.div_(std).mul_(0.5)
+            clamped = std <= math.sqrt(torch.finfo(std.dtype).tiny)
+            grad_var = grad_var.masked_fill_(clamped, 0.0)
+        return grad_mean, grad_var, None
+
+
+def sample_gaussian(
+    mean: torch.Tensor, var: torch.Tensor, num_samples: int | None = None
+) -> torch.Tensor:
+    """Draw mean + sqrt(var) * eps (``num_samples`` draws stacked on a new first axis)."""
+    return _GaussianSample.apply(mean, var, num_samples)
 
 
 def lrt_forward(
@@ -134,12 +181,11 @@ def lrt_forward(
 ) -> torch.Tensor:
     """Local reparameterisation: out ~ N(op(x, mu), op(x^2, sigma^2)) per example and unit."""
     mean = op(x, q.weight_mu, q.bias_mu)
-    std = _lrt_std(op, x, q)
+    var = _lrt_variance(op, x, q)
     if _needs_tiling(x, mc):
         # one mean and variance for all samples, broadcast against S noise draws
-        noise = torch.randn((mc.num_samples, *mean.shape), device=mean.device, dtype=mean.dtype)
-        return torch.addcmul(mean, std, noise).reshape(-1, *mean.shape[1:])
-    return torch.addcmul(mean, std, torch.randn_like(mean))
+        return sample_gaussian(mean, var, mc.num_samples).reshape(-1, *mean.shape[1:])
+    return sample_gaussian(mean, var)
 
 
 def flipout_forward(
@@ -160,20 +206,20 @@ def flipout_forward(
     if _needs_tiling(x, mc):
         mean, x = tile_samples(mean, mc.num_samples), tile_samples(x, mc.num_samples)
     sign_in = _random_signs(_row_channel_shape(x, channel_dim), x)
+    sigma = q.weight_sigma
     if mc is None:
-        delta_weight = q.weight_sigma * torch.randn_like(q.weight_sigma)
+        delta_weight = sigma * standard_normal(sigma.shape, device=sigma.device, dtype=sigma.dtype)
         perturbation = op(x * sign_in, delta_weight, None)
     else:
-        delta_weights = q.weight_sigma * torch.randn(
-            (mc.num_samples, *q.weight_sigma.shape), device=x.device, dtype=q.weight_sigma.dtype
-        )
+        shape = (mc.num_samples, *sigma.shape)
+        delta_weights = sigma * standard_normal(shape, device=sigma.device, dtype=sigma.dtype)
         perturbation = op_many(x * sign_in, delta_weights, None, True)
     out_shape = _row_channel_shape(perturbation, channel_dim)
     noise = _random_signs(out_shape, perturbation) * perturbation
     if q.bias_sigma is not None:
         bias_shape = [1] * len(out_shape)
         bias_shape[channel_dim % len(out_shape)] = -1
-        noise = noise + q.bias_sigma.view(bias_shape) * torch.randn(
+        noise = noise + q.bias_sigma.view(bias_shape) * standard_normal(
             out_shape, device=mean.device, dtype=mean.dtype
         )
     return mean + noise
