@@ -105,3 +105,10 @@ def test_a_short_cuda_training_run_learns_and_its_checkpoint_loads_on_the_cpu(tm
     assert report["predictive"]["accuracy"] > 0.6
     loaded = load_run(folder, device="cpu")
     assert all(p.device.type == "cpu" for p in loaded.model.parameters())
+
+
+def test_the_fused_kl_on_cuda_equals_the_sum_over_layers():
+    model = create("lenet", estimator="bbb", in_channels=1, image_size=32).to(CUDA)
+    layers = bayescnn.nn.bayesian_layers(model)
+    expected = torch.stack([layer.kl() for layer in layers]).sum()
+    torch.testing.assert_close(bayescnn.kl_divergence(model), expected, rtol=1e-5, atol=0)
