@@ -18,6 +18,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import torch
 
+from bayescnn import tune_cpu_allocator
 from bayescnn.data import DataNotFoundError
 from benchmarks.data_path import FashionMnist, bench_data_path, load_fashion_mnist
 from benchmarks.prediction import bench_predict
@@ -115,13 +116,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen sections, print the table and write the JSON file."""
     args = parse_args(argv)
+    allocator_tuned = tune_cpu_allocator()  # as the bayescnn command does
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but torch.cuda.is_available() is False", file=sys.stderr)
         return 2
     device = torch.device(args.device)
     settings = QUICK if args.quick else FULL
     output = args.output or HERE / f"results-{args.device}{'-quick' if args.quick else ''}.json"
-    meta = {"mode": "quick" if args.quick else "full", "environment": environment(device)}
+    meta = {
+        "mode": "quick" if args.quick else "full",
+        "environment": environment(device) | {"cpu_allocator_tuned": allocator_tuned},
+    }
     print(f"bayescnn benchmarks ({meta['mode']}) on {device}: {meta['environment']}")
 
     data: FashionMnist | None = None

@@ -6,6 +6,7 @@ sampling modes), :mod:`bayescnn.priors`, and :func:`to_bayesian`.
 
 from bayescnn import models
 from bayescnn.convert import to_bayesian
+from bayescnn.cpu_allocator import tune_cpu_allocator
 from bayescnn.nn import (
     Estimator,
     kl_divergence,
@@ -35,4 +36,5 @@ __all__ = [
     "sample_forward",
     "set_posterior_mean",
     "to_bayesian",
+    "tune_cpu_allocator",
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from bayescnn.cli.train_options import add_train_options, train_overrides
+from bayescnn.cpu_allocator import tune_cpu_allocator
 
 EXIT_BAD_INPUT = 2
 
@@ -190,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bayescnn.train import DivergenceError
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    tune_cpu_allocator()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
