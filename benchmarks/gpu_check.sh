@@ -47,4 +47,5 @@ step benchmarks "$PY" -m benchmarks.run --device cuda --data-dir data \
 step cli-train "$PY" -m bayescnn train --model lenet --dataset fashion-mnist --data-dir data \
     --activation relu --prior-sigma 1.0 --epochs 1 --device cuda \
     --out-dir "$(mktemp -d)" --run-name gpu-check
+PY="$PY" bash benchmarks/gpu_compile.sh || status=1
 exit "$status"

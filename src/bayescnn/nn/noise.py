@@ -51,8 +51,9 @@ def standard_normal(
     numel = 1
     for size in shape:
         numel *= size
-    if torch.device(device).type != "cpu" or numel < CPU_PARALLEL_MIN_NUMEL:
-        return torch.randn(shape, device=device, dtype=dtype)
+    on_cpu = torch.device(device).type == "cpu"
+    if not on_cpu or numel < CPU_PARALLEL_MIN_NUMEL or torch.compiler.is_compiling():
+        return torch.randn(shape, device=device, dtype=dtype)  # torch.compile makes its own
     out = torch.empty(shape, device=device, dtype=dtype)
     seeds = torch.randint(0, _SEED_BOUND, (CPU_STREAMS,)).tolist()
     slices = out.view(-1).tensor_split(CPU_STREAMS)
