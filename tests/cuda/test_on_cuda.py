@@ -22,20 +22,11 @@ ESTIMATORS = ["bbb", "lrt", "flipout"]
 SAMPLES = 20_000
 
 
-def _varied_posterior(layer: bnn.BayesianLayer) -> None:
-    torch.manual_seed(1)
-    with torch.no_grad():
-        layer.weight_mu.normal_(0, 0.5)
-        layer.weight_rho.uniform_(-3, 0)
-        layer.bias_mu.normal_(0, 0.5)
-        layer.bias_rho.uniform_(-3, 0)
-
-
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-def test_vectorised_conv2d_samples_on_cuda_have_the_analytic_moments(estimator):
+def test_vectorised_conv2d_samples_on_cuda_have_the_analytic_moments(estimator, varied_posterior):
     """All 20,000 samples in one pass: BBB runs them as one grouped convolution on CUDA."""
     layer = bnn.Conv2d(2, 3, 3, padding=1, estimator=estimator, dtype=torch.float64).to(CUDA)
-    _varied_posterior(layer)
+    varied_posterior(layer)
     x = torch.randn(2, 2, 4, 4, dtype=torch.float64, device=CUDA)
     with torch.no_grad():
         samples = bayescnn.sample_forward(layer, x, SAMPLES)

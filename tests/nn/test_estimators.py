@@ -13,16 +13,6 @@ ESTIMATORS = ["bbb", "lrt", "flipout"]
 SAMPLES = 20_000
 
 
-def _posterior(layer: bnn.BayesianLayer) -> None:
-    """Give the layer a varied, fixed posterior."""
-    torch.manual_seed(1)
-    with torch.no_grad():
-        layer.weight_mu.normal_(0, 0.5)
-        layer.weight_rho.uniform_(-3, 0)
-        layer.bias_mu.normal_(0, 0.5)
-        layer.bias_rho.uniform_(-3, 0)
-
-
 def _analytic_moments(layer, x, op):
     mean = op(x, layer.weight_mu, layer.bias_mu)
     var = op(x.square(), layer.weight_sigma.square(), layer.bias_sigma.square())
@@ -37,9 +27,9 @@ def _assert_moments(samples, mean, var):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-def test_linear_output_mean_and_variance_match_the_analytic_moments(estimator):
+def test_linear_output_mean_and_variance_match_the_analytic_moments(estimator, varied_posterior):
     layer = bnn.Linear(5, 3, estimator=estimator, dtype=torch.float64)
-    _posterior(layer)
+    varied_posterior(layer)
     x = torch.randn(4, 5, dtype=torch.float64)
     with torch.no_grad():
         samples = bayescnn.sample_forward(layer, x, SAMPLES)
@@ -48,9 +38,9 @@ def test_linear_output_mean_and_variance_match_the_analytic_moments(estimator):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-def test_conv2d_output_mean_and_variance_match_the_analytic_moments(estimator):
+def test_conv2d_output_mean_and_variance_match_the_analytic_moments(estimator, varied_posterior):
     layer = bnn.Conv2d(2, 3, 3, padding=1, estimator=estimator, dtype=torch.float64)
-    _posterior(layer)
+    varied_posterior(layer)
     x = torch.randn(2, 2, 4, 4, dtype=torch.float64)
     op = lambda x, w, b: F.conv2d(x, w, b, padding=1)  # noqa: E731
     with torch.no_grad():
@@ -60,9 +50,11 @@ def test_conv2d_output_mean_and_variance_match_the_analytic_moments(estimator):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-def test_a_loop_of_single_passes_has_the_same_moments_as_the_vectorised_pass(estimator):
+def test_a_loop_of_single_passes_has_the_same_moments_as_the_vectorised_pass(
+    estimator, varied_posterior
+):
     layer = bnn.Linear(5, 2, estimator=estimator, dtype=torch.float64)
-    _posterior(layer)
+    varied_posterior(layer)
     x = torch.randn(3, 5, dtype=torch.float64)
     with torch.no_grad():
         loop = torch.stack([layer(x) for _ in range(4000)])
