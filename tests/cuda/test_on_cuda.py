@@ -57,8 +57,10 @@ def test_a_bf16_autocast_training_step_on_cuda_reaches_mu_and_rho(estimator):
     y = torch.randint(0, 10, (16,), device=CUDA)
     with torch.autocast("cuda", dtype=torch.bfloat16):
         logits = bayescnn.sample_forward(model, x, 4).mean(0)
-        loss = F.cross_entropy(logits.float(), y) + bayescnn.kl_divergence(model) / 60_000
+        kl = bayescnn.kl_divergence(model)
+        loss = F.cross_entropy(logits.float(), y) + kl / 60_000
     loss.backward()
+    assert kl.dtype == torch.float32, "the KL stays in float32 under autocast"
     assert torch.isfinite(loss)
     for layer in bayescnn.nn.bayesian_layers(model):
         for grad in (layer.weight_mu.grad, layer.weight_rho.grad):
