@@ -151,3 +151,14 @@ def test_the_fused_gaussian_sample_equals_the_composite_ops_in_value_and_gradien
     for got, expected in zip(*results, strict=True):
         torch.testing.assert_close(got, expected)
     assert torch.all(results[0][2][0, :2] == 0)
+
+
+def test_a_second_derivative_through_the_lrt_draw_raises_instead_of_being_wrong():
+    from bayescnn.nn.estimators import sample_gaussian
+
+    mean = torch.randn(3, requires_grad=True)
+    var = torch.rand(3, requires_grad=True)
+    out = sample_gaussian(mean, var)
+    (grad_var,) = torch.autograd.grad((out * mean).sum(), var, create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad_var.sum().backward()

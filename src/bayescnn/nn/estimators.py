@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import MonteCarlo
@@ -137,7 +138,8 @@ class _GaussianSample(torch.autograd.Function):
     The composite of clamp, sqrt, randn and addcmul saves three activation-sized tensors
     for backward (var, std, eps) and makes a pass per elementwise derivative; this node
     saves two and computes d out/d mean = 1 and d out/d var = eps / (2 std) (0 where var
-    was clamped) in place.
+    was clamped) in place. It is differentiable once (second derivatives raise).
+
     With ``num_samples`` the noise has a leading sample axis and mean and var are
     broadcast against it (their gradients are summed over that axis).
     """
@@ -154,6 +156,7 @@ class _GaussianSample(torch.autograd.Function):
         return torch.addcmul(mean, std, eps)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         std, eps = ctx.saved_tensors
         grad_mean = grad_var = None
