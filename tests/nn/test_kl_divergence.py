@@ -76,3 +76,19 @@ def test_a_layer_that_redefines_its_kl_is_summed_with_its_own_definition():
     model = nn.Sequential(bnn.Linear(3, 3), DoubledKL(3, 3), bnn.Linear(3, 2))
     expected = sum(layer.kl() for layer in model)
     torch.testing.assert_close(bayescnn.kl_divergence(model), expected)
+
+
+def test_a_user_prior_with_hyperparameters_outside_buffers_is_never_fused_with_another():
+    class LaplacePrior(bayescnn.Prior):  # its scale is a plain attribute, not a buffer
+        def __init__(self, scale):
+            super().__init__()
+            self.scale = scale
+
+        def log_prob(self, value):
+            return -value.abs() / self.scale - torch.log(torch.tensor(2 * self.scale))
+
+    model = _model(LaplacePrior(0.1), LaplacePrior(10.0))
+    torch.manual_seed(5)
+    fused = bayescnn.kl_divergence(model)
+    torch.manual_seed(5)
+    torch.testing.assert_close(fused, _layer_by_layer(model))

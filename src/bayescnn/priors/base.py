@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -22,13 +23,22 @@ class Prior(nn.Module):
         """Elementwise log density log p(w)."""
         raise NotImplementedError
 
+    defined_by_buffers: ClassVar[bool] = False
+    """True when the type and the buffers' values define the distribution completely
+    (the built-in priors). Only such priors are fused across layers by
+    :func:`bayescnn.kl_divergence`; a subclass that keeps hyperparameters elsewhere
+    must leave this False (or keep them in buffers)."""
+
     def distribution_key(self) -> Hashable:
         """Equal for two priors that define the same distribution: type and hyperparameters.
 
         :func:`bayescnn.kl_divergence` evaluates the layers whose priors share a key in
-        one pass. The values are read from the buffers only when a buffer changed (its
-        version counter or identity), so a training step costs no device sync.
+        one pass. Unless :attr:`defined_by_buffers`, the key is the prior itself (equal
+        only to itself). The values are read from the buffers only when a buffer changed
+        (its version counter or identity), so a training step costs no device sync.
         """
+        if not self.defined_by_buffers:
+            return self
         buffers = tuple(self.buffers(recurse=False))
         versions = tuple(b._version for b in buffers)
         cached = self.__dict__.get("_distribution_key")

@@ -19,6 +19,7 @@ class GaussianPrior(Prior):
 
     mu: torch.Tensor
     sigma: torch.Tensor
+    defined_by_buffers = True
 
     def __init__(self, mu: float = 0.0, sigma: float = 0.1) -> None:
         super().__init__()

@@ -26,6 +26,7 @@ class ScaleMixturePrior(Prior):
     pi: torch.Tensor
     sigma1: torch.Tensor
     sigma2: torch.Tensor
+    defined_by_buffers = True
 
     def __init__(self, pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6)) -> None:
         super().__init__()
