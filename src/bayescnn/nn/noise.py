@@ -12,6 +12,7 @@ Mersenne Twisters, so the noise is i.i.d. N(0, 1) as before.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,11 +49,8 @@ def standard_normal(
     shape: tuple[int, ...] | torch.Size, *, device: torch.device, dtype: torch.dtype
 ) -> torch.Tensor:
     """A new tensor of i.i.d. N(0, 1) noise, consuming the global generator of ``device``."""
-    numel = 1
-    for size in shape:
-        numel *= size
     on_cpu = torch.device(device).type == "cpu"
-    if not on_cpu or numel < CPU_PARALLEL_MIN_NUMEL or torch.compiler.is_compiling():
+    if not on_cpu or math.prod(shape) < CPU_PARALLEL_MIN_NUMEL or torch.compiler.is_compiling():
         return torch.randn(shape, device=device, dtype=dtype)  # torch.compile makes its own
     out = torch.empty(shape, device=device, dtype=dtype)
     seeds = torch.randint(0, _SEED_BOUND, (CPU_STREAMS,)).tolist()
