@@ -57,3 +57,17 @@ def test_a_folder_dataset_with_a_corrupt_image_names_the_file(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "broken.png" in err and "Traceback" not in err
+
+
+def test_python_dash_m_bayescnn_is_the_bayescnn_command():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bayescnn", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: bayescnn train" in result.stdout

@@ -48,3 +48,11 @@ def test_noise_has_the_requested_dtype_and_shape_and_advances_the_global_generat
     second = standard_normal(LARGE, device=CPU, dtype=torch.bfloat16)
     assert first.dtype == torch.bfloat16 and first.shape == LARGE
     assert not torch.equal(first, second)
+
+
+def test_under_torch_compile_large_noise_is_left_to_torch_randn(monkeypatch):
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    torch.manual_seed(8)
+    got = standard_normal(LARGE, device=CPU, dtype=torch.float32)
+    torch.manual_seed(8)
+    assert torch.equal(got, torch.randn(LARGE))
