@@ -1,0 +1,86 @@
+"""Named registries: the one way bayescnn turns a name into an object.
+
+Models, datasets, priors, OOD scores, optimisers and the rest each have a
+:class:`Registry`. Users add entries from their own code with the registry's
+decorator; an unknown name is an error that lists the choices (and suggests a near
+miss), never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from bayescnn.errors import InvalidArgumentError, UnknownNameError
+
+T = TypeVar("T")
+
+__all__ = ["Registry"]
+
+
+class Registry(Generic[T]):
+    """A mapping from lower-case names to entries of one kind.
+
+    Args:
+        kind: What the entries are, for error messages ("model", "dataset", ...).
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def add(self, name: str, entry: T, *, replace: bool = False) -> T:
+        """Register ``entry`` under ``name``; re-registering a name needs ``replace=True``."""
+        key = self._key(name)
+        if key in self._entries and not replace and self._entries[key] is not entry:
+            raise InvalidArgumentError(
+                f"a {self.kind} named {key!r} is already registered; pass replace=True to "
+                "replace it"
+            )
+        self._entries[key] = entry
+        return entry
+
+    def register(self, name: str, *, replace: bool = False) -> Callable[[T], T]:
+        """Decorator form of :meth:`add`: ``@registry.register("name")``."""
+
+        def decorate(entry: T) -> T:
+            return self.add(name, entry, replace=replace)
+
+        return decorate
+
+    def get(self, name: str) -> T:
+        """The entry called ``name`` (case-insensitive).
+
+        Raises:
+            UnknownNameError: naming the choices, and the closest one if any is close.
+        """
+        key = self._key(name)
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise UnknownNameError(self.unknown_message(name)) from None
+
+    def unknown_message(self, name: object) -> str:
+        """'unknown <kind> <name>; did you mean ...? choose one of ...'."""
+        close = difflib.get_close_matches(str(name).lower(), self.names(), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown {self.kind} {name!r}{hint} (choose one of {', '.join(self.names())})"
+
+    def names(self) -> list[str]:
+        """The registered names, in registration order."""
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _key(self, name: str) -> str:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgumentError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+        return name.strip().lower()
