@@ -1,12 +1,14 @@
 """bayescnn: Bayesian convolutional networks trained by variational inference.
 
 The core is a plain ``torch.nn`` library: :mod:`bayescnn.nn` (layers, estimators,
-sampling modes), :mod:`bayescnn.priors`, and :func:`to_bayesian`.
+sampling modes), :mod:`bayescnn.priors`, and :func:`to_bayesian`. :func:`fit` trains any
+model on any batches by the :class:`ELBO`; :mod:`bayescnn.runs` and the ``bayescnn``
+command build runs from configs.
 """
 
-from bayescnn import models
+from bayescnn import defaults, models
 from bayescnn.convert import to_bayesian
-from bayescnn.cpu_allocator import tune_cpu_allocator
+from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
     Estimator,
     kl_divergence,
@@ -16,18 +18,26 @@ from bayescnn.nn import (
     set_posterior_mean,
 )
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
+from bayescnn.runs import load_run
+from bayescnn.train import ELBO, Callback, fit
 from bayescnn.uncertainty import Prediction, predict, predict_loader
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ELBO",
+    "BayesCNNError",
+    "Callback",
     "Estimator",
     "GaussianPrior",
     "Prediction",
     "Prior",
     "ScaleMixturePrior",
     "__version__",
+    "defaults",
+    "fit",
     "kl_divergence",
+    "load_run",
     "models",
     "monte_carlo",
     "posterior_mean",
@@ -36,5 +46,4 @@ __all__ = [
     "sample_forward",
     "set_posterior_mean",
     "to_bayesian",
-    "tune_cpu_allocator",
 ]

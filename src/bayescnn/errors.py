@@ -23,6 +23,7 @@ __all__ = [
     "ModelInputError",
     "RunExistsError",
     "UnknownNameError",
+    "is_input_shape_error",
 ]
 
 
@@ -56,3 +57,36 @@ class RunExistsError(BayesCNNError, FileExistsError):
 
 class ModelInputError(InvalidArgumentError):
     """Inputs do not fit the model (their shape, dtype or values)."""
+
+
+_SHAPE_MESSAGES = (
+    "shapes cannot be multiplied",
+    "size mismatch",
+    "to have",  # "expected input[1, 3, 28, 28] to have 1 channels"
+    "kernel size can't be greater",
+    "output size is too small",
+    "must match the size",
+    "input type",
+    "expected input",
+    "expected 3d",
+    "expected 4d",
+    "expected 2d",
+    "invalid shape",
+    "is invalid for input of size",
+)
+
+
+def is_input_shape_error(error: BaseException) -> bool:
+    """Whether ``error`` is PyTorch reporting inputs of the wrong shape for a layer.
+
+    Out-of-memory errors, device failures and every other RuntimeError are not: they
+    must reach the user as they are.
+    """
+    if not isinstance(error, RuntimeError) or isinstance(error, MemoryError):
+        return False
+    import torch
+
+    if isinstance(error, torch.OutOfMemoryError):
+        return False
+    message = str(error).lower()
+    return any(pattern in message for pattern in _SHAPE_MESSAGES)

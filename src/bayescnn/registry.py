@@ -9,14 +9,15 @@ miss), never a silent fallback.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 from bayescnn.errors import InvalidArgumentError, UnknownNameError
 
 T = TypeVar("T")
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "call_with_accepted"]
 
 
 class Registry(Generic[T]):
@@ -82,5 +83,17 @@ class Registry(Generic[T]):
 
     def _key(self, name: str) -> str:
         if not isinstance(name, str) or not name.strip():
-            raise InvalidArgumentError(f"a {self.kind} name must be a non-empty string, got {name!r}")
+            raise InvalidArgumentError(
+                f"a {self.kind} name must be a non-empty string, got {name!r}"
+            )
         return name.strip().lower()
+
+
+def call_with_accepted(function: Callable[..., Any], options: Mapping[str, Any]) -> Any:
+    """Call ``function`` with those ``options`` its signature accepts (all of them when it
+    takes ``**kwargs``): registered builders declare only the keywords they use."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return function(**options)
+    accepted = {p.name for p in parameters}
+    return function(**{key: value for key, value in options.items() if key in accepted})

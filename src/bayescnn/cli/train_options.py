@@ -8,15 +8,18 @@ import types
 import typing
 from typing import Any
 
-from bayescnn.train.config import TrainConfig
+from bayescnn.models import list_models
+from bayescnn.runs.config import CHOICES, TrainConfig
 
 HELP: dict[str, str] = {
-    "model": "architecture: lenet, alexnet, 3conv3fc or resnet18",
+    "model": "a registered architecture ({models}) or package.module:function returning an "
+    "nn.Module (called with num_classes= and in_channels=; made Bayesian by to_bayesian)",
     "dataset": "mnist, fashion-mnist, cifar10, cifar100, svhn, or a folder of class subfolders",
-    "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling, the original's 'bbb'), "
-    "lrt (local reparameterisation, the original's 'lrt') or flipout",
-    "activation": "softplus (the original's default) or relu",
-    "prior": "gaussian N(prior_mu, prior_sigma^2) or mixture (Blundell's scale mixture)",
+    "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling), lrt (local "
+    "reparameterisation) or flipout",
+    "activation": "activation of the zoo's architectures (the original's was softplus)",
+    "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
+    "registered prior",
     "prior_mu": "mean of the Gaussian prior",
     "prior_sigma": "standard deviation of the Gaussian prior",
     "prior_pi": "weight of the wide component of the scale-mixture prior, in (0, 1]",
@@ -33,7 +36,7 @@ HELP: dict[str, str] = {
     "epochs": "number of epochs",
     "batch_size": "minibatch size",
     "lr": "learning rate",
-    "optimizer": "adam or sgd",
+    "optimizer": "the optimiser",
     "momentum": "SGD momentum",
     "weight_decay": "L2 weight decay (usually 0 for Bayesian models: the prior regularises)",
     "scheduler": "plateau (ReduceLROnPlateau on the validation NLL), cosine or none",
@@ -77,6 +80,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             )
             continue
         text = f"{HELP[field.name]} (default: {getattr(defaults, field.name)})"
+        text = text.replace("{models}", ", ".join(list_models()))
+        choices = CHOICES.get(field.name) if field.name != "model" else None
         if base is bool:
             group.add_argument(
                 _flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
@@ -89,6 +94,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                 metavar=("MEAN", "STD"),
                 default=None,
                 help=text,
+            )
+        elif choices is not None:
+            group.add_argument(
+                _flag(field.name), type=str.lower, choices=choices.names(), default=None, help=text
             )
         else:
             group.add_argument(_flag(field.name), type=base, default=None, help=text)

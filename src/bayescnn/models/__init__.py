@@ -1,6 +1,7 @@
-"""The model zoo: LeNet-5, AlexNet, 3Conv3FC and ResNet-18, Bayesian or frequentist."""
+"""The model zoo: LeNet-5, AlexNet, 3Conv3FC and ResNet-18, Bayesian or frequentist,
+and a registry that users extend with their own architectures."""
 
-from bayescnn.models.factory import LayerFactory
-from bayescnn.models.registry import MODEL_NAMES, create
+from bayescnn.models.factory import ACTIVATIONS, LayerFactory
+from bayescnn.models.registry import MODELS, create, list_models, register_model
 
-__all__ = ["MODEL_NAMES", "LayerFactory", "create"]
+__all__ = ["ACTIVATIONS", "MODELS", "LayerFactory", "create", "list_models", "register_model"]

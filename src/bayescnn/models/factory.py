@@ -8,22 +8,23 @@ from functools import partial
 
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn import nn as bnn
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import DEFAULT_RHO_INIT, InitPair
+from bayescnn.nn.layer import InitPair
 from bayescnn.priors import Prior
+from bayescnn.registry import Registry
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"softplus": nn.Softplus, "relu": nn.ReLU}
+ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
+"""Activation modules of the zoo's architectures, by name."""
+ACTIVATIONS.add("relu", nn.ReLU)
+ACTIVATIONS.add("softplus", nn.Softplus)
 
 
 def activation_class(name: str) -> type[nn.Module]:
-    """The activation called ``name`` ('softplus' or 'relu')."""
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
-        ) from None
+    """The activation called ``name`` (see :data:`ACTIVATIONS`)."""
+    return ACTIVATIONS.get(name)
 
 
 @dataclass(frozen=True)
@@ -32,21 +33,21 @@ class LayerFactory:
 
     conv2d: Callable[..., nn.Module]
     linear: Callable[..., nn.Module]
-    activation: type[nn.Module] = nn.Softplus
+    activation: type[nn.Module] = nn.ReLU
 
     @classmethod
-    def frequentist(cls, activation: str = "softplus") -> LayerFactory:
+    def frequentist(cls, activation: str = defaults.ACTIVATION) -> LayerFactory:
         """Plain ``nn.Conv2d`` / ``nn.Linear``."""
         return cls(nn.Conv2d, nn.Linear, activation_class(activation))
 
     @classmethod
     def bayesian(
         cls,
-        estimator: str | Estimator = Estimator.LRT,
+        estimator: str | Estimator = defaults.ESTIMATOR,
         prior: Prior | None = None,
-        posterior_mu_init: InitPair | None = None,
-        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
-        activation: str = "softplus",
+        posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
+        posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
+        activation: str = defaults.ACTIVATION,
     ) -> LayerFactory:
         """Bayesian layers sharing one estimator, prior and initialisation."""
         options = {
@@ -66,7 +67,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
     """Spatial size after a convolution or pooling: floor((size + 2p - k) / s) + 1."""
     out = (size + 2 * padding - kernel) // stride + 1
     if out < 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"input of size {size} is too small for a kernel of {kernel} (stride {stride}, "
             f"padding {padding}); use larger images (e.g. --image-size 32)"
         )

@@ -1,34 +1,100 @@
-"""One registry for the model zoo: ``bayescnn.models.create(name, ...)``."""
+"""The model registry: ``register_model``, ``list_models`` and ``create``.
+
+In the manner of torchvision's ``get_model``/``list_models``. A model is registered as
+a function that returns an ``nn.Module``; it is called with the keywords it accepts
+among ``num_classes``, ``in_channels``, ``image_size``, ``activation`` and ``layers``
+(a :class:`LayerFactory` that makes Bayesian or plain layers). A function that builds
+plain layers only is made Bayesian by :func:`bayescnn.to_bayesian`.
+
+Example:
+    >>> @bayescnn.models.register_model("tiny")
+    ... def tiny(num_classes: int, in_channels: int) -> nn.Module:
+    ...     return nn.Sequential(nn.Conv2d(in_channels, 8, 3), nn.ReLU(),
+    ...                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, num_classes))
+    >>> model = bayescnn.models.create("tiny", num_classes=10, in_channels=1)
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections import OrderedDict
 from collections.abc import Callable
 
 import torchvision
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.convert import to_bayesian
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameError
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory
+from bayescnn.nn import bayesian_layers
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import DEFAULT_RHO_INIT, InitPair
+from bayescnn.nn.layer import InitPair
 from bayescnn.priors import Prior
+from bayescnn.registry import Registry, call_with_accepted
 
-SEQUENTIAL_ARCHITECTURES: dict[str, Callable[..., architectures.Layers]] = {
-    "lenet": architectures.lenet,
-    "alexnet": architectures.alexnet,
-    "3conv3fc": architectures.three_conv_three_fc,
-}
-MODEL_NAMES = (*SEQUENTIAL_ARCHITECTURES, "resnet18")
+__all__ = ["MODELS", "create", "list_models", "register_model"]
+
+ModelBuilder = Callable[..., nn.Module]
+MODELS: Registry[ModelBuilder] = Registry("model")
 
 
+def register_model(name: str, *, replace: bool = False) -> Callable[[ModelBuilder], ModelBuilder]:
+    """Decorator: make ``create(name, ...)`` (and ``bayescnn train --model name``) build it."""
+    return MODELS.register(name, replace=replace)
+
+
+def list_models() -> list[str]:
+    """The registered model names (import paths ``package.module:function`` work too)."""
+    return MODELS.names()
+
+
+def _sequential(define: Callable[..., architectures.Layers]) -> ModelBuilder:
+    def build(
+        layers: LayerFactory, in_channels: int, num_classes: int, image_size: int
+    ) -> nn.Module:
+        return nn.Sequential(OrderedDict(define(layers, in_channels, num_classes, image_size)))
+
+    build.__doc__ = define.__doc__
+    return build
+
+
+register_model("lenet")(_sequential(architectures.lenet))
+register_model("alexnet")(_sequential(architectures.alexnet))
+register_model("3conv3fc")(_sequential(architectures.three_conv_three_fc))
+
+
+@register_model("resnet18")
 def resnet18_cifar(in_channels: int, num_classes: int) -> nn.Module:
     """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 first conv, no max-pool)."""
     model = torchvision.models.resnet18(num_classes=num_classes)
     model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
     model.maxpool = nn.Identity()
     return model
+
+
+def _import_path(path: str) -> ModelBuilder:
+    """The function named by ``package.module:function``."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        raise UnknownNameError(
+            f"cannot import {module_name!r} for model {path!r} ({error}); is the package "
+            "installed or on PYTHONPATH?"
+        ) from None
+    builder = getattr(module, attribute, None)
+    if not callable(builder):
+        raise UnknownNameError(f"{module_name!r} has no function {attribute!r} (model {path!r})")
+    return builder
+
+
+def resolve(name: str) -> ModelBuilder:
+    """A registered name, or an import path ``package.module:function``."""
+    if isinstance(name, str) and ":" in name:
+        return _import_path(name)
+    return MODELS.get(name)
 
 
 def create(
@@ -38,44 +104,58 @@ def create(
     num_classes: int = 10,
     in_channels: int = 1,
     image_size: int = 32,
-    estimator: str | Estimator = Estimator.LRT,
+    estimator: str | Estimator = defaults.ESTIMATOR,
     prior: Prior | None = None,
-    activation: str = "softplus",
-    posterior_mu_init: InitPair | None = None,
-    posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+    activation: str = defaults.ACTIVATION,
+    posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
+    posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
 ) -> nn.Module:
-    """Build a model of the zoo.
+    """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
     The Bayesian and the frequentist model come from the same definition and differ
     only in their weight layers. Models return plain logits; use
-    :func:`bayescnn.kl_divergence` for the KL term.
+    :func:`bayescnn.kl_divergence` for the KL term. Defaults: :mod:`bayescnn.defaults`.
 
     Args:
-        name: 'lenet', 'alexnet', '3conv3fc' or 'resnet18'.
+        name: one of :func:`list_models`, or ``package.module:function``.
         bayesian: Bayesian layers (True) or plain ``nn.Conv2d``/``nn.Linear``.
         num_classes, in_channels, image_size: the data's shape (square images).
         estimator, prior, posterior_mu_init, posterior_rho_init: see
-            :class:`bayescnn.nn.BayesianLayer`.
-        activation: 'softplus' (the original's default) or 'relu'; not used by resnet18.
+            :class:`bayescnn.nn.BayesianLayer` (prior default: N(0, 1)).
+        activation: 'relu' or 'softplus' (the original's), for models that take it.
+
+    Raises:
+        UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
     """
-    key = name.lower()
-    if key not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    if key == "resnet18":
-        model = resnet18_cifar(in_channels, num_classes)
-        if not bayesian:
-            return model
-        return to_bayesian(
+    builder = resolve(name)
+    prior = prior if prior is not None else defaults.default_prior()
+    layers = (
+        LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
+        if bayesian
+        else LayerFactory.frequentist(activation)
+    )
+    options = {
+        "num_classes": num_classes,
+        "in_channels": in_channels,
+        "image_size": image_size,
+        "activation": activation,
+        "layers": layers,
+    }
+    model = call_with_accepted(builder, options)
+    if not isinstance(model, nn.Module):
+        raise InvalidTypeError(
+            f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
+        )
+    if not bayesian and bayesian_layers(model):
+        raise InvalidArgumentError(
+            f"model {name!r} has Bayesian layers; a frequentist model needs plain ones"
+        )
+    if bayesian and not bayesian_layers(model):
+        model = to_bayesian(
             model,
             estimator=estimator,
             prior=prior,
             posterior_rho_init=posterior_rho_init,
             inplace=True,
         )
-    factory = (
-        LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
-        if bayesian
-        else LayerFactory.frequentist(activation)
-    )
-    layers = SEQUENTIAL_ARCHITECTURES[key](factory, in_channels, num_classes, image_size)
-    return nn.Sequential(OrderedDict(layers))
+    return model

@@ -1,34 +1,44 @@
-"""Training: the ELBO, KL-weight schedules, the loop, evaluation and run folders."""
+"""Training: the ELBO, KL-weight schedules, the engine (:func:`fit`) and its callbacks.
+
+Nothing here reads configs, names or run folders: see :mod:`bayescnn.runs` for that.
+"""
 
 from bayescnn.train.beta import KLWeight
-from bayescnn.train.config import TrainConfig, read_config_file
+from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar, read_metrics
+from bayescnn.train.checkpoints import Checkpoints
+from bayescnn.train.engine import Callback, FitState, fit
 from bayescnn.train.errors import DivergenceError
-from bayescnn.train.evaluate import (
-    classification_metrics,
-    evaluate,
-    predictive_probs,
+from bayescnn.train.evaluate import classification_metrics, evaluate, predictive_probs
+from bayescnn.train.objective import (
+    ELBO,
+    OBJECTIVES,
+    ELBOTerms,
+    Progress,
+    expected_nll,
+    predictive_nll,
 )
-from bayescnn.train.loop import Trainer, fit, resume
-from bayescnn.train.objective import elbo_loss, expected_nll, predictive_nll
-from bayescnn.train.run_files import LoadedRun, RunFiles, build_model, find_checkpoint, load_run
+from bayescnn.train.step import TrainStep, default_optimizer
 
 __all__ = [
+    "ELBO",
+    "OBJECTIVES",
+    "Callback",
+    "Checkpoints",
     "DivergenceError",
+    "DivergenceGuard",
+    "ELBOTerms",
+    "FitState",
     "KLWeight",
-    "LoadedRun",
-    "RunFiles",
-    "TrainConfig",
-    "Trainer",
-    "build_model",
+    "MetricsFile",
+    "Progress",
+    "ProgressBar",
+    "TrainStep",
     "classification_metrics",
-    "elbo_loss",
+    "default_optimizer",
     "evaluate",
     "expected_nll",
-    "find_checkpoint",
     "fit",
-    "load_run",
     "predictive_nll",
     "predictive_probs",
-    "read_config_file",
-    "resume",
+    "read_metrics",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from bayescnn.errors import InvalidArgumentError
+
 SCHEDULES = ("standard", "blundell", "soenderby")
 
 
@@ -38,11 +40,11 @@ class KLWeight:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"beta must be a number or one of {', '.join(SCHEDULES)}; got {value!r}"
                 ) from None
         if not (math.isfinite(number) and number >= 0):
-            raise ValueError(f"beta must be a finite number >= 0, got {value!r}")
+            raise InvalidArgumentError(f"beta must be a finite number >= 0, got {value!r}")
         return cls("constant", number)
 
     def __call__(self, batch: int, num_batches: int, epoch: int, epochs: int) -> float:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from bayescnn.errors import InvalidArgumentError
+
 
 @dataclass(frozen=True)
 class Distributed:
@@ -72,8 +74,17 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use --device cpu")
+        raise InvalidArgumentError(
+            f"device {name!r} asked for, but CUDA is not available; use --device cpu"
+        )
     return device
+
+
+def current(device: torch.device) -> Distributed:
+    """This process's place in an initialised process group (one process if none)."""
+    if dist.is_available() and dist.is_initialized():
+        return Distributed(dist.get_rank(), dist.get_world_size(), device)
+    return Distributed(0, 1, device)
 
 
 def setup(device_name: str) -> Distributed:

@@ -11,6 +11,7 @@ from torch import nn
 from bayescnn import metrics
 from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
+from bayescnn.train.distributed import Distributed
 
 
 @torch.no_grad()
@@ -29,9 +30,11 @@ def predictive_probs(
     if posterior_mean or not bayesian_layers(model):
         samples = 1  # a deterministic network gives the same answer every time
     context = posterior_mean_mode(model) if posterior_mean else nullcontext()
+    device = next(model.parameters()).device
     with frozen_eval_mode(model), context:
         for inputs, labels in batches:
-            logits = sample_forward(model, inputs, samples)
+            logits = sample_forward(model, inputs.to(device), samples)
+            labels = labels.to(device)
             all_probs.append(logits.float().softmax(-1).mean(0))
             all_labels.append(labels)
     return torch.cat(all_probs), torch.cat(all_labels)
@@ -56,7 +59,13 @@ def evaluate(
     *,
     samples: int = 25,
     posterior_mean: bool = False,
+    dist: Distributed | None = None,
 ) -> dict[str, float]:
-    """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network)."""
+    """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network).
+
+    Under ``dist`` each process predicts its share; the shares are gathered and scored.
+    """
     probs, labels = predictive_probs(model, batches, samples=samples, posterior_mean=posterior_mean)
+    if dist is not None:
+        probs, labels = dist.gather_rows(probs), dist.gather_rows(labels)
     return classification_metrics(probs, labels)

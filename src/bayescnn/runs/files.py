@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,11 +9,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from bayescnn import models
 from bayescnn.data import DatasetSpec, get_spec
-from bayescnn.io import atomic_write_bytes, load_checkpoint, load_model_state
-from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
-from bayescnn.train.config import TrainConfig
+from bayescnn.errors import MissingFileError
+from bayescnn.io import load_checkpoint, load_model_state
+from bayescnn.runs.builder import build_model
+from bayescnn.runs.config import TrainConfig
+from bayescnn.train.callbacks import read_metrics
 
 
 @dataclass(frozen=True)
@@ -47,40 +47,9 @@ class RunFiles:
     def log(self) -> Path:
         return self.root / "train.log"
 
-    def write_metrics(self, rows: list[dict[str, Any]]) -> None:
-        """Rewrite ``metrics.jsonl`` atomically from the full history."""
-        text = "".join(json.dumps(row) + "\n" for row in rows)
-        atomic_write_bytes(self.metrics, text.encode())
-
     def read_metrics(self) -> list[dict[str, Any]]:
-        if not self.metrics.is_file():
-            return []
-        return [json.loads(line) for line in self.metrics.read_text().splitlines() if line.strip()]
-
-
-def build_prior(config: TrainConfig) -> Prior:
-    """The prior a config asks for."""
-    if config.prior == "mixture":
-        return ScaleMixturePrior(config.prior_pi, config.prior_sigma1, config.prior_sigma2)
-    return GaussianPrior(config.prior_mu, config.prior_sigma)
-
-
-def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
-    """The model a config asks for, shaped for the dataset."""
-    return models.create(
-        config.model,
-        bayesian=config.bayesian,
-        num_classes=spec.num_classes,
-        in_channels=spec.in_channels,
-        image_size=config.image_size,
-        estimator=config.estimator,
-        prior=build_prior(config),
-        activation=config.activation,
-        posterior_mu_init=None
-        if config.posterior_mu_init is None
-        else tuple(config.posterior_mu_init),
-        posterior_rho_init=tuple(config.posterior_rho_init),
-    )
+        """The run's history: one row per finished epoch."""
+        return read_metrics(self.metrics)
 
 
 @dataclass(frozen=True)
@@ -101,11 +70,11 @@ def find_checkpoint(path: str | Path) -> Path:
         for candidate in (files.best, files.last):
             if candidate.is_file():
                 return candidate
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{path} holds no best.safetensors or last.safetensors; is it a run folder?"
         )
     if not path.is_file():
-        raise FileNotFoundError(f"no run folder or checkpoint at {path}")
+        raise MissingFileError(f"no run folder or checkpoint at {path}")
     return path
 
 

@@ -12,35 +12,55 @@ from typing import Any
 
 import yaml
 
-from bayescnn.models import MODEL_NAMES
-from bayescnn.nn.estimators import Estimator
+from bayescnn import defaults
+from bayescnn.errors import ConfigError, MissingFileError
+from bayescnn.models import ACTIVATIONS, MODELS
+from bayescnn.priors.registry import PRIORS
+from bayescnn.registry import Registry
+from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.train.beta import KLWeight
+from bayescnn.train.objective import OBJECTIVES
+
+CHOICES: dict[str, Registry[Any]] = {
+    "model": MODELS,
+    "estimator": ESTIMATORS,
+    "activation": ACTIVATIONS,
+    "prior": PRIORS,
+    "optimizer": OPTIMIZERS,
+    "scheduler": SCHEDULERS,
+    "objective": OBJECTIVES,
+}
+"""The config fields that name a registry entry, and their registries."""
 
 
 @dataclass
 class TrainConfig:
     """Everything a run depends on. Field names are the CLI flags and config-file keys.
 
-    The defaults follow the original research code where it was sound (Adam lr 1e-3,
-    batch 256, ReduceLROnPlateau patience 6, 20% validation, prior N(0, 0.1),
-    rho init (-5, 0.1), softplus activations) and fix it where it was not (see
-    ``train.objective`` for the ELBO scaling).
+    The model's defaults are :mod:`bayescnn.defaults` (shared with the library); the
+    optimisation follows the original research code where it was sound (Adam lr 1e-3,
+    batch 256, ReduceLROnPlateau patience 6, 20% validation) and fixes it where it was
+    not (see :mod:`bayescnn.train.objective` for the ELBO scaling). Names (model,
+    prior, optimizer, ...) are looked up in their registries; an unknown one is an error.
     """
 
     # what to train
     model: str = "lenet"
     dataset: str = "fashion-mnist"
     bayesian: bool = True
-    estimator: str = "lrt"
-    activation: str = "softplus"
+    estimator: str = defaults.ESTIMATOR
+    activation: str = defaults.ACTIVATION
     # prior and posterior initialisation
-    prior: str = "gaussian"
-    prior_mu: float = 0.0
-    prior_sigma: float = 0.1
-    prior_pi: float = 0.5
-    prior_sigma1: float = 1.0
-    prior_sigma2: float = 0.0025
+    prior: str = defaults.PRIOR
+    prior_mu: float = defaults.PRIOR_MU
+    prior_sigma: float = defaults.PRIOR_SIGMA
+    prior_pi: float = defaults.MIXTURE_PI
+    prior_sigma1: float = defaults.MIXTURE_SIGMA1
+    prior_sigma2: float = defaults.MIXTURE_SIGMA2
     posterior_mu_init: list[float] | None = None
-    posterior_rho_init: list[float] = field(default_factory=lambda: [-5.0, 0.1])
+    posterior_rho_init: list[float] = field(
+        default_factory=lambda: list(defaults.POSTERIOR_RHO_INIT)
+    )
     # data
     data_dir: str | None = None
     download: bool = False
@@ -77,21 +97,13 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the first setting that is out of range."""
-        choices = {
-            "model": MODEL_NAMES,
-            "estimator": tuple(e.value for e in Estimator),
-            "activation": ("softplus", "relu"),
-            "prior": ("gaussian", "mixture"),
-            "optimizer": ("adam", "sgd"),
-            "scheduler": ("plateau", "cosine", "none"),
-            "objective": ("mean", "logmeanexp"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}"
-                )
+        """Raise ConfigError naming the first setting that is out of range or unknown."""
+        for name, registry in CHOICES.items():
+            value = getattr(self, name)
+            if name == "model" and isinstance(value, str) and ":" in value:
+                continue  # package.module:function, imported when the model is built
+            if value not in registry:
+                raise ConfigError(registry.unknown_message(value))
         positive = (
             "epochs",
             "batch_size",
@@ -102,15 +114,13 @@ class TrainConfig:
         )
         for name in positive:
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.valid_size < 1.0:
-            raise ValueError(f"valid_size must be in [0, 1), got {self.valid_size}")
+            raise ConfigError(f"valid_size must be in [0, 1), got {self.valid_size}")
         if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            raise ConfigError(f"lr must be > 0, got {self.lr}")
         if self.train_subset is not None and self.train_subset < 1:
-            raise ValueError(f"train_subset must be >= 1, got {self.train_subset}")
-        from bayescnn.train.beta import KLWeight
-
+            raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
         KLWeight.parse(self.beta)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,7 +132,7 @@ class TrainConfig:
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown config key(s) {unknown}; see `bayescnn train --help` for the keys"
             )
         hints = typing.get_type_hints(cls)
@@ -149,7 +159,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     expected = " or ".join(
         getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options
     )
-    raise ValueError(
+    raise ConfigError(
         f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})"
     )
 
@@ -158,16 +168,16 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML (.yaml/.yml) or TOML (.toml) file of config keys."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
+        raise MissingFileError(f"config file {path} does not exist")
     text = path.read_text()
     if path.suffix == ".toml":
         values = tomllib.loads(text)
     elif path.suffix in (".yaml", ".yml"):
         values = yaml.safe_load(text) or {}
     else:
-        raise ValueError(f"config file {path} must end in .yaml, .yml or .toml")
+        raise ConfigError(f"config file {path} must end in .yaml, .yml or .toml")
     if not isinstance(values, dict):
-        raise ValueError(f"config file {path} must hold a mapping of keys to values")
+        raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     return values
 
 

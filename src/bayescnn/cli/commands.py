@@ -1,0 +1,166 @@
+"""What each ``bayescnn`` command does: thin compositions of the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bayescnn.cli.train_options import train_overrides
+from bayescnn.errors import ConfigError
+
+log = logging.getLogger("bayescnn.train")
+
+
+@contextmanager
+def _run_log(path: Path, *, is_main: bool) -> Iterator[None]:
+    """Copy the training log into ``path`` (rank 0); other ranks log warnings only."""
+    if not is_main:
+        log.setLevel(logging.WARNING)
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _summary(report: dict[str, Any]) -> str:
+    """'test accuracy 88.2%, NLL 0.328, ECE 0.0073 (25 samples)'."""
+    metrics = report["predictive"]
+    samples = f" ({report['samples']} samples)" if "samples" in report else ""
+    return (
+        f"test accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
+        f"ECE {metrics['ece']:.3g}{samples}"
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bayescnn.runs import (
+        RunFiles,
+        TrainConfig,
+        default_run_dir,
+        read_config_file,
+        read_run_config,
+        train_run,
+    )
+    from bayescnn.train import distributed
+
+    if args.resume is not None:
+        if train_overrides(args) or args.config:
+            raise ConfigError(
+                "--resume continues a run with its saved config; give no other options"
+            )
+        folder = Path(args.resume)
+        config = read_run_config(folder)
+    else:
+        values = read_config_file(args.config) if args.config else {}
+        config = TrainConfig.from_dict(values | train_overrides(args))
+        folder = Path(args.run_dir) if args.run_dir else default_run_dir(config)
+    dist = distributed.setup(config.device)
+    try:
+        with _run_log(RunFiles(folder).log, is_main=dist.is_main):
+            folder, report = train_run(config, folder, resume=args.resume is not None, dist=dist)
+    finally:
+        distributed.teardown(dist)
+    if dist.is_main:
+        print(_summary(report))
+        print(f"run folder: {folder} (test.json, metrics.jsonl, best.safetensors)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bayescnn.runs import load_run, load_splits, make_loader
+    from bayescnn.seeding import Stream, seeded
+    from bayescnn.train import evaluate
+    from bayescnn.train.distributed import resolve_device
+
+    device = resolve_device(args.device)
+    run = load_run(args.run, device=device)
+    config = run.config
+    if args.data_dir is not None:
+        config.data_dir = args.data_dir
+    splits = load_splits(config)
+    loader = make_loader(splits.test, splits, config, device, train=False)
+    samples = args.samples or config.test_samples
+    report: dict[str, Any] = {"checkpoint": str(run.checkpoint)}
+    with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
+        report["predictive"] = evaluate(run.model, loader, samples=samples)
+        if config.bayesian:
+            report["samples"] = samples
+            report["posterior_mean"] = evaluate(run.model, loader, posterior_mean=True)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "ood"
+
+
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from bayescnn.data import load_dataset
+    from bayescnn.reports import format_summary_table, uncertainty_report
+    from bayescnn.runs import load_run
+    from bayescnn.seeding import Stream, seeded
+    from bayescnn.train.distributed import resolve_device
+    from bayescnn.uncertainty import load_ood_set
+
+    device = resolve_device(args.device)
+    run = load_run(args.run, device=device)
+    config = run.config
+    data_dir = args.data_dir or config.data_dir
+    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size)
+    if args.limit is not None:
+        test = test.subset(range(min(args.limit, len(test))))
+    ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
+    out_dir = (
+        Path(args.out_dir)
+        if args.out_dir
+        else run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
+        summary = uncertainty_report(
+            run.model,
+            test,
+            ood,
+            mean=run.spec.mean,
+            std=run.spec.std,
+            samples=args.samples,
+            device=device,
+            out_dir=out_dir,
+            ood_name=args.ood,
+            in_name=config.dataset,
+        )
+    print(format_summary_table(summary, markdown=args.markdown))
+    print(f"report written to {out_dir}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from bayescnn.reports import plot_training_curves, plot_weight_distributions
+    from bayescnn.runs import RunFiles, load_run
+
+    run = load_run(args.run)
+    files = RunFiles(run.checkpoint.parent)
+    written = [plot_training_curves(files.read_metrics(), files.root / "training_curves.png")]
+    if run.config.bayesian:
+        twin = load_run(args.frequentist).model if args.frequentist else None
+        written.append(
+            plot_weight_distributions(
+                run.model, twin, out_png=files.root / "weight_distributions.png"
+            )
+        )
+    for path in written:
+        print(f"wrote {path}")
+    return 0

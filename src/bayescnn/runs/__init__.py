@@ -1,0 +1,52 @@
+"""Runs from a config: the builder (names to objects), run folders, train and resume.
+
+This is what ``bayescnn train`` uses; the library's engine is :func:`bayescnn.fit`.
+"""
+
+from bayescnn.runs.builder import (
+    DataSplits,
+    build_model,
+    build_objective,
+    build_optimizer,
+    build_prior,
+    build_scheduler,
+    load_splits,
+    make_loader,
+)
+from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.runs.config import CHOICES, TrainConfig, read_config_file, write_config_file
+from bayescnn.runs.files import LoadedRun, RunFiles, find_checkpoint, load_run
+from bayescnn.runs.run import (
+    default_run_dir,
+    read_run_config,
+    resume_run,
+    score_test_set,
+    train_run,
+)
+
+__all__ = [
+    "CHOICES",
+    "ESTIMATORS",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "DataSplits",
+    "LoadedRun",
+    "RunFiles",
+    "TrainConfig",
+    "build_model",
+    "build_objective",
+    "build_optimizer",
+    "build_prior",
+    "build_scheduler",
+    "default_run_dir",
+    "find_checkpoint",
+    "load_run",
+    "load_splits",
+    "make_loader",
+    "read_config_file",
+    "read_run_config",
+    "resume_run",
+    "score_test_set",
+    "train_run",
+    "write_config_file",
+]

@@ -1,0 +1,173 @@
+"""The builder: the one place that turns a :class:`TrainConfig`'s names into objects.
+
+Every name is looked up in its registry (models, datasets, priors, estimators,
+optimisers, schedulers, objectives), so a user's registrations work from the command
+line and an unknown name is an error, never a fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from bayescnn import models
+from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset, train_valid_split
+from bayescnn.data.registry import DatasetSpec
+from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
+from bayescnn.nn import frozen_eval_mode
+from bayescnn.priors import Prior
+from bayescnn.priors.registry import create_prior
+from bayescnn.registry import call_with_accepted
+from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
+from bayescnn.runs.config import TrainConfig
+from bayescnn.seeding import Stream, seeded
+from bayescnn.train.objective import ELBO
+
+__all__ = [
+    "DataSplits",
+    "build_model",
+    "build_objective",
+    "build_optimizer",
+    "build_prior",
+    "build_scheduler",
+    "check_input_shape",
+    "load_splits",
+    "make_loader",
+]
+
+
+def build_prior(config: TrainConfig) -> Prior:
+    """The prior a config names, with its ``prior_*`` hyperparameters."""
+    return create_prior(
+        config.prior,
+        mu=config.prior_mu,
+        sigma=config.prior_sigma,
+        pi=config.prior_pi,
+        sigma1=config.prior_sigma1,
+        sigma2=config.prior_sigma2,
+    )
+
+
+def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
+    """The model a config names, shaped for the dataset; its initial parameters are a
+    function of the config's seed alone (the same on every rank)."""
+    with seeded(config.seed, "cpu", stream=Stream.INIT):
+        return models.create(
+            config.model,
+            bayesian=config.bayesian,
+            num_classes=spec.num_classes,
+            in_channels=spec.in_channels,
+            image_size=config.image_size,
+            estimator=config.estimator,
+            prior=build_prior(config),
+            activation=config.activation,
+            posterior_mu_init=None
+            if config.posterior_mu_init is None
+            else tuple(config.posterior_mu_init),
+            posterior_rho_init=tuple(config.posterior_rho_init),
+        )
+
+
+def check_input_shape(model: nn.Module, image_shape: tuple[int, ...], config: TrainConfig) -> None:
+    """Run one blank image through the model (BatchNorm statistics untouched).
+
+    Raises:
+        ModelInputError: if PyTorch reports a shape mismatch; any other error propagates.
+    """
+    device = next(model.parameters()).device
+    try:
+        with torch.no_grad(), frozen_eval_mode(model):
+            model(torch.zeros((1, *image_shape), device=device))
+    except RuntimeError as error:
+        if not is_input_shape_error(error):
+            raise
+        raise ModelInputError(
+            f"model {config.model!r} cannot take {tuple(image_shape)} images from "
+            f"{config.dataset!r}: {str(error).splitlines()[0]}"
+        ) from error
+
+
+def build_optimizer(
+    config: TrainConfig, model: nn.Module, device: torch.device
+) -> torch.optim.Optimizer:
+    """The optimiser a config names, over the model's parameters."""
+    options = {
+        "lr": config.lr,
+        "momentum": config.momentum,
+        "weight_decay": config.weight_decay,
+        "device": device,
+    }
+    return call_with_accepted(
+        OPTIMIZERS.get(config.optimizer), {"parameters": model.parameters(), **options}
+    )
+
+
+def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
+    """The learning-rate scheduler a config names (``None`` for 'none')."""
+    options = {"optimizer": optimizer, "epochs": config.epochs, "patience": config.patience}
+    return call_with_accepted(SCHEDULERS.get(config.scheduler), options)
+
+
+def build_objective(config: TrainConfig, num_train: int) -> ELBO:
+    """The ELBO with the config's beta, samples and likelihood term."""
+    return ELBO(
+        num_train,
+        beta=config.beta,
+        train_samples=config.train_samples,
+        objective=config.objective,
+    )
+
+
+@dataclass
+class DataSplits:
+    """The three splits of a run, with the normalisation they share."""
+
+    spec: DatasetSpec
+    train: ImageData
+    valid: ImageData
+    test: ImageData
+    augment: bool
+
+
+def load_splits(config: TrainConfig) -> DataSplits:
+    """Load the dataset, take the seeded validation split and an optional training subset."""
+    spec = get_spec(config.dataset)
+    train, test = load_dataset(
+        config.dataset, config.data_dir, download=config.download, image_size=config.image_size
+    )
+    if len(train) == 0:
+        raise InvalidArgumentError(f"dataset {config.dataset!r} has no training examples")
+    train, valid = train_valid_split(train, config.valid_size, seed=config.seed)
+    if config.train_subset is not None:
+        train = train.subset(torch.arange(min(config.train_subset, len(train))))
+        valid = valid.subset(torch.arange(min(max(config.train_subset // 4, 1), len(valid))))
+    augment = spec.augment if config.augment is None else config.augment
+    return DataSplits(spec, train, valid, test, augment)
+
+
+def make_loader(
+    data: ImageData,
+    splits: DataSplits,
+    config: TrainConfig,
+    device: torch.device,
+    *,
+    train: bool,
+    rank: int = 0,
+    world_size: int = 1,
+) -> InMemoryLoader:
+    """The in-memory loader of one split: shuffled, augmented and sharded when training."""
+    return InMemoryLoader(
+        data,
+        config.batch_size if train else max(config.batch_size, 500),
+        shuffle=train,
+        mean=splits.spec.mean,
+        std=splits.spec.std,
+        seed=config.seed,
+        device=device,
+        augment=train and splits.augment,
+        flip=splits.spec.train_flip,
+        rank=rank,
+        world_size=world_size,
+    )
