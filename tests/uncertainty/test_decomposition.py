@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.uncertainty.decomposition import (
     covariance_decomposition,
     entropy_decomposition,
@@ -250,10 +251,10 @@ def test_softmax_decomposition_equals_covariance_of_softmax() -> None:
 )
 @pytest.mark.parametrize("shape", [(2, 3), (2, 3, 4, 5), (0, 3, 4), (2, 0, 4)])
 def test_rejects_non_3d_or_empty_input(function, shape) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgumentError):
         function(torch.zeros(shape))
 
 
 def test_rejects_integer_input() -> None:
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(InvalidTypeError, match="floating-point"):
         covariance_decomposition(torch.ones(2, 3, 4, dtype=torch.int64))

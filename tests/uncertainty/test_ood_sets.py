@@ -5,6 +5,7 @@ import torch
 from PIL import Image
 
 from bayescnn.data import ImageData
+from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.uncertainty import load_ood_set
 
 
@@ -76,20 +77,20 @@ def test_image_folder_is_read_at_the_in_distribution_shape(tmp_path):
 
 
 def test_unknown_name_lists_the_choices():
-    with pytest.raises(ValueError, match=r"unknown OOD set 'svhnn'.*'digits'.*'noise'"):
+    with pytest.raises(UnknownNameError, match=r"unknown OOD set 'svhnn'.*'digits'.*'noise'"):
         load_ood_set("svhnn", like=image_data())
 
 
 def test_missing_folder_is_a_file_not_found_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="choose one of"):
+    with pytest.raises(MissingFileError, match="choose one of"):
         load_ood_set(f"folder:{tmp_path / 'absent'}", like=image_data())
 
 
 def test_empty_folder_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="no class folders"):
+    with pytest.raises(InvalidArgumentError, match="no class folders"):
         load_ood_set(f"folder:{tmp_path}", like=image_data())
 
 
 def test_non_positive_limit_is_rejected():
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(InvalidArgumentError, match="limit"):
         load_ood_set("digits", like=image_data(), limit=0)

@@ -8,8 +8,17 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
+import bayescnn.uncertainty.decomposition as decomposition_module
 from bayescnn import nn as bnn
-from bayescnn.uncertainty import Prediction, predict, predict_loader
+from bayescnn.errors import InvalidArgumentError, UnknownNameError
+from bayescnn.uncertainty import (
+    OOD_SCORES,
+    Prediction,
+    list_ood_scores,
+    predict,
+    predict_loader,
+    register_ood_score,
+)
 
 NUM_CLASSES = 5
 
@@ -163,14 +172,98 @@ def test_method_subset_leaves_other_decompositions_empty():
 
 
 def test_unknown_method_is_rejected():
-    with pytest.raises(ValueError, match="softmax"):
+    with pytest.raises(UnknownNameError, match="softmax"):
         predict(tiny_model(), inputs(), samples=2, method="variance")
 
 
 @pytest.mark.parametrize("samples", [0, -1, 2.5])
 def test_invalid_sample_counts_are_rejected(samples):
-    with pytest.raises(ValueError, match="samples"):
+    with pytest.raises(InvalidArgumentError, match="samples"):
         predict(tiny_model(), inputs(), samples=samples)
+
+
+def test_every_registered_score_is_computed_by_default():
+    prediction = predict(tiny_model(), inputs(), samples=2)
+    assert list(prediction.scores) == list_ood_scores()
+
+
+def test_scores_subset_gives_only_those_scores_in_that_order():
+    prediction = predict(tiny_model(), inputs(), samples=2, scores=["energy", "max_prob"])
+    assert list(prediction.scores) == ["energy", "max_prob"]
+
+
+def test_unknown_score_is_rejected_before_any_forward_pass():
+    model = tiny_model()
+    model.register_forward_pre_hook(lambda *_: pytest.fail("the model was run"))
+    with pytest.raises(UnknownNameError, match="did you mean 'entropy'"):
+        predict(model, inputs(), samples=2, scores=["entropie"])
+
+
+@pytest.mark.parametrize("nothing", [(), "none"])
+def test_asking_for_nothing_gives_probabilities_without_decompositions_or_scores(nothing):
+    prediction = predict(tiny_model(), inputs(), samples=3, method=nothing, scores=nothing)
+    assert prediction.softmax is None and prediction.normalized is None
+    assert prediction.entropy is None and prediction.scores == {}
+    assert_close(prediction.probs.sum(dim=-1), torch.ones(len(prediction)))
+
+
+def test_asking_for_nothing_computes_no_decomposition(monkeypatch):
+    # The spies are seen by predict: the test below counts their calls.
+    def refuse(*args, **kwargs):
+        raise AssertionError("a decomposition was computed")
+
+    for name in (
+        "covariance_decomposition",
+        "entropy_decomposition",
+        "normalized_decomposition",
+        "softmax_decomposition",
+    ):
+        monkeypatch.setattr(decomposition_module, name, refuse)
+    prediction = predict(tiny_model(), inputs(), samples=3, method=(), scores=())
+    assert prediction.probs.shape == (6, NUM_CLASSES)
+
+
+def test_probabilities_do_not_depend_on_what_else_is_asked():
+    model, x = tiny_model(), inputs()
+    torch.manual_seed(3)
+    nothing = predict(model, x, samples=4, method=(), scores=())
+    torch.manual_seed(3)
+    everything = predict(model, x, samples=4)
+    assert torch.equal(nothing.probs, everything.probs)
+
+
+def test_each_decomposition_is_computed_once_per_batch_for_methods_and_scores(monkeypatch):
+    calls = {"covariance_decomposition": 0, "entropy_decomposition": 0}
+    for name in calls:
+        original = getattr(decomposition_module, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(decomposition_module, name, counted)
+    batches = [inputs(4), inputs(3)]
+    prediction = predict_loader(tiny_model(), batches, samples=3, method=["softmax", "entropy"])
+    assert {"entropy", "mutual_info", "aleatoric_trace", "epistemic_trace"} <= set(
+        prediction.scores
+    )
+    assert calls == {"covariance_decomposition": 2, "entropy_decomposition": 2}
+
+
+def test_scores_that_need_no_decomposition_compute_none(monkeypatch):
+    for name in ("covariance_decomposition", "entropy_decomposition"):
+        monkeypatch.setattr(decomposition_module, name, lambda *a, **k: pytest.fail("decomposed"))
+    prediction = predict(
+        tiny_model(), inputs(), samples=3, method=(), scores=("max_prob", "energy", "max_logit")
+    )
+    assert list(prediction.scores) == ["max_prob", "energy", "max_logit"]
+
+
+def test_a_user_registered_score_is_computed_by_predict(monkeypatch):
+    monkeypatch.setattr(OOD_SCORES, "_entries", dict(OOD_SCORES._entries))
+    register_ood_score("spread", needs="logits")(lambda logits: logits.std(dim=(0, 2)))
+    prediction = predict(tiny_model(), inputs(), samples=3, method=(), scores="spread")
+    assert list(prediction.scores) == ["spread"] and prediction.scores["spread"].shape == (6,)
 
 
 def test_importing_metrics_before_uncertainty_works():

@@ -1,4 +1,9 @@
-"""Predictive uncertainty of Bayesian classifiers: decompositions, prediction, OOD sets."""
+"""Predictive uncertainty of Bayesian classifiers: decompositions, OOD scores, prediction.
+
+The per-example OOD scores live in a registry that users extend with
+:func:`register_ood_score`; :func:`predict` computes the decompositions and scores asked
+for, sharing the work between them.
+"""
 
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
@@ -11,19 +16,35 @@ from bayescnn.uncertainty.decomposition import (
 )
 from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.uncertainty.predict import METHODS, Prediction, predict, predict_loader
+from bayescnn.uncertainty.scores import (
+    OOD_SCORES,
+    MonteCarloSamples,
+    OODScore,
+    ScoreInput,
+    list_ood_scores,
+    ood_scores,
+    register_ood_score,
+)
 
 __all__ = [
     "METHODS",
+    "OOD_SCORES",
     "OOD_SET_NAMES",
     "Decomposition",
     "EntropyDecomposition",
+    "MonteCarloSamples",
+    "OODScore",
     "Prediction",
+    "ScoreInput",
     "covariance_decomposition",
     "entropy_decomposition",
+    "list_ood_scores",
     "load_ood_set",
     "normalized_decomposition",
+    "ood_scores",
     "predict",
     "predict_loader",
     "predictive_probs",
+    "register_ood_score",
     "softmax_decomposition",
 ]

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+
 __all__ = [
     "Decomposition",
     "EntropyDecomposition",
@@ -84,16 +86,21 @@ class EntropyDecomposition:
     epistemic: Tensor
 
 
-def _check_samples(samples: Tensor, name: str) -> None:
-    """Raise if ``samples`` is not a non-empty floating tensor of shape ``(S, N, K)``."""
+def check_samples(samples: Tensor, name: str) -> None:
+    """Raise if ``samples`` is not a non-empty floating tensor of shape ``(S, N, K)``.
+
+    Raises:
+        InvalidTypeError: If it is not a floating-point tensor.
+        InvalidArgumentError: If its shape is not ``(S, N, K)`` or it is empty.
+    """
     if not isinstance(samples, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(samples).__name__}")
+        raise InvalidTypeError(f"{name} must be a torch.Tensor, got {type(samples).__name__}")
     if samples.ndim != 3:
-        raise ValueError(f"{name} must have shape (S, N, K), got {tuple(samples.shape)}")
+        raise InvalidArgumentError(f"{name} must have shape (S, N, K), got {tuple(samples.shape)}")
     if samples.numel() == 0:
-        raise ValueError(f"{name} must be non-empty, got shape {tuple(samples.shape)}")
+        raise InvalidArgumentError(f"{name} must be non-empty, got shape {tuple(samples.shape)}")
     if not samples.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {samples.dtype}")
+        raise InvalidTypeError(f"{name} must be a floating-point tensor, got {samples.dtype}")
 
 
 def predictive_probs(probs: Tensor) -> Tensor:
@@ -105,7 +112,7 @@ def predictive_probs(probs: Tensor) -> Tensor:
     Returns:
         Predictive probabilities, shape ``(N, K)``.
     """
-    _check_samples(probs, "probs")
+    check_samples(probs, "probs")
     return probs.mean(dim=0)
 
 
@@ -123,7 +130,7 @@ def covariance_decomposition(probs: Tensor, *, full: bool = False) -> Decomposit
     Returns:
         The decomposition; see :class:`Decomposition`.
     """
-    _check_samples(probs, "probs")
+    check_samples(probs, "probs")
     p_bar = probs.mean(dim=0)
     centred = probs - p_bar
     aleatoric = (probs * (1.0 - probs)).mean(dim=0)
@@ -158,7 +165,7 @@ def softmax_decomposition(logits: Tensor, *, full: bool = False) -> Decompositio
     Returns:
         The decomposition; see :class:`Decomposition`.
     """
-    _check_samples(logits, "logits")
+    check_samples(logits, "logits")
     return covariance_decomposition(torch.softmax(logits, dim=-1), full=full)
 
 
@@ -188,7 +195,7 @@ def normalized_decomposition(logits: Tensor, *, full: bool = False) -> Decomposi
     Returns:
         The decomposition; see :class:`Decomposition`.
     """
-    _check_samples(logits, "logits")
+    check_samples(logits, "logits")
     return covariance_decomposition(_softplus_normalize(logits), full=full)
 
 
@@ -209,7 +216,7 @@ def entropy_decomposition(probs: Tensor) -> EntropyDecomposition:
     Returns:
         The decomposition; see :class:`EntropyDecomposition`.
     """
-    _check_samples(probs, "probs")
+    check_samples(probs, "probs")
     p_bar = probs.mean(dim=0)
     total = _entropy(p_bar)
     aleatoric = _entropy(probs).mean(dim=0)

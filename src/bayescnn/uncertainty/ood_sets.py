@@ -27,6 +27,7 @@ from sklearn.datasets import load_digits
 
 from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
 from bayescnn.data.convert import convert_image_data
+from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 
 __all__ = ["OOD_SET_NAMES", "load_ood_set"]
 
@@ -81,7 +82,9 @@ def _noise(like: ImageData, count: int, seed: int) -> ImageData:
 
 def _transformed(data: ImageData, transform: str) -> ImageData:
     if len(data) == 0:
-        raise ValueError(f"cannot build the {transform!r} OOD set from an empty set of images")
+        raise InvalidArgumentError(
+            f"cannot build the {transform!r} OOD set from an empty set of images"
+        )
     images = _TRANSFORMS[transform](data.images).contiguous()
     return ImageData(images=images, labels=data.labels, classes=data.classes)
 
@@ -97,9 +100,9 @@ def _folder(root: Path, like: ImageData) -> ImageData:
     try:
         return load_image_folder(root, channels=channels, image_size=(height, width))
     except FileNotFoundError as error:
-        raise FileNotFoundError(f"OOD set: {error}; {_choices()}") from None
+        raise MissingFileError(f"OOD set: {error}; {_choices()}") from None
     except ValueError as error:
-        raise ValueError(f"OOD set: {error}; {_choices()}") from None
+        raise InvalidArgumentError(f"OOD set: {error}; {_choices()}") from None
 
 
 def _limit(data: ImageData, limit: int | None, seed: int) -> ImageData:
@@ -136,12 +139,13 @@ def load_ood_set(
         The OOD images with their own labels and classes (``('noise',)`` for noise).
 
     Raises:
-        ValueError: If the name is unknown, ``limit < 1``, or a folder holds no images.
-        FileNotFoundError: If a folder does not exist.
+        UnknownNameError: If the name is unknown.
+        InvalidArgumentError: If ``limit < 1`` or a folder holds no images.
+        MissingFileError: If a folder does not exist.
         bayescnn.data.DataNotFoundError: If a named dataset's files are not on disk.
     """
     if limit is not None and limit < 1:
-        raise ValueError(f"limit must be >= 1 or None, got {limit}")
+        raise InvalidArgumentError(f"limit must be >= 1 or None, got {limit}")
     text = str(name)
     prefix, _, rest = text.partition(":")
     if text == "digits":
@@ -159,5 +163,5 @@ def load_ood_set(
     elif isinstance(name, Path) or Path(text).is_dir() or "/" in text or "\\" in text:
         data = _folder(Path(text), like)
     else:
-        raise ValueError(f"unknown OOD set {text!r}; {_choices()}")
+        raise UnknownNameError(f"unknown OOD set {text!r}; {_choices()}")
     return _limit(data, limit, seed)

@@ -10,6 +10,7 @@ and entropy (Depeweg et al., 2018).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, fields
@@ -18,23 +19,41 @@ from itertools import chain
 import torch
 from torch import Tensor, nn
 
-# ``bayescnn.metrics.ood`` imports this package's decomposition module, so import the
-# module object (resolved at call time) rather than a name, to allow either import order.
-from bayescnn.metrics import ood as metrics_ood
+from bayescnn.errors import (
+    InvalidArgumentError,
+    InvalidTypeError,
+    ModelInputError,
+    UnknownNameError,
+)
 from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.uncertainty.decomposition import (
-    Decomposition,
-    EntropyDecomposition,
-    entropy_decomposition,
-    normalized_decomposition,
-    softmax_decomposition,
-)
+from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
+from bayescnn.uncertainty.scores import OOD_SCORES, MonteCarloSamples, list_ood_scores
 
 __all__ = ["METHODS", "Prediction", "predict", "predict_loader"]
 
 METHODS = ("softmax", "normalized", "entropy")
 """Names of the decompositions :func:`predict` can compute."""
+
+_METHOD_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
+"""Each method's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
+
+_SHAPE_MISMATCH = re.compile(
+    "|".join(
+        (
+            r"mat1 and mat2 shapes cannot be multiplied",  # F.linear: wrong in_features
+            r"size mismatch",  # F.linear before PyTorch 1.6
+            r"expected input\[[^\]]*\] to have \d+ channels",  # F.convNd: wrong channels
+            r"Kernel size can't be greater than actual input size",  # F.convNd: too small
+            r"Output size is too small",  # pooling: too small
+            r"Expected \d+D \(unbatched\) or \d+D \(batched\) input",  # F.convNd: wrong ndim
+            r"shape '\[[-\d, ]*\]' is invalid for input of size",  # view/reshape of features
+            r"running_mean should contain \d+ elements",  # BatchNorm: wrong channels
+            r"expected input with shape \[",  # LayerNorm: wrong trailing size
+        )
+    )
+)
+"""What PyTorch's layers say when an input's shape does not fit their weights."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,8 +70,8 @@ class Prediction:
             ``None`` if not requested.
         entropy: Entropy decomposition ``H[p̄] = mean_t H[p_t] + I`` in nats (Depeweg et
             al., 2018); ``None`` if not requested.
-        scores: OOD scores of :func:`bayescnn.metrics.ood_scores` (higher = more OOD),
-            each ``(N,)``.
+        scores: The requested OOD scores of :data:`bayescnn.uncertainty.OOD_SCORES`
+            (higher = more OOD), each ``(N,)``, by name; empty if none were requested.
         samples: Number of Monte-Carlo samples ``S`` behind the summaries.
     """
 
@@ -75,16 +94,28 @@ class Prediction:
 
 
 def _parse_methods(method: str | Sequence[str]) -> tuple[str, ...]:
-    """``'all'``, one method name, or a sequence of names -> validated tuple of names."""
+    """``'all'``, ``'none'``, one method name, or a sequence of names -> validated names."""
+    if method == "none":
+        return ()
     names = METHODS if method == "all" else (method,) if isinstance(method, str) else method
     names = tuple(names)
     unknown = [name for name in names if name not in METHODS]
-    if unknown or not names:
-        raise ValueError(
-            f"unknown uncertainty method(s) {unknown or names!r}; choose 'all' or any of "
+    if unknown:
+        raise UnknownNameError(
+            f"unknown uncertainty method(s) {unknown!r}; choose 'all', 'none' or any of "
             f"{', '.join(METHODS)}"
         )
     return names
+
+
+def _parse_scores(scores: str | Sequence[str]) -> tuple[str, ...]:
+    """``'all'``, ``'none'``, one score name, or a sequence of names -> registered names."""
+    if scores == "all":
+        return tuple(list_ood_scores())
+    if scores == "none":
+        return ()
+    names = (scores,) if isinstance(scores, str) else tuple(scores)
+    return tuple(dict.fromkeys(OOD_SCORES.get(name).name for name in names))
 
 
 def _model_device(model: nn.Module) -> torch.device | None:
@@ -93,12 +124,21 @@ def _model_device(model: nn.Module) -> torch.device | None:
     return None if first is None else first.device
 
 
+def _is_shape_mismatch(error: RuntimeError) -> bool:
+    """Whether ``error`` is a layer refusing an input's shape (never out-of-memory)."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):  # torch.OutOfMemoryError since 2.5
+        return False
+    return _SHAPE_MISMATCH.search(str(error)) is not None
+
+
 def _check_inputs(inputs: Tensor) -> None:
     """Refuse inputs that would give a silently wrong prediction."""
     if not inputs.is_floating_point():
-        raise TypeError(f"inputs must be a float tensor (normalised images), got {inputs.dtype}")
+        raise InvalidTypeError(
+            f"inputs must be a float tensor (normalised images), got {inputs.dtype}"
+        )
     if not torch.isfinite(inputs).all():
-        raise ValueError(
+        raise ModelInputError(
             "inputs contain NaN or infinite values; check the data and its normalisation"
         )
 
@@ -122,27 +162,23 @@ class _BatchSummary:
     scores: dict[str, Tensor]
 
 
-def _summarise(logits: Tensor, methods: tuple[str, ...]) -> _BatchSummary:
+def _summarise(logits: Tensor, methods: tuple[str, ...], scores: tuple[str, ...]) -> _BatchSummary:
     """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
 
-    The decompositions are computed in float64 (the mutual information is a difference
-    of nearly equal entropies) and stored in float32.
+    The softmax and each decomposition are computed at most once, and only if a method
+    or a score needs them; methods and scores share them. They are computed in float64
+    (the mutual information is a difference of nearly equal entropies) and stored in
+    float32.
     """
     if logits.device.type == "mps":  # no float64 there
         logits = logits.cpu()
-    logits = logits.double()
-    probs = torch.softmax(logits, dim=-1)
-    compute = {
-        "softmax": lambda: softmax_decomposition(logits),
-        "normalized": lambda: normalized_decomposition(logits),
-        "entropy": lambda: entropy_decomposition(probs),
-    }
+    samples = MonteCarloSamples(logits=logits.double())
     return _BatchSummary(
-        probs=probs.mean(dim=0).float().cpu(),
-        decompositions={name: _float32_cpu(compute[name]()) for name in methods},
-        scores={
-            name: score.float().cpu() for name, score in metrics_ood.ood_scores(probs=probs).items()
+        probs=samples.predictive.float().cpu(),
+        decompositions={
+            name: _float32_cpu(getattr(samples, _METHOD_SOURCES[name])) for name in methods
         },
+        scores={name: score.float().cpu() for name, score in samples.ood_scores(scores).items()},
     )
 
 
@@ -157,7 +193,7 @@ def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | Non
     if isinstance(batch, Sequence) and len(batch) >= 1 and isinstance(batch[0], Tensor):
         labels = batch[1] if len(batch) >= 2 else None
         return batch[0], labels
-    raise TypeError(
+    raise InvalidTypeError(
         f"each batch must be a Tensor of inputs or an (inputs, labels) pair, got "
         f"{type(batch).__name__}"
     )
@@ -170,6 +206,7 @@ def predict_loader(
     samples: int = 25,
     chunk_size: int | None = None,
     method: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
 ) -> Prediction:
     """Predict with uncertainty over batches, keeping only per-example summaries.
@@ -177,7 +214,10 @@ def predict_loader(
     Each batch's ``(S, B, K)`` logit samples come from
     :func:`bayescnn.nn.sample_forward` (every sample its own weight draw) and are reduced
     to per-example summaries before the next batch, so memory grows as ``N x K``, never
-    ``S x N x K``. Runs under ``torch.no_grad()`` with every module in eval mode (BatchNorm
+    ``S x N x K``. The softmax and each decomposition are computed once per batch, and
+    only if a requested method or score needs them: with ``method="none"`` and
+    ``scores="none"`` a batch costs its forward passes and the mean of their softmax.
+    Runs under ``torch.no_grad()`` with every module in eval mode (BatchNorm
     running statistics are used, not updated; Bayesian layers still sample) and restores
     each module's training flag afterwards.
 
@@ -187,7 +227,11 @@ def predict_loader(
             to the model's device.
         samples: Posterior samples ``S`` per example (1 gives zero epistemic parts).
         chunk_size: Samples per vectorised forward pass (default: all ``S`` at once).
-        method: ``'all'`` or a subset of ``('softmax', 'normalized', 'entropy')``.
+        method: Decompositions to compute: ``'all'``, ``'none'`` (or ``()``), or a subset
+            of ``('softmax', 'normalized', 'entropy')``.
+        scores: OOD scores to compute: ``'all'`` (every registered score, see
+            :func:`bayescnn.uncertainty.list_ood_scores`), ``'none'`` (or ``()``), or
+            registered names.
         posterior_mean: Evaluate the posterior-mean network once instead of sampling;
             the epistemic parts are then 0.
 
@@ -195,12 +239,17 @@ def predict_loader(
         The concatenated :class:`Prediction`, on the CPU.
 
     Raises:
-        ValueError: If ``samples < 1``, a method is unknown, there are no batches, or
-            only some batches carry labels.
+        InvalidArgumentError: If ``samples < 1``, there are no batches, or only some
+            batches carry labels.
+        UnknownNameError: If a method or a score is unknown.
+        ModelInputError: If the inputs are not finite, or their shape does not fit the
+            model (chained to PyTorch's error). Any other error of the model, such as
+            running out of memory, propagates unchanged.
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+        raise InvalidArgumentError(f"samples must be an integer >= 1, got {samples!r}")
     methods = _parse_methods(method)
+    score_names = _parse_scores(scores)
     # the mean network, or a network without Bayesian layers, gives one answer
     num_samples = 1 if posterior_mean or not bayesian_layers(model) else samples
     device = _model_device(model)
@@ -216,22 +265,24 @@ def predict_loader(
             try:
                 logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
             except RuntimeError as error:
-                raise ValueError(
+                if not _is_shape_mismatch(error):
+                    raise
+                raise ModelInputError(
                     f"the model cannot take inputs of shape {tuple(inputs.shape)}: "
                     f"{str(error).splitlines()[0]}"
-                ) from None
+                ) from error
             if logits.ndim != 3:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"the model must return logits of shape (batch, classes), got "
                     f"{tuple(logits.shape[1:])} per sample"
                 )
-            parts.append(_summarise(logits, methods))
+            parts.append(_summarise(logits, methods, score_names))
             labels.append(None if batch_labels is None else batch_labels.long().cpu())
     if not parts:
-        raise ValueError("no batches to predict on")
+        raise InvalidArgumentError("no batches to predict on")
     has_labels = [label is not None for label in labels]
     if any(has_labels) and not all(has_labels):
-        raise ValueError("either every batch or no batch must carry labels")
+        raise InvalidArgumentError("either every batch or no batch must carry labels")
 
     def joined(name: str) -> dict[str, Tensor] | None:
         if name not in methods:
@@ -260,6 +311,7 @@ def predict(
     samples: int = 25,
     chunk_size: int | None = None,
     method: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
 ) -> Prediction:
     """Predict with uncertainty for one batch of normalised inputs.
@@ -272,7 +324,9 @@ def predict(
         labels: Optional true labels, shape ``(N,)``.
         samples: Posterior samples ``S`` per example.
         chunk_size: Samples per vectorised forward pass (default: all at once).
-        method: ``'all'`` or a subset of ``('softmax', 'normalized', 'entropy')``.
+        method: ``'all'``, ``'none'`` (or ``()``), or a subset of
+            ``('softmax', 'normalized', 'entropy')``.
+        scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
         posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
 
     Returns:
@@ -285,5 +339,6 @@ def predict(
         samples=samples,
         chunk_size=chunk_size,
         method=method,
+        scores=scores,
         posterior_mean=posterior_mean,
     )
