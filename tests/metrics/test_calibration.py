@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics.calibration import calibration
 
 # Four predictions, K=4, all labelled 0, two bins (0, 0.5] and (0.5, 1]:
@@ -85,10 +86,10 @@ def test_default_has_fifteen_bins() -> None:
 
 @pytest.mark.parametrize("n_bins", [0, -3, 2.5, True])
 def test_rejects_invalid_n_bins(n_bins) -> None:
-    with pytest.raises(ValueError, match="n_bins"):
+    with pytest.raises(InvalidArgumentError, match="n_bins"):
         calibration(FOUR_PROBS, FOUR_LABELS, n_bins=n_bins)
 
 
 def test_rejects_labels_out_of_range() -> None:
-    with pytest.raises(ValueError, match="labels must lie"):
+    with pytest.raises(InvalidArgumentError, match="labels must lie"):
         calibration(FOUR_PROBS, torch.tensor([0, 0, 0, 4]))

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.metrics.classification import accuracy, brier_score, nll
 
 
@@ -35,7 +36,7 @@ def test_nll_clamps_zero_probability_to_finite_value() -> None:
 
 
 def test_nll_rejects_non_positive_eps() -> None:
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(InvalidArgumentError, match="eps"):
         nll(torch.tensor([[1.0, 0.0]]), torch.tensor([0]), eps=0.0)
 
 
@@ -53,20 +54,20 @@ def test_brier_score_is_zero_when_perfect_and_two_when_confidently_wrong() -> No
 
 @pytest.mark.parametrize("metric", [accuracy, nll, brier_score])
 def test_rejects_label_count_mismatch(metric) -> None:
-    with pytest.raises(ValueError, match="disagree on N"):
+    with pytest.raises(InvalidArgumentError, match="disagree on N"):
         metric(torch.full((3, 2), 0.5), torch.tensor([0, 1]))
 
 
 @pytest.mark.parametrize("metric", [accuracy, nll, brier_score])
 def test_rejects_empty_input(metric) -> None:
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(InvalidArgumentError, match="non-empty"):
         metric(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long))
 
 
 @pytest.mark.parametrize("metric", [accuracy, nll, brier_score])
 @pytest.mark.parametrize("bad_label", [-1, 2])
 def test_rejects_labels_out_of_range(metric, bad_label) -> None:
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+    with pytest.raises(InvalidArgumentError, match=r"labels must lie in \[0, 2\)"):
         metric(torch.full((2, 2), 0.5), torch.tensor([0, bad_label]))
 
 
@@ -78,15 +79,15 @@ def test_rejects_labels_out_of_range(metric, bad_label) -> None:
     ],
 )
 def test_rejects_wrong_dimensions(probs, labels) -> None:
-    with pytest.raises(ValueError, match="must have shape"):
+    with pytest.raises(InvalidArgumentError, match="must have shape"):
         accuracy(probs, labels)
 
 
 def test_rejects_probabilities_outside_unit_interval() -> None:
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(InvalidArgumentError, match=r"\[0, 1\]"):
         brier_score(torch.tensor([[1.5, -0.5]]), torch.tensor([0]))
 
 
 def test_rejects_float_labels() -> None:
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(InvalidTypeError, match="integer"):
         accuracy(torch.full((2, 2), 0.5), torch.tensor([0.0, 1.0]))

@@ -1,8 +1,12 @@
-"""Evaluation metrics: accuracy, proper scoring rules, calibration and OOD detection."""
+"""Evaluation metrics: accuracy, proper scoring rules, calibration and OOD detection.
+
+Every metric takes tensors (predictive probabilities, labels, per-example scores); the
+scores themselves are uncertainty measures, computed by :mod:`bayescnn.uncertainty`.
+"""
 
 from bayescnn.metrics.calibration import CalibrationResult, calibration
 from bayescnn.metrics.classification import accuracy, brier_score, nll
-from bayescnn.metrics.ood import OODResult, ood_detection, ood_scores
+from bayescnn.metrics.ood import OODResult, ood_detection
 
 __all__ = [
     "CalibrationResult",
@@ -12,5 +16,4 @@ __all__ = [
     "calibration",
     "nll",
     "ood_detection",
-    "ood_scores",
 ]

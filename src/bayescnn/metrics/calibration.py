@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics._validation import check_probs_labels
 
 __all__ = ["CalibrationResult", "calibration"]
@@ -56,7 +57,7 @@ def calibration(probs: Tensor, labels: Tensor, n_bins: int = 15) -> CalibrationR
     """
     check_probs_labels(probs, labels)
     if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
+        raise InvalidArgumentError(f"n_bins must be an integer >= 1, got {n_bins!r}")
     probs = probs.detach().double()
     confidence, predicted = probs.max(dim=-1)
     correct = (predicted == labels).double()

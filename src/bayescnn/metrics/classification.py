@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics._validation import check_probs_labels
 
 __all__ = ["accuracy", "brier_score", "nll"]
@@ -47,7 +48,7 @@ def nll(probs: Tensor, labels: Tensor, *, eps: float = 1e-12) -> float:
     """
     check_probs_labels(probs, labels)
     if not 0.0 < eps <= 1.0:
-        raise ValueError(f"eps must be in (0, 1], got {eps}")
+        raise InvalidArgumentError(f"eps must be in (0, 1], got {eps}")
     label_probs = probs.double().gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)
     return (-label_probs.clamp_min(eps).log()).mean().item()
 

@@ -1,9 +1,9 @@
-"""Out-of-distribution (OOD) detection metrics and uncertainty scores.
+"""Out-of-distribution (OOD) detection metrics of per-example scores.
 
-Convention: a score is *higher for examples more likely to be out of distribution*.
-OOD examples are the positive class. Metrics follow Hendrycks & Gimpel (2017), "A
-Baseline for Detecting Misclassified and Out-of-Distribution Examples in Neural
-Networks".
+Convention: a score is *higher for examples more likely to be out of distribution*, as
+are those of :func:`bayescnn.uncertainty.ood_scores`. OOD examples are the positive class.
+Metrics follow Hendrycks & Gimpel (2017), "A Baseline for Detecting Misclassified and
+Out-of-Distribution Examples in Neural Networks".
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from torch import Tensor
 
-from bayescnn.uncertainty.decomposition import (
-    covariance_decomposition,
-    entropy_decomposition,
-)
+from bayescnn.errors import InvalidArgumentError
 
-__all__ = ["OODResult", "ood_detection", "ood_scores"]
+__all__ = ["OODResult", "ood_detection"]
 
 _TARGET_TPR = 0.95
 
@@ -55,11 +51,11 @@ def _as_scores(scores: Scores, name: str) -> NDArray[np.float64]:
     else:
         array = np.asarray(scores, dtype=np.float64)
     if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+        raise InvalidArgumentError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
-        raise ValueError(f"{name} must be non-empty")
+        raise InvalidArgumentError(f"{name} must be non-empty")
     if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise InvalidArgumentError(f"{name} must be finite (no NaN or inf)")
     return array
 
 
@@ -78,6 +74,9 @@ def ood_detection(scores_in: Scores, scores_out: Scores) -> OODResult:
 
     Returns:
         The metrics; see :class:`OODResult`.
+
+    Raises:
+        InvalidArgumentError: If a set of scores is empty, not 1-D or not finite.
     """
     s_in = _as_scores(scores_in, "scores_in")
     s_out = _as_scores(scores_out, "scores_out")
@@ -92,42 +91,3 @@ def ood_detection(scores_in: Scores, scores_out: Scores) -> OODResult:
         aupr_out=float(average_precision_score(is_out, scores)),
         fpr_at_95_tpr=float(fpr[first_reaching]),
     )
-
-
-def ood_scores(probs: Tensor | None = None, logits: Tensor | None = None) -> dict[str, Tensor]:
-    """Standard per-example OOD scores from Monte-Carlo samples (higher = more OOD).
-
-    Give exactly one of ``probs`` or ``logits`` (as in
-    ``torch.distributions.Categorical``); logits are turned into ``softmax(logits)``.
-    With ``p̄`` the predictive distribution, the scores are:
-
-    * ``"max_prob"``: ``1 - max_k p̄_k`` (Hendrycks & Gimpel, 2017);
-    * ``"entropy"``: predictive entropy ``H[p̄]``;
-    * ``"mutual_info"``: ``H[p̄] - mean_t H[p_t]`` (Depeweg et al., 2018);
-    * ``"aleatoric_trace"`` / ``"epistemic_trace"``: traces of the covariance
-      decomposition (Kwon et al., 2018, eq. 4).
-
-    Args:
-        probs: Probability samples, shape ``(S, N, K)``.
-        logits: Logit samples, shape ``(S, N, K)``.
-
-    Returns:
-        A dict from score name to a tensor of shape ``(N,)``.
-    """
-    if (probs is None) == (logits is None):
-        raise ValueError("give exactly one of probs or logits")
-    if probs is None:
-        if not isinstance(logits, Tensor) or not logits.is_floating_point():
-            raise TypeError("logits must be a floating-point torch.Tensor")
-        if logits.ndim != 3:
-            raise ValueError(f"logits must have shape (S, N, K), got {tuple(logits.shape)}")
-        probs = torch.softmax(logits, dim=-1)
-    entropies = entropy_decomposition(probs)
-    covariances = covariance_decomposition(probs)
-    return {
-        "max_prob": 1.0 - entropies.predictive.max(dim=-1).values,
-        "entropy": entropies.total,
-        "mutual_info": entropies.epistemic,
-        "aleatoric_trace": covariances.aleatoric_trace,
-        "epistemic_trace": covariances.epistemic_trace,
-    }
