@@ -5,6 +5,7 @@ import torch
 from PIL import Image
 
 from bayescnn import models
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.reports import plot_training_curves, plot_weight_distributions
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -46,7 +47,7 @@ def test_training_curves_skip_missing_and_absent_metrics(tmp_path):
 
 
 def test_training_curves_without_metrics_are_rejected(tmp_path):
-    with pytest.raises(ValueError, match="no metrics"):
+    with pytest.raises(InvalidArgumentError, match="no metrics"):
         plot_training_curves([{"epoch": 1}], tmp_path / "none.png")
 
 
@@ -61,5 +62,5 @@ def test_weight_distributions_of_a_named_layer_are_a_valid_png(tmp_path):
 
 
 def test_weight_distributions_of_an_unknown_layer_are_rejected(tmp_path):
-    with pytest.raises(ValueError, match="conv1"):
+    with pytest.raises(InvalidArgumentError, match="conv1"):
         plot_weight_distributions(lenet(True), out_png=tmp_path / "x.png", layer="act1")

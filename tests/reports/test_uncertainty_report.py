@@ -8,8 +8,9 @@ import torch
 
 from bayescnn import models
 from bayescnn.data import ImageData
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.reports import REPORT_FILES, format_summary_table, uncertainty_report
-from bayescnn.uncertainty import load_ood_set
+from bayescnn.uncertainty import list_ood_scores, load_ood_set
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -92,6 +93,11 @@ def test_json_has_the_documented_keys(report):
     assert (written["num_in"], written["num_out"], written["samples"]) == (40, 30, 3)
 
 
+def test_ood_detection_covers_every_registered_score(report):
+    summary, *_ = report
+    assert list(summary["ood_detection"]) == list_ood_scores()
+
+
 def test_csv_has_in_and_out_rows(report):
     _, out_dir, *_ = report
     with (out_dir / REPORT_FILES["scores"]).open() as handle:
@@ -124,7 +130,7 @@ def test_mismatched_ood_shape_is_rejected(report, tmp_path):
     _, _, model, in_data, _ = report
     rgb = load_ood_set("noise", like=in_data, limit=4)
     rgb = ImageData(images=rgb.images.expand(-1, 3, -1, -1), labels=rgb.labels, classes=rgb.classes)
-    with pytest.raises(ValueError, match="must match"):
+    with pytest.raises(InvalidArgumentError, match="must match"):
         uncertainty_report(
             model, in_data, rgb, mean=(0.5,), std=(0.5,), out_dir=tmp_path, ood_name="rgb"
         )
@@ -132,7 +138,7 @@ def test_mismatched_ood_shape_is_rejected(report, tmp_path):
 
 def test_out_of_range_example_index_is_rejected(report, tmp_path):
     _, _, model, in_data, ood_data = report
-    with pytest.raises(ValueError, match="example index"):
+    with pytest.raises(InvalidArgumentError, match="example index"):
         uncertainty_report(
             model,
             in_data.subset(range(4)),

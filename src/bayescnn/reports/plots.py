@@ -11,6 +11,7 @@ import torch
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn import BayesianLayer, bayesian_layers
 from bayescnn.reports._figure import new_figure, save_figure
 
@@ -60,7 +61,7 @@ def plot_training_curves(metrics_rows: Sequence[Mapping[str, object]], out_png: 
         The path written.
 
     Raises:
-        ValueError: If no row holds a plottable metric.
+        InvalidArgumentError: If no row holds a plottable metric.
     """
     keys: dict[int, list[str]] = {}
     for row in metrics_rows:
@@ -74,7 +75,7 @@ def plot_training_curves(metrics_rows: Sequence[Mapping[str, object]], out_png: 
             ):
                 keys.setdefault(panel, []).append(key)
     if not keys:
-        raise ValueError(
+        raise InvalidArgumentError(
             "no metrics to plot: rows need keys ending in _loss, _nll, _acc, _kl or lr"
         )
     panels = sorted(keys)
@@ -110,11 +111,13 @@ def _find_layer(model: nn.Module, layer: str | None) -> tuple[str, BayesianLayer
         module = dict(model.named_modules()).get(layer)
         if not isinstance(module, BayesianLayer):
             choices = ", ".join(names[m] for m in bayesian_layers(model)) or "none"
-            raise ValueError(f"{layer!r} is not a Bayesian layer of the model; choose: {choices}")
+            raise InvalidArgumentError(
+                f"{layer!r} is not a Bayesian layer of the model; choose: {choices}"
+            )
         return layer, module
     candidates = bayesian_layers(model)
     if not candidates:
-        raise ValueError("the model has no Bayesian layers to plot")
+        raise InvalidArgumentError("the model has no Bayesian layers to plot")
     convolutions = [m for m in candidates if m.weight_mu.ndim > 2]
     chosen = (convolutions or candidates)[0]
     return names[chosen], chosen
@@ -129,7 +132,7 @@ def _point_weights(model: nn.Module, name: str, shape: torch.Size) -> torch.Tens
         weight = getattr(module, "weight", None)
         if isinstance(weight, torch.Tensor) and weight.shape == shape:
             return weight.detach()
-    raise ValueError(
+    raise InvalidArgumentError(
         f"the frequentist model has no layer {name!r} (or any layer) with weights of shape "
         f"{tuple(shape)}"
     )

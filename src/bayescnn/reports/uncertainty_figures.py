@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from torch import Tensor
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import CalibrationResult, OODResult
 from bayescnn.reports._figure import (
     ALEATORIC_COLOR,
@@ -36,8 +37,11 @@ SCORE_LABELS = {
     "mutual_info": "mutual information (nats)",
     "aleatoric_trace": "aleatoric trace (softmax)",
     "epistemic_trace": "epistemic trace (softmax)",
+    "energy": "free energy -log Σ exp(mean logits)",
+    "max_logit": "- max mean logit",
 }
-"""Axis labels of the scores of :func:`bayescnn.metrics.ood_scores`."""
+"""Axis labels of the built-in scores of :data:`bayescnn.uncertainty.OOD_SCORES` (others
+are labelled with their name)."""
 
 _MAX_CLASSES_SHOWN = 10
 
@@ -209,7 +213,7 @@ def plot_uncertainty_examples(
         The path written.
     """
     if not examples:
-        raise ValueError("no examples to plot")
+        raise InvalidArgumentError("no examples to plot")
     figure = new_figure(16, 3.3 * len(examples) + 0.4)
     axes = figure.subplots(len(examples), 4, squeeze=False, width_ratios=(0.8, 1.2, 1.2, 1.2))
     for row, example in zip(axes, examples, strict=True):

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import accuracy, brier_score, calibration, nll, ood_detection
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
@@ -125,12 +126,14 @@ def _chosen_examples(
     chosen = {"in": [0], "out": [0]} if example_indices is None else example_indices
     unknown = set(chosen) - {"in", "out"}
     if unknown:
-        raise ValueError(f"example_indices keys must be 'in' and 'out', got {sorted(unknown)}")
+        raise InvalidArgumentError(
+            f"example_indices keys must be 'in' and 'out', got {sorted(unknown)}"
+        )
     sizes = {"in": num_in, "out": num_out}
     for key, indices in chosen.items():
         for index in indices:
             if not 0 <= index < sizes[key]:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"example index {index} is outside the {key} set of {sizes[key]} examples"
                 )
     return {key: [int(index) for index in chosen.get(key, [])] for key in ("in", "out")}
@@ -197,12 +200,14 @@ def uncertainty_report(
         ``files``.
     """
     if in_data.image_shape != ood_data.image_shape:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"OOD images {ood_data.image_shape} must match the in-distribution images "
             f"{in_data.image_shape} (C, H, W); build them with bayescnn.uncertainty.load_ood_set"
         )
     if len(in_data) == 0 or len(ood_data) == 0:
-        raise ValueError("both the in-distribution and the OOD set need at least one example")
+        raise InvalidArgumentError(
+            "both the in-distribution and the OOD set need at least one example"
+        )
     chosen = _chosen_examples(example_indices, len(in_data), len(ood_data))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
