@@ -15,9 +15,19 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from bayescnn.io import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from bayescnn.io import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    save_checkpoint,
+)
 
 AssertSame = Callable[[Any, Any], None]
+
+READERS = pytest.mark.parametrize(
+    "read", [load_checkpoint, read_checkpoint_metadata], ids=["load", "read_metadata"]
+)
 
 
 def _train_steps(model: nn.Module, optimizer: torch.optim.Optimizer, steps: int) -> None:
@@ -227,39 +237,94 @@ def test_failed_rename_leaves_previous_checkpoint_intact(
     ],
     ids=["empty", "5-bytes", "inside-header", "half", "last-byte-missing"],
 )
+@READERS
 def test_truncated_file_raises_checkpoint_error(
-    tmp_path: Path, keep: Callable[[int], int], message: str
+    tmp_path: Path, keep: Callable[[int], int], message: str, read: Callable[[Path], Any]
 ) -> None:
     path = tmp_path / "c.safetensors"
     save_checkpoint(path, model_state={"w": torch.ones(100)}, metadata={"epoch": 1})
     data = path.read_bytes()
     path.write_bytes(data[: keep(len(data))])
     with pytest.raises(CheckpointError, match=message) as info:
-        load_checkpoint(path)
+        read(path)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
 
 
-def test_random_bytes_raise_checkpoint_error(tmp_path: Path) -> None:
+@READERS
+def test_random_bytes_raise_checkpoint_error(tmp_path: Path, read: Callable[[Path], Any]) -> None:
     path = tmp_path / "c.safetensors"
     path.write_bytes(random.Random(0).randbytes(4096))
     with pytest.raises(CheckpointError, match="not in the safetensors format"):
-        load_checkpoint(path)
+        read(path)
 
 
-def test_foreign_safetensors_file_raises_checkpoint_error(tmp_path: Path) -> None:
+@READERS
+def test_trailing_bytes_raise_checkpoint_error(tmp_path: Path, read: Callable[[Path], Any]) -> None:
+    path = tmp_path / "c.safetensors"
+    _save_small(path)
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(CheckpointError, match="damaged safetensors file") as info:
+        read(path)
+    assert "\n" not in str(info.value)
+
+
+@READERS
+def test_foreign_safetensors_file_raises_checkpoint_error(
+    tmp_path: Path, read: Callable[[Path], Any]
+) -> None:
     path = tmp_path / "weights.safetensors"
     safetensors.torch.save_file({"w": torch.ones(2)}, path)
     with pytest.raises(CheckpointError, match="not a bayescnn checkpoint"):
-        load_checkpoint(path)
+        read(path)
 
 
-def test_newer_format_version_raises_checkpoint_error(tmp_path: Path) -> None:
+@READERS
+def test_newer_format_version_raises_checkpoint_error(
+    tmp_path: Path, read: Callable[[Path], Any]
+) -> None:
     path = tmp_path / "c.safetensors"
     header = {"format": "bayescnn.checkpoint", "format_version": 99, "metadata": {}}
     safetensors.torch.save_file({}, path, metadata={"bayescnn": json.dumps(header)})
     with pytest.raises(CheckpointError, match="upgrade bayescnn"):
-        load_checkpoint(path)
+        read(path)
+
+
+@READERS
+def test_missing_file_raises_file_not_found(tmp_path: Path, read: Callable[[Path], Any]) -> None:
+    path = tmp_path / "nowhere.safetensors"
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.safetensors"):
+        read(path)
+
+
+@READERS
+def test_folder_raises_checkpoint_error(tmp_path: Path, read: Callable[[Path], Any]) -> None:
+    with pytest.raises(CheckpointError, match="is a folder"):
+        read(tmp_path)
+
+
+def test_low_precision_dtypes_round_trip(tmp_path: Path) -> None:
+    # safetensors.torch.load(bytes) cannot build these dtypes; safe_open can.
+    state = {
+        "e8m0": torch.arange(4, dtype=torch.uint8).view(torch.float8_e8m0fnu),
+        "fp4": torch.arange(4, dtype=torch.uint8).view(torch.float4_e2m1fn_x2),
+    }
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, model_state=state, metadata={})
+    loaded = load_checkpoint(path).model_state
+    for key, value in state.items():
+        assert loaded[key].dtype == value.dtype
+        assert torch.equal(loaded[key].view(torch.uint8), value.view(torch.uint8))
+
+
+def test_loaded_tensors_do_not_share_memory_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.safetensors"
+    _save_small(path, 1.0)
+    state = load_checkpoint(path).model_state
+    data = path.read_bytes()
+    with open(path, "r+b") as fh:  # overwritten in place, not replaced
+        fh.write(data[:-12] + bytes(12))
+    assert torch.equal(state["w"], torch.ones(3))
 
 
 def test_checkpoint_error_is_a_value_error() -> None:

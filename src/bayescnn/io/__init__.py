@@ -7,7 +7,12 @@ from bayescnn.io.atomic import (
     atomic_write_bytes,
     check_writable_dir,
 )
-from bayescnn.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from bayescnn.io.checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    save_checkpoint,
+)
 from bayescnn.io.errors import CheckpointError, CheckpointMismatchError
 from bayescnn.io.legacy import load_legacy_state_dict
 from bayescnn.io.model_state import load_model_state
@@ -26,6 +31,7 @@ __all__ = [
     "load_checkpoint",
     "load_legacy_state_dict",
     "load_model_state",
+    "read_checkpoint_metadata",
     "save_checkpoint",
     "unflatten_state",
 ]

@@ -10,8 +10,9 @@ string under the key ``"bayescnn"``::
      "metadata": {...}, "model_keys": [...], "extra": <skeleton>,
      "versions": {"bayescnn": ..., "torch": ..., "safetensors": ..., "python": ...}}
 
-Loading parses only JSON and raw tensor bytes, so a checkpoint can never run
-code; pickle files are recognised and refused without being unpickled.
+Loading parses only JSON and raw tensor bytes (through ``safetensors.safe_open``),
+so a checkpoint can never run code; pickle files are recognised and refused without
+being unpickled. :func:`read_checkpoint_metadata` reads the header alone.
 Files are written with :func:`bayescnn.io.atomic.atomic_path`, so a crash
 while saving leaves any previous checkpoint at the same path intact.
 """
@@ -31,6 +32,7 @@ import safetensors
 import safetensors.torch
 import torch
 
+from bayescnn.errors import InvalidTypeError, MissingFileError
 from bayescnn.io.atomic import atomic_path
 from bayescnn.io.errors import CheckpointError
 from bayescnn.io.state import flatten_state, unflatten_state
@@ -41,6 +43,7 @@ __all__ = [
     "METADATA_KEY",
     "Checkpoint",
     "load_checkpoint",
+    "read_checkpoint_metadata",
     "save_checkpoint",
 ]
 
@@ -98,9 +101,11 @@ def _prepare_tensors(tensors: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     seen: set[int] = set()
     for key, value in tensors.items():
         if not isinstance(value, torch.Tensor):
-            raise TypeError(f"'{key}' is a {type(value).__qualname__}, expected a tensor")
+            raise InvalidTypeError(f"'{key}' is a {type(value).__qualname__}, expected a tensor")
         if value.layout != torch.strided:
-            raise TypeError(f"'{key}' is a {value.layout} tensor; only dense tensors are stored")
+            raise InvalidTypeError(
+                f"'{key}' is a {value.layout} tensor; only dense tensors are stored"
+            )
         tensor = value.detach()
         if tensor.device.type != "cpu":
             tensor = tensor.cpu()
@@ -149,7 +154,7 @@ def save_checkpoint(
     try:
         metadata_json = json.loads(json.dumps(dict(metadata)))
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise InvalidTypeError(
             f"checkpoint metadata is not JSON-serialisable ({exc}); "
             "put tensors and nested training state into `extra`"
         ) from exc
@@ -199,21 +204,35 @@ def _truncated(path: Path) -> CheckpointError:
     )
 
 
-def _read_header(path: Path, data: bytes) -> dict[str, Any]:
-    """Parse and sanity-check the safetensors header without touching tensor data."""
-    if len(data) < 8:
-        raise _not_checkpoint(path, data)
-    size = int.from_bytes(data[:8], "little")
-    if size < 2 or size > _MAX_HEADER_BYTES or data[8:9] != b"{":
-        raise _not_checkpoint(path, data)
-    if 8 + size > len(data):
+def _read_head(path: Path) -> tuple[bytes, int]:
+    """The first bytes of ``path``, through its safetensors header if it has one, and its size."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        size = int.from_bytes(head, "little")
+        if len(head) == 8 and size <= _MAX_HEADER_BYTES:
+            head += fh.read(size)
+        return head, os.fstat(fh.fileno()).st_size
+
+
+def _check_head(path: Path, head: bytes, file_size: int) -> None:
+    """Raise the CheckpointError that explains what is wrong with the file's first bytes.
+
+    ``head`` holds the file's first bytes through its safetensors header (or the whole
+    file if shorter); nothing is raised if they describe an intact safetensors file.
+    """
+    if file_size < 8:
+        raise _not_checkpoint(path, head)
+    size = int.from_bytes(head[:8], "little")
+    if size < 2 or size > _MAX_HEADER_BYTES or head[8:9] != b"{":
+        raise _not_checkpoint(path, head)
+    if 8 + size > file_size:
         raise _truncated(path)
     try:
-        header = json.loads(data[8 : 8 + size])
+        header = json.loads(head[8 : 8 + size])
     except (UnicodeDecodeError, ValueError):
-        raise _not_checkpoint(path, data) from None
+        raise _not_checkpoint(path, head) from None
     if not isinstance(header, dict):
-        raise _not_checkpoint(path, data)
+        raise _not_checkpoint(path, head)
     end = 0
     for name, info in header.items():
         if name == "__metadata__":
@@ -221,15 +240,48 @@ def _read_header(path: Path, data: bytes) -> dict[str, Any]:
         try:
             end = max(end, int(info["data_offsets"][1]))
         except (KeyError, IndexError, TypeError, ValueError):
-            raise _not_checkpoint(path, data) from None
-    if 8 + size + end > len(data):
+            raise _not_checkpoint(path, head) from None
+    if 8 + size + end > file_size:
         raise _truncated(path)
-    return header
 
 
-def _parse_ours(path: Path, header: dict[str, Any]) -> dict[str, Any]:
-    """Extract and validate the bayescnn JSON stored in the header metadata."""
-    raw = (header.get("__metadata__") or {}).get(METADATA_KEY)
+def _refusal(path: Path, error: safetensors.SafetensorError) -> CheckpointError:
+    """Explain, from the file's own first bytes, why safetensors refused to open it."""
+    head, file_size = _read_head(path)
+    try:
+        _check_head(path, head, file_size)
+    except CheckpointError as explained:
+        return explained
+    return CheckpointError(
+        f"'{path}' is a damaged safetensors file ({error}); restore it from a backup"
+    )
+
+
+def _safe_open(path: Path) -> Any:
+    """``safetensors.safe_open`` (reads the header only), its refusals made CheckpointErrors."""
+    try:
+        return safetensors.safe_open(path, framework="pt")
+    except FileNotFoundError:
+        raise MissingFileError(f"checkpoint '{path}' not found; check the path") from None
+    except safetensors.SafetensorError as exc:
+        raise _refusal(path, exc) from None
+    except OSError:
+        if path.is_dir():
+            raise CheckpointError(
+                f"'{path}' is a folder, not a checkpoint; name a .safetensors file in it"
+            ) from None
+        raise
+
+
+def _inconsistent(path: Path, reason: object) -> CheckpointError:
+    return CheckpointError(
+        f"'{path}' has inconsistent bayescnn metadata ({reason}); restore it from a backup"
+    )
+
+
+def _parse_ours(path: Path, header_metadata: Mapping[str, str] | None) -> dict[str, Any]:
+    """Extract and validate the bayescnn JSON stored in the safetensors header metadata."""
+    raw = (header_metadata or {}).get(METADATA_KEY)
     if raw is None:
         raise CheckpointError(
             f"'{path}' is a safetensors file but not a bayescnn checkpoint (no "
@@ -247,7 +299,30 @@ def _parse_ours(path: Path, header: dict[str, Any]) -> dict[str, Any]:
             f"'{path}' uses checkpoint format version {version!r}, newer than this bayescnn "
             f"({_bayescnn_version()}, format {FORMAT_VERSION}); upgrade bayescnn to read it"
         )
+    if not isinstance(ours.get("metadata"), dict):
+        raise _inconsistent(path, "no 'metadata' object")
     return ours
+
+
+def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``metadata`` a checkpoint was saved with, read from its header alone.
+
+    No tensor is read, so this is cheap however large the checkpoint is.
+
+    Args:
+        path: A checkpoint written by :func:`save_checkpoint`.
+
+    Returns:
+        The metadata given to :func:`save_checkpoint` (after its JSON round trip).
+
+    Raises:
+        CheckpointError: If the file is not an intact bayescnn checkpoint, as for
+            :func:`load_checkpoint` (the header is checked against the file's size).
+        MissingFileError: If ``path`` does not exist (a FileNotFoundError).
+    """
+    src = Path(path)
+    with _safe_open(src) as handle:
+        return _parse_ours(src, handle.metadata())["metadata"]
 
 
 def load_checkpoint(
@@ -265,31 +340,28 @@ def load_checkpoint(
     Raises:
         CheckpointError: If the file is not an intact bayescnn checkpoint
             (pickle files, truncated files, random bytes, other safetensors).
-        FileNotFoundError: If ``path`` does not exist.
+        MissingFileError: If ``path`` does not exist (a FileNotFoundError).
     """
     src = Path(path)
-    data = src.read_bytes()
-    ours = _parse_ours(src, _read_header(src, data))
-    try:
-        tensors = safetensors.torch.load(data)
-    except Exception as exc:  # safetensors raises its own error types for bad data
-        raise CheckpointError(
-            f"'{src}' has damaged tensor data ({exc}); restore it from a backup"
-        ) from exc
     device = torch.device(map_location)
-    if device.type != "cpu":
-        tensors = {key: value.to(device) for key, value in tensors.items()}
+    with _safe_open(src) as handle:
+        ours = _parse_ours(src, handle.metadata())
+        names = handle.keys()  # a safe_open handle is not iterable
+        try:
+            # Copied, so that no tensor keeps the file mapped once this returns.
+            tensors = {key: handle.get_tensor(key).to(device, copy=True) for key in names}
+        except safetensors.SafetensorError as exc:
+            raise CheckpointError(
+                f"'{src}' has damaged tensor data ({exc}); restore it from a backup"
+            ) from exc
     try:
         model_state = {key: tensors[_MODEL_PREFIX + key] for key in ours["model_keys"]}
         extra = unflatten_state(tensors, ours["extra"])
-        metadata = ours["metadata"]
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(
-            f"'{src}' has inconsistent bayescnn metadata ({exc}); restore it from a backup"
-        ) from exc
+        raise _inconsistent(src, exc) from exc
     return Checkpoint(
         model_state=model_state,
-        metadata=metadata,
+        metadata=ours["metadata"],
         extra=extra,
         versions=dict(ours.get("versions") or {}),
         format_version=ours["format_version"],
