@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from bayescnn import nn as bnn
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair, inverse_softplus
 from bayescnn.priors import Prior
@@ -42,7 +43,7 @@ def _hyperparameters(module: nn.Module) -> dict[str, object]:
         return {"in_features": module.in_features, "out_features": module.out_features}
     assert isinstance(module, nn.modules.conv._ConvNd)
     if module.transposed:
-        raise TypeError("transposed convolutions are not supported by to_bayesian")
+        raise InvalidTypeError("transposed convolutions are not supported by to_bayesian")
     return {
         "in_channels": module.in_channels,
         "out_channels": module.out_channels,
@@ -121,11 +122,11 @@ def to_bayesian(
     """
     estimator = Estimator.parse(estimator)
     if init_from_weights and not delta > 0:
-        raise ValueError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")
+        raise InvalidArgumentError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")
     if not inplace:
         model = copy.deepcopy(model)
     if _bayesian_class(model) is not None:
-        raise TypeError(
+        raise InvalidTypeError(
             "to_bayesian needs a container module; wrap a single layer in nn.Sequential"
         )
     for name, module in list(model.named_modules()):

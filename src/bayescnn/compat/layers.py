@@ -16,6 +16,7 @@ from torch import nn
 
 from bayescnn import nn as bnn
 from bayescnn.compat.priors_dict import layer_kwargs
+from bayescnn.errors import ModelInputError
 from bayescnn.nn.estimators import Estimator
 
 _RENAMED = {"W_mu": "weight_mu", "W_rho": "weight_rho"}
@@ -156,7 +157,7 @@ class FlattenLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = x.flatten(1)
         if self.num_features is not None and out.shape[1] != self.num_features:
-            raise ValueError(
+            raise ModelInputError(
                 f"FlattenLayer({self.num_features}) got {out.shape[1]} features per example "
                 f"(input shape {tuple(x.shape)}); pass the right size or FlattenLayer() "
                 "to infer it"

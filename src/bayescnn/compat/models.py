@@ -18,6 +18,7 @@ from bayescnn.compat.layers import (
     BBB_LRT_Linear,
     ModuleWrapper,
 )
+from bayescnn.errors import UnknownNameError
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory, activation_class
 
@@ -38,7 +39,7 @@ class _OriginalModel(ModuleWrapper):
     ) -> None:
         super().__init__()
         if layer_type not in _LAYER_TYPES:
-            raise ValueError(f"Undefined layer_type {layer_type!r}; use 'lrt' or 'bbb'")
+            raise UnknownNameError(f"Undefined layer_type {layer_type!r}; use 'lrt' or 'bbb'")
         self.num_classes = outputs
         self.layer_type = layer_type
         self.priors = priors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bayescnn.errors import UnknownNameError
 from bayescnn.priors import GaussianPrior
 
 DEFAULT_PRIORS: dict[str, Any] = {
@@ -25,7 +26,7 @@ def layer_kwargs(priors: dict[str, Any] | None) -> dict[str, Any]:
     if priors is not None:
         unknown = sorted(set(priors) - set(DEFAULT_PRIORS))
         if unknown:
-            raise ValueError(
+            raise UnknownNameError(
                 f"unknown priors key(s) {unknown}; the keys are {sorted(DEFAULT_PRIORS)}"
             )
         merged.update(priors)

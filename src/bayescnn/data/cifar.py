@@ -11,6 +11,7 @@ import torch
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
 from bayescnn.data.safe_pickle import UnsafePickleError, safe_load_file
+from bayescnn.errors import InvalidArgumentError, MissingFileError
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR100_FOLDER = "cifar-100-python"
@@ -73,7 +74,7 @@ def _load_batches(
     labels = torch.from_numpy(np.concatenate(label_parts))
     try:
         return ImageData(images=images, labels=labels, classes=classes)
-    except ValueError as error:
+    except InvalidArgumentError as error:  # ImageData's checks
         raise CorruptDataError(f"{folder}: {error}") from error
 
 
@@ -84,11 +85,13 @@ def _read_class_names(path: Path, key: str) -> tuple[str, ...]:
 
 def _read_dict(path: Path) -> dict[Any, Any]:
     if not path.is_file():
-        raise FileNotFoundError(f"CIFAR file not found: {path}")
+        raise MissingFileError(f"CIFAR file not found: {path}")
     try:
         content = safe_load_file(path)
     except UnsafePickleError as error:
         raise UnsafePickleError(f"{path}: {error}") from None
+    except MemoryError:
+        raise  # running out of memory is not a damaged file
     except Exception as error:  # a damaged pickle can fail in many ways
         raise CorruptDataError(f"{path}: corrupt or truncated pickle ({error})") from error
     if not isinstance(content, dict):

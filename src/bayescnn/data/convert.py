@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from bayescnn.data.dataset import ImageData
+from bayescnn.errors import InvalidArgumentError
 
 LUMINANCE_WEIGHTS = (0.299, 0.587, 0.114)
 """ITU-R BT.601 weights turning RGB into gray, as PIL's ``convert("L")`` uses."""
@@ -53,7 +54,9 @@ def convert_channels(
     """
     current = images.shape[1]
     if channels not in (1, 3) or current not in (1, 3):
-        raise ValueError(f"can only convert between 1 and 3 channels, not {current} -> {channels}")
+        raise InvalidArgumentError(
+            f"can only convert between 1 and 3 channels, not {current} -> {channels}"
+        )
     if current == channels:
         return images
     if channels == 3:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
+from bayescnn.errors import InvalidArgumentError
+
 
 @dataclass(frozen=True, eq=False)
 class ImageData:
@@ -24,25 +26,29 @@ class ImageData:
 
     def __post_init__(self) -> None:
         if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8:
-            raise ValueError(f"images must be a uint8 tensor, got {_describe(self.images)}")
+            raise InvalidArgumentError(
+                f"images must be a uint8 tensor, got {_describe(self.images)}"
+            )
         if self.images.ndim != 4:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"images must have shape N x C x H x W, got {tuple(self.images.shape)}"
             )
         if not isinstance(self.labels, torch.Tensor) or self.labels.dtype != torch.int64:
-            raise ValueError(f"labels must be an int64 tensor, got {_describe(self.labels)}")
+            raise InvalidArgumentError(
+                f"labels must be an int64 tensor, got {_describe(self.labels)}"
+            )
         if self.labels.ndim != 1:
-            raise ValueError(f"labels must have shape N, got {tuple(self.labels.shape)}")
+            raise InvalidArgumentError(f"labels must have shape N, got {tuple(self.labels.shape)}")
         if len(self.images) != len(self.labels):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"images and labels differ in length: {len(self.images)} != {len(self.labels)}"
             )
         if not self.classes:
-            raise ValueError("classes must name at least one class")
+            raise InvalidArgumentError("classes must name at least one class")
         if len(self.labels) and (
             int(self.labels.min()) < 0 or int(self.labels.max()) >= len(self.classes)
         ):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"labels must lie in [0, {len(self.classes)}), got range "
                 f"[{int(self.labels.min())}, {int(self.labels.max())}]"
             )

@@ -13,6 +13,7 @@ from PIL import Image
 from bayescnn.data.convert import as_size, resize_images
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
+from bayescnn.errors import InvalidArgumentError, MissingFileError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 """File name endings (case-insensitive) read as images; other files are ignored."""
@@ -28,7 +29,7 @@ def find_class_folders(root: str | Path) -> tuple[str, ...]:
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder not found: {root}")
+        raise MissingFileError(f"image folder not found: {root}")
     return tuple(
         sorted(entry.name for entry in root.iterdir() if entry.is_dir() and entry.name[0] != ".")
     )
@@ -72,12 +73,14 @@ def load_image_folder(
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder not found: {root}")
+        raise MissingFileError(f"image folder not found: {root}")
     class_names = tuple(classes) if classes is not None else find_class_folders(root)
     if not class_names:
-        raise ValueError(f"no class folders in {root}: expected {root}/<class>/<image>.png")
+        raise InvalidArgumentError(
+            f"no class folders in {root}: expected {root}/<class>/<image>.png"
+        )
     if channels not in (None, 1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {channels}")
+        raise InvalidArgumentError(f"channels must be 1 or 3, got {channels}")
     target_size = as_size(image_size) if image_size is not None else None
 
     arrays: list[np.ndarray] = []
@@ -87,7 +90,7 @@ def load_image_folder(
         class_folder = root / name
         if not class_folder.is_dir():
             if classes is None:
-                raise FileNotFoundError(f"class folder not found: {class_folder}")
+                raise MissingFileError(f"class folder not found: {class_folder}")
             continue  # a named class may be absent from e.g. a small test split
         for path in find_image_files(class_folder):
             try:
@@ -96,6 +99,8 @@ def load_image_folder(
                     if channels is None:
                         channels = 1 if image.mode in _GRAY_MODES else 3
                     pixels = np.array(image.convert("L" if channels == 1 else "RGB"))
+            except MemoryError:
+                raise  # running out of memory is not a damaged file
             except Exception as error:  # PIL raises many types for damaged files
                 if not skip_corrupt:
                     raise CorruptDataError(f"cannot read image {path}: {error}") from error
@@ -109,7 +114,9 @@ def load_image_folder(
             stacklevel=2,
         )
     if not arrays:
-        raise ValueError(f"no readable images under {root} (extensions {IMAGE_EXTENSIONS})")
+        raise InvalidArgumentError(
+            f"no readable images under {root} (extensions {IMAGE_EXTENSIONS})"
+        )
     return ImageData(
         images=_stack_to_size(arrays, target_size, root),
         labels=torch.tensor(labels, dtype=torch.int64),
@@ -124,7 +131,9 @@ def _stack_to_size(
     if len(sizes) == 1:
         return resize_images(torch.from_numpy(np.stack(arrays)), target_size or sizes.pop())
     if target_size is None:
-        raise ValueError(f"images under {root} differ in size {sorted(sizes)}; pass image_size")
+        raise InvalidArgumentError(
+            f"images under {root} differ in size {sorted(sizes)}; pass image_size"
+        )
     return torch.cat(
         [resize_images(torch.from_numpy(array).unsqueeze(0), target_size) for array in arrays]
     )
@@ -157,7 +166,9 @@ def load_image_folder_splits(
     train = load_image_folder(Path(root) / "train", channels=channels, **options)
     unknown = set(find_class_folders(Path(root) / "test")) - set(train.classes)
     if unknown:
-        raise ValueError(f"{root}/test has class folders missing from train: {sorted(unknown)}")
+        raise InvalidArgumentError(
+            f"{root}/test has class folders missing from train: {sorted(unknown)}"
+        )
     test = load_image_folder(
         Path(root) / "test", channels=train.image_shape[0], classes=train.classes, **options
     )
@@ -185,8 +196,10 @@ def describe_image_folder(root: str | Path) -> tuple[tuple[str, ...], int, tuple
                         1 if image.mode in _GRAY_MODES else 3,
                         (image.height, image.width),
                     )
+            except MemoryError:
+                raise
             except Exception:  # damaged files are named by load_image_folder; look further
                 unreadable.append(path)
     if unreadable:
         raise CorruptDataError(f"no readable image under {root}; cannot read {unreadable[0]}")
-    raise ValueError(f"no images under {root}: expected {root}/<class>/<image>.png")
+    raise InvalidArgumentError(f"no images under {root}: expected {root}/<class>/<image>.png")

@@ -14,6 +14,7 @@ import torch
 
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
+from bayescnn.errors import MissingFileError
 
 IMAGES_MAGIC = 2051
 """Magic number of an IDX file of unsigned-byte images (type 0x08, 3 dimensions)."""
@@ -71,7 +72,7 @@ def _find_raw_or_gz(folder: Path, name: str) -> Path:
     for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"neither {name} nor {name}.gz found in {folder}")
+    raise MissingFileError(f"neither {name} nor {name}.gz found in {folder}")
 
 
 def _read_idx(path: Path, expected_magic: int) -> np.ndarray:

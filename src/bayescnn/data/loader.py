@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from bayescnn.data.dataset import ImageData
+from bayescnn.errors import InvalidArgumentError
 
 _SHUFFLE_STREAM = 0
 _AUGMENT_STREAM = 1
@@ -73,18 +74,20 @@ class InMemoryLoader:
     ) -> None:
         channels = data.images.shape[1]
         if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise InvalidArgumentError(f"batch_size must be positive, got {batch_size}")
         if len(mean) != channels or len(std) != channels:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"mean and std need {channels} values (one per channel), "
                 f"got {len(mean)} and {len(std)}"
             )
         if any(value <= 0 for value in std):
-            raise ValueError(f"std must be positive, got {tuple(std)}")
+            raise InvalidArgumentError(f"std must be positive, got {tuple(std)}")
         if world_size < 1 or not 0 <= rank < world_size:
-            raise ValueError(f"need 0 <= rank < world_size, got rank {rank}, size {world_size}")
+            raise InvalidArgumentError(
+                f"need 0 <= rank < world_size, got rank {rank}, size {world_size}"
+            )
         if seed < 0 or crop_padding < 0:
-            raise ValueError("seed and crop_padding must be non-negative")
+            raise InvalidArgumentError("seed and crop_padding must be non-negative")
         self.device = torch.device(device)
         self.images = data.images.to(self.device)
         self.labels = data.labels.to(self.device)
@@ -107,7 +110,7 @@ class InMemoryLoader:
     def set_epoch(self, epoch: int) -> None:
         """Selects the epoch whose order and augmentation the next iteration uses."""
         if epoch < 0:
-            raise ValueError(f"epoch must be non-negative, got {epoch}")
+            raise InvalidArgumentError(f"epoch must be non-negative, got {epoch}")
         self.epoch = epoch
 
     @property

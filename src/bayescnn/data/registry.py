@@ -23,6 +23,7 @@ from bayescnn.data.errors import DataNotFoundError
 from bayescnn.data.folder import describe_image_folder, load_image_folder_splits
 from bayescnn.data.idx import idx_file_names, load_idx
 from bayescnn.data.svhn import SVHN_CLASSES, SVHN_FILES, load_svhn
+from bayescnn.errors import InvalidArgumentError, UnknownNameError
 
 Split = Literal["train", "test"]
 FOLDER_PREFIX = "folder:"
@@ -86,7 +87,7 @@ class DatasetSpec:
                 (sum(w * m for w, m in zip(LUMINANCE_WEIGHTS, self.mean, strict=True)),),
                 (sum(w * s for w, s in zip(LUMINANCE_WEIGHTS, self.std, strict=True)),),
             )
-        raise ValueError(f"cannot convert {self.in_channels} channels to {channels}")
+        raise InvalidArgumentError(f"cannot convert {self.in_channels} channels to {channels}")
 
 
 def _idx_files() -> tuple[tuple[str, ...], ...]:
@@ -225,7 +226,7 @@ def get_spec(name: str | Path) -> DatasetSpec:
             std=(0.5,) * channels,
             folder=root,
         )
-    raise ValueError(
+    raise UnknownNameError(
         f"unknown dataset {text!r}; known: {', '.join(sorted(DATASETS))}, "
         f"'{FOLDER_PREFIX}<path>' or an existing folder of class subfolders"
     )

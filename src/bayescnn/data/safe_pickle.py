@@ -9,6 +9,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from bayescnn.errors import BayesCNNError
+
 try:
     from numpy._core import multiarray as _multiarray
     from numpy._core import numeric as _numeric
@@ -28,7 +30,7 @@ for _module in ("numpy.core", "numpy._core"):
     _ALLOWED_GLOBALS[(f"{_module}.numeric", "_frombuffer")] = _numeric._frombuffer
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(BayesCNNError, pickle.UnpicklingError):
     """A pickle referred to a global outside the numpy-array allowlist."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from bayescnn.data.dataset import ImageData
+from bayescnn.errors import InvalidArgumentError
 
 
 def train_valid_split(
@@ -19,7 +20,7 @@ def train_valid_split(
         ValueError: If ``valid_fraction`` is outside ``[0, 1)``.
     """
     if not 0 <= valid_fraction < 1:
-        raise ValueError(f"valid_fraction must lie in [0, 1), got {valid_fraction}")
+        raise InvalidArgumentError(f"valid_fraction must lie in [0, 1), got {valid_fraction}")
     permutation = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     valid_size = round(valid_fraction * len(data))
     valid_indices, _ = permutation[:valid_size].sort()

@@ -11,6 +11,7 @@ import torch
 
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
+from bayescnn.errors import InvalidArgumentError, MissingFileError
 
 SVHN_FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
 SVHN_CLASSES = tuple(str(digit) for digit in range(10))
@@ -28,9 +29,11 @@ def load_svhn(folder: str | Path, split: Literal["train", "test"]) -> ImageData:
     """
     path = Path(folder) / SVHN_FILES[split]
     if not path.is_file():
-        raise FileNotFoundError(f"SVHN file not found: {path}")
+        raise MissingFileError(f"SVHN file not found: {path}")
     try:
         content = scipy.io.loadmat(path, variable_names=("X", "y"))
+    except MemoryError:
+        raise  # running out of memory is not a damaged file
     except Exception as error:  # scipy raises many types for damaged files
         raise CorruptDataError(f"{path}: corrupt or truncated .mat file ({error})") from error
     if "X" not in content or "y" not in content:
@@ -51,5 +54,5 @@ def load_svhn(folder: str | Path, split: Literal["train", "test"]) -> ImageData:
     labels[labels == 10] = 0
     try:
         return ImageData(images=images, labels=labels, classes=SVHN_CLASSES)
-    except ValueError as error:
+    except InvalidArgumentError as error:  # ImageData's checks
         raise CorruptDataError(f"{path}: {error}") from error

@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from bayescnn.errors import BayesCNNError
+
 __all__ = [
     "DEFAULT_MIN_FREE_BYTES",
     "RunDirError",
@@ -34,11 +36,11 @@ DEFAULT_MIN_FREE_BYTES = 64 * 1024**2
 _NEW_FILE_MODE = 0o644
 
 
-class RunDirError(OSError):
+class RunDirError(BayesCNNError, OSError):
     """A run directory cannot be used: not creatable, not writable, or too full.
 
-    It subclasses :class:`OSError` because every cause is a property of the
-    filesystem, not of the caller's arguments.
+    It is a :class:`~bayescnn.errors.BayesCNNError` and an :class:`OSError`, because
+    every cause is a property of the filesystem, not of the caller's arguments.
     """
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bayescnn.errors import BayesCNNError
+
 __all__ = ["CheckpointError", "CheckpointMismatchError"]
 
 
-class CheckpointError(ValueError):
+class CheckpointError(BayesCNNError, ValueError):
     """A file is not a usable checkpoint (wrong format, damaged, or unsafe)."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from bayescnn.errors import MissingFileError
 from bayescnn.io.errors import CheckpointError
 
 __all__ = ["load_legacy_state_dict"]
@@ -43,11 +44,14 @@ def load_legacy_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tens
     Raises:
         CheckpointError: If the file holds objects that are not plain tensors
             (refused for safety), is not a PyTorch file, or is damaged.
-        FileNotFoundError: If ``path`` does not exist.
+        MissingFileError: If ``path`` does not exist (a FileNotFoundError).
     """
     src = Path(path)
-    with open(src, "rb") as fh:  # FileNotFoundError/PermissionError propagate as themselves
-        magic = fh.read(4)
+    try:
+        with open(src, "rb") as fh:  # a PermissionError propagates as itself
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise MissingFileError(f"state dict file '{src}' not found; check the path") from None
     if not (magic.startswith(_ZIP_MAGIC) or (magic[:1] == b"\x80" and magic[1:2] in _PROTOCOLS)):
         raise CheckpointError(
             f"'{src}' is not a PyTorch .pt/.pth file (neither zip nor pickle); "
@@ -61,6 +65,8 @@ def load_legacy_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tens
             f"({_reason(exc)}); only if you fully trust its source, load it with "
             "torch.load(weights_only=False) yourself and re-save it with save_checkpoint"
         ) from exc
+    except torch.OutOfMemoryError:
+        raise  # running out of memory is not a damaged file
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(
             f"'{src}' is not a readable PyTorch state dict (damaged or truncated: "

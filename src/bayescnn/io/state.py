@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+
 __all__ = ["ROOT_KEY", "flatten_state", "unflatten_state"]
 
 ROOT_KEY = "_"
@@ -73,7 +75,9 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], 
         if isinstance(value, torch.Tensor):
             key = _join(path) or ROOT_KEY
             if key in tensors:
-                raise ValueError(f"two tensors map to the key '{key}' (e.g. keys 0 and '0')")
+                raise InvalidArgumentError(
+                    f"two tensors map to the key '{key}' (e.g. keys 0 and '0')"
+                )
             tensors[key] = value
             return {"tensor": key}
         if value is None or isinstance(value, (bool, str)):
@@ -86,19 +90,19 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], 
                 return number
             return {"float": "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")}
         if not isinstance(value, (dict, list, tuple)):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"cannot store object of type {type(value).__qualname__} at "
                 f"'{_show(path)}'; convert it to tensors, numbers, strings or containers"
             )
         if id(value) in active:
-            raise ValueError(f"reference cycle at '{_show(path)}'")
+            raise InvalidArgumentError(f"reference cycle at '{_show(path)}'")
         active.add(id(value))
         try:
             if isinstance(value, dict):
                 items = []
                 for key, item in value.items():
                     if isinstance(key, bool) or not isinstance(key, (str, int)):
-                        raise TypeError(
+                        raise InvalidTypeError(
                             f"unsupported dict key {key!r} ({type(key).__qualname__}) at "
                             f"'{_show(path)}'; keys must be str or int"
                         )
@@ -134,11 +138,11 @@ def unflatten_state(tensors: Mapping[str, torch.Tensor], skeleton: Any) -> Any:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if not isinstance(node, dict) or len(node) != 1:
-            raise ValueError(f"malformed state skeleton node: {node!r:.80}")
+            raise InvalidArgumentError(f"malformed state skeleton node: {node!r:.80}")
         ((tag, body),) = node.items()
         if tag == "tensor":
             if body not in tensors:
-                raise ValueError(f"state skeleton refers to missing tensor '{body}'")
+                raise InvalidArgumentError(f"state skeleton refers to missing tensor '{body}'")
             return tensors[body]
         if tag == "float" and body in _NON_FINITE:
             return _NON_FINITE[body]
@@ -149,9 +153,11 @@ def unflatten_state(tensors: Mapping[str, torch.Tensor], skeleton: Any) -> Any:
             result = {}
             for pair in body:
                 if not (isinstance(pair, list) and len(pair) == 2):
-                    raise ValueError(f"malformed dict entry in state skeleton: {pair!r:.80}")
+                    raise InvalidArgumentError(
+                        f"malformed dict entry in state skeleton: {pair!r:.80}"
+                    )
                 result[pair[0]] = build(pair[1])
             return result
-        raise ValueError(f"unknown state skeleton tag {tag!r}")
+        raise InvalidArgumentError(f"unknown state skeleton tag {tag!r}")
 
     return build(skeleton)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.modules.utils import _ntuple
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
 from bayescnn.priors import Prior
@@ -50,12 +51,14 @@ class _BayesConvNd(BayesianLayer):
     ) -> None:
         ntuple = _ntuple(self.num_spatial_dims)
         if groups <= 0 or in_channels % groups or out_channels % groups:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"groups={groups} must be > 0 and divide in_channels={in_channels} and "
                 f"out_channels={out_channels}"
             )
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+            raise InvalidArgumentError(
+                f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
+            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = ntuple(kernel_size)
@@ -65,9 +68,13 @@ class _BayesConvNd(BayesianLayer):
         self.padding_mode = padding_mode
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"padding must be 'same', 'valid' or numbers, got {padding!r}")
+                raise InvalidArgumentError(
+                    f"padding must be 'same', 'valid' or numbers, got {padding!r}"
+                )
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise InvalidArgumentError(
+                    "padding='same' is not supported for strided convolutions"
+                )
             self.padding: str | tuple[int, ...] = padding
         else:
             self.padding = ntuple(padding)

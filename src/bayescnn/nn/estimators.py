@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch.autograd.function import once_differentiable
 
+from bayescnn.errors import UnknownNameError
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import MonteCarlo
 
@@ -52,12 +53,14 @@ class Estimator(StrEnum):
 
     @classmethod
     def parse(cls, value: str | Estimator) -> Estimator:
-        """Return the estimator named ``value``, or raise a ValueError listing the choices."""
+        """Return the estimator named ``value``, or raise an UnknownNameError listing the choices."""
         try:
             return cls(value)
         except ValueError:
             choices = ", ".join(repr(e.value) for e in cls)
-            raise ValueError(f"unknown estimator {value!r}; choose one of {choices}") from None
+            raise UnknownNameError(
+                f"unknown estimator {value!r}; choose one of {choices}"
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import monte_carlo
 
@@ -30,7 +31,7 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
 
     Args:
         model: any module tree.
-        validate: raise ValueError when the KL is not finite (costs one host sync;
+        validate: raise InvalidArgumentError (a ValueError) when the KL is not finite (costs one host sync;
             the training loop checks its loss instead and passes False).
     """
     layers = bayesian_layers(model)
@@ -47,7 +48,7 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
     terms += [_shared_prior_kl(members) for members in groups.values()]
     kl = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
     if validate and not torch.isfinite(kl):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"KL divergence is {kl.item()}: a posterior sigma underflowed or a parameter "
             "is not finite; lower the learning rate or start rho higher (e.g. -5)"
         )
@@ -92,7 +93,7 @@ def sample_forward(
         Tensor of shape ``(num_samples, batch, ...)``.
     """
     if num_samples < 1:
-        raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
     batch = x.shape[0]
     if chunk_size is None:
         chunk_size = num_samples if x.device.type != "cpu" else CPU_ROWS_PER_CHUNK // max(batch, 1)

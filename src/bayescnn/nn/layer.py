@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import (
     Estimator,
     GaussianPosterior,
@@ -32,9 +33,11 @@ def check_init_pair(name: str, pair: InitPair, *, dtype: torch.dtype | None = No
     try:
         mean, std = (float(v) for v in pair)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (mean, std) pair of numbers, got {pair!r}") from None
+        raise InvalidArgumentError(
+            f"{name} must be a (mean, std) pair of numbers, got {pair!r}"
+        ) from None
     if not (math.isfinite(mean) and math.isfinite(std)) or std < 0:
-        raise ValueError(f"{name} must be finite with std >= 0, got {pair!r}")
+        raise InvalidArgumentError(f"{name} must be finite with std >= 0, got {pair!r}")
     return mean, std
 
 
@@ -43,7 +46,7 @@ def check_rho_init(pair: InitPair, dtype: torch.dtype) -> InitPair:
     mean, std = check_init_pair("posterior_rho_init", pair)
     lowest = torch.tensor(mean - 4.0 * std, dtype=dtype)
     if not F.softplus(lowest) > 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"posterior_rho_init={pair!r} gives sigma = softplus(rho) = 0 in {dtype}, so "
             "log(sigma) and the KL are not finite; use a larger rho mean (e.g. -5)"
         )
@@ -91,7 +94,9 @@ class BayesianLayer(Stochastic):
         self.estimator = Estimator.parse(estimator)
         self.prior = copy.deepcopy(prior) if prior is not None else GaussianPrior()
         if not isinstance(self.prior, Prior):
-            raise TypeError(f"prior must be a bayescnn.priors.Prior, got {type(prior).__name__}")
+            raise InvalidTypeError(
+                f"prior must be a bayescnn.priors.Prior, got {type(prior).__name__}"
+            )
         self.posterior_mu_init = (
             None
             if posterior_mu_init is None

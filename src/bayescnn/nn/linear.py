@@ -7,6 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
 from bayescnn.priors import Prior
@@ -37,7 +38,7 @@ class Linear(BayesianLayer):
         dtype: torch.dtype | None = None,
     ) -> None:
         if in_features < 0 or out_features <= 0:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
             )
         self.in_features = in_features

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from bayescnn.errors import InvalidArgumentError
+
 
 @dataclass(frozen=True)
 class MonteCarlo:
@@ -29,7 +31,7 @@ class MonteCarlo:
             return True
         if rows == self.batch_size:
             return False
-        raise ValueError(
+        raise InvalidArgumentError(
             f"a Bayesian layer got {rows} rows inside a {self.num_samples}-sample pass over "
             f"{self.batch_size} examples; expected {self.batch_size} or "
             f"{self.num_samples * self.batch_size}. Layers that change the batch size are "
@@ -87,7 +89,7 @@ def monte_carlo(model: nn.Module, num_samples: int, batch_size: int) -> Iterator
     draw for every estimator. Prefer :func:`bayescnn.nn.sample_forward`.
     """
     if num_samples < 1:
-        raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+        raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
     plan = MonteCarlo(num_samples, batch_size) if num_samples > 1 else None
     modules = list(_stochastic_modules(model))
     previous = [m.monte_carlo for m in modules]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import ClassVar
 
 import torch
 from torch import nn
+
+from bayescnn.errors import InvalidArgumentError
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2.0 * math.pi * math.e)
 
@@ -66,9 +68,24 @@ class Prior(nn.Module):
         return -entropy - self.log_prob(weight).sum()
 
 
+def check_number(
+    name: str, value: float, requirement: str, valid: Callable[[float], bool]
+) -> float:
+    """Return ``value`` as a float if it is a number that is ``valid``.
+
+    Raises:
+        InvalidArgumentError: "<name> must <requirement>, got <value>" otherwise.
+    """
+    message = f"{name} must {requirement}, got {value!r}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(message) from None
+    if not valid(number):
+        raise InvalidArgumentError(message)
+    return number
+
+
 def check_positive(name: str, value: float) -> float:
-    """Return ``value`` as a float if it is finite and > 0, else raise ValueError."""
-    value = float(value)
-    if not math.isfinite(value) or value <= 0.0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
+    """Return ``value`` as a float if it is finite and > 0, else raise InvalidArgumentError."""
+    return check_number(name, value, "be a finite number > 0", lambda v: math.isfinite(v) and v > 0)

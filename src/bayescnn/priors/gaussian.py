@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from bayescnn.priors.base import Prior, check_positive
+from bayescnn.priors.base import Prior, check_number, check_positive
 
 
 class GaussianPrior(Prior):
@@ -23,9 +23,8 @@ class GaussianPrior(Prior):
 
     def __init__(self, mu: float = 0.0, sigma: float = 0.1) -> None:
         super().__init__()
-        if not math.isfinite(float(mu)):
-            raise ValueError(f"mu must be a finite number, got {mu!r}")
-        self.register_buffer("mu", torch.tensor(float(mu)))
+        mu = check_number("mu", mu, "be a finite number", math.isfinite)
+        self.register_buffer("mu", torch.tensor(mu))
         self.register_buffer("sigma", torch.tensor(check_positive("sigma", sigma)))
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:

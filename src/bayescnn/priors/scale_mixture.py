@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from bayescnn.priors.base import Prior, check_positive
+from bayescnn.priors.base import Prior, check_number, check_positive
 
 
 class ScaleMixturePrior(Prior):
@@ -30,9 +30,7 @@ class ScaleMixturePrior(Prior):
 
     def __init__(self, pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6)) -> None:
         super().__init__()
-        pi = float(pi)
-        if not (0.0 < pi <= 1.0):
-            raise ValueError(f"pi must lie in (0, 1], got {pi!r}")
+        pi = check_number("pi", pi, "lie in (0, 1]", lambda v: 0.0 < v <= 1.0)
         self.register_buffer("pi", torch.tensor(pi))
         self.register_buffer("sigma1", torch.tensor(check_positive("sigma1", sigma1)))
         self.register_buffer("sigma2", torch.tensor(check_positive("sigma2", sigma2)))
