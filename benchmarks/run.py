@@ -18,14 +18,14 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import torch
 
-from bayescnn import tune_cpu_allocator
+from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.data import DataNotFoundError
 from benchmarks.data_path import FashionMnist, bench_data_path, load_fashion_mnist
 from benchmarks.prediction import bench_predict
 from benchmarks.report import Row, environment, format_table, write_json
-from benchmarks.training import bench_epoch, bench_train_step
+from benchmarks.training import bench_engine, bench_epoch, bench_train_step
 
-SECTIONS = ("step", "predict", "data", "epoch")
+SECTIONS = ("step", "predict", "data", "epoch", "engine")
 HERE = Path(__file__).resolve().parent
 
 
@@ -48,6 +48,8 @@ class Settings:
     epoch_rounds: int
     epoch_batches: int | None
     epoch_warmup_batches: int
+    engine_rounds: int = 7
+    engine_batches: int = 20
     batch_size: int = 256
     num_samples: int = 25
     estimators: tuple[str, ...] = ("bbb", "lrt", "flipout")
@@ -81,6 +83,8 @@ QUICK = Settings(
     epoch_rounds=3,
     epoch_batches=12,
     epoch_warmup_batches=3,
+    engine_rounds=3,
+    engine_batches=4,
 )
 
 
@@ -145,6 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds=settings.step_rounds,
             reps=settings.step_reps,
             warmup=settings.step_warmup,
+            seed=args.seed,
+        ),
+        "engine": lambda: bench_engine(
+            device,
+            batch_size=settings.batch_size,
+            batches=settings.engine_batches,
+            rounds=settings.engine_rounds,
             seed=args.seed,
         ),
         "predict": lambda: [

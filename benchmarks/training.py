@@ -1,16 +1,20 @@
-"""Sections 1 and 4: the training step and one training epoch, Bayesian vs frequentist."""
+"""Sections 1, 4 and 5: the training step and one training epoch, Bayesian vs frequentist,
+and what :func:`bayescnn.fit` costs over a bare loop of the same steps.
+
+Every step is the engine's own :class:`bayescnn.train.TrainStep` with the ELBO."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import bayescnn
 from bayescnn.data import ImageData, InMemoryLoader
 from bayescnn.models import create
+from bayescnn.train import ELBO, TrainStep
 from benchmarks.report import Row, Target
 from benchmarks.timing import interleaved, median, paired_ratio, synchronizer
 
@@ -28,8 +32,9 @@ FASHION_MNIST_TRAIN_SIZE = 60_000
 
 def build(
     name: str, estimator: str | None, in_channels: int, device: torch.device
-) -> tuple[nn.Module, torch.optim.Optimizer]:
-    """A fresh model (frequentist when ``estimator`` is None) and its Adam optimiser."""
+) -> tuple[nn.Module, TrainStep]:
+    """A fresh model (frequentist when ``estimator`` is None) and the engine's training step
+    on it: ELBO with N = 60,000, Adam (fused on CUDA), as ``bayescnn.fit`` trains."""
     model = create(
         name,
         bayesian=estimator is not None,
@@ -39,27 +44,8 @@ def build(
         image_size=32,
     ).to(device)
     model.train()
-    # as the training loop does: Adam's fused kernel on CUDA
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3, fused=device.type == "cuda")
-
-
-def train_step(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    bayesian: bool,
-    dataset_size: int,
-) -> torch.Tensor:
-    """One step: forward, loss (cross-entropy, + KL / N if Bayesian), backward, Adam."""
-    optimizer.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(inputs), labels)
-    if bayesian:
-        loss = loss + bayescnn.kl_divergence(model, validate=False) / dataset_size
-    loss.backward()
-    optimizer.step()
-    return loss.detach()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=device.type == "cuda")
+    return model, TrainStep(model, ELBO(num_train=FASHION_MNIST_TRAIN_SIZE), optimizer)
 
 
 def variant_name(estimator: str | None) -> str:
@@ -93,10 +79,8 @@ def bench_train_step(
         torch.manual_seed(seed)
         variants: dict[str, Callable[[], object]] = {}
         for estimator in (None, *estimators):
-            model, optimizer = build(name, estimator, channels, device)
-            variants[variant_name(estimator)] = _bind_step(
-                model, optimizer, inputs, labels, estimator is not None
-            )
+            _, step = build(name, estimator, channels, device)
+            variants[variant_name(estimator)] = partial(step, inputs, labels)
         samples = interleaved(
             variants,
             rounds=rounds,
@@ -122,42 +106,11 @@ def bench_train_step(
     return rows
 
 
-def _bind_step(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    inputs: torch.Tensor,
-    labels: torch.Tensor,
-    bayesian: bool,
-) -> Callable[[], object]:
-    def step() -> object:
-        return train_step(
-            model,
-            optimizer,
-            inputs,
-            labels,
-            bayesian=bayesian,
-            dataset_size=FASHION_MNIST_TRAIN_SIZE,
-        )
-
-    return step
-
-
 class EpochRunner:
     """Trains one model for (part of) an epoch per call; records the last loss of each."""
 
-    def __init__(
-        self,
-        model: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        loader: InMemoryLoader,
-        *,
-        bayesian: bool,
-        dataset_size: int,
-        max_batches: int,
-    ) -> None:
-        self.model, self.optimizer, self.loader = model, optimizer, loader
-        self.bayesian = bayesian
-        self.dataset_size = dataset_size
+    def __init__(self, step: TrainStep, loader: InMemoryLoader, *, max_batches: int) -> None:
+        self.step, self.loader = step, loader
         self.max_batches = max_batches
         self.epoch = 0
         self.losses: list[float] = []
@@ -170,14 +123,7 @@ class EpochRunner:
         for index, (inputs, labels) in enumerate(self.loader):
             if index == limit:
                 break
-            loss = train_step(
-                self.model,
-                self.optimizer,
-                inputs,
-                labels,
-                bayesian=self.bayesian,
-                dataset_size=self.dataset_size,
-            )
+            loss = self.step(inputs, labels).loss.detach()
         if loss is not None:
             self.losses.append(float(loss))  # one host sync per epoch, after the loop
 
@@ -206,18 +152,11 @@ def bench_epoch(
     batches = total_batches if max_batches is None else min(max_batches, total_batches)
     runners: dict[str, EpochRunner] = {}
     for est in (None, estimator):
-        model, optimizer = build("lenet", est, train.images.shape[1], device)
+        _, step = build("lenet", est, train.images.shape[1], device)
         loader = InMemoryLoader(
             train, batch_size, shuffle=True, seed=seed, device=device, mean=mean, std=std
         )
-        runner = EpochRunner(
-            model,
-            optimizer,
-            loader,
-            bayesian=est is not None,
-            dataset_size=len(train),
-            max_batches=batches,
-        )
+        runner = EpochRunner(step, loader, max_batches=batches)
         runner(warmup_batches)
         runners[variant_name(est)] = runner
     samples = interleaved(runners, rounds=rounds, warmup=0, sync=synchronizer(device))
@@ -239,3 +178,74 @@ def bench_epoch(
             )
         )
     return rows
+
+
+def bench_engine(
+    device: torch.device,
+    *,
+    estimator: str = "lrt",
+    batch_size: int = 256,
+    batches: int = 20,
+    rounds: int = 7,
+    seed: int = 0,
+) -> list[Row]:
+    """Section 5: one epoch by ``bayescnn.fit`` against a bare loop of the same steps.
+
+    Both train their own LeNet on the same synthetic in-memory data; ``fit`` adds what a
+    run needs (seeded randomness per epoch, running sums, callback hooks, set_epoch).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    count = batch_size * batches
+    data = ImageData(
+        torch.randint(0, 256, (count, 1, 32, 32), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (count,), generator=generator),
+        tuple(str(k) for k in range(10)),
+    )
+
+    def loader() -> InMemoryLoader:
+        return InMemoryLoader(
+            data, batch_size, shuffle=True, seed=seed, device=device, mean=(0.5,), std=(0.5,)
+        )
+
+    _, bare_step = build("lenet", estimator, 1, device)
+    bare_loader = loader()
+
+    def bare_loop() -> None:
+        for inputs, labels in bare_loader:
+            bare_step(inputs, labels)
+
+    engine_model, engine_step = build("lenet", estimator, 1, device)
+    engine_loader = loader()
+
+    def engine() -> None:
+        bayescnn.fit(
+            engine_model,
+            engine_loader,
+            epochs=1,
+            objective=engine_step.objective,
+            optimizer=engine_step.optimizer,
+            seed=seed,
+        )
+
+    samples = interleaved(
+        {"bare loop": bare_loop, "bayescnn.fit": engine},
+        rounds=rounds,
+        warmup=1,
+        sync=synchronizer(device),
+    )
+    base = samples["bare loop"]
+    section = f"5. bayescnn.fit vs a bare loop of its step, LeNet {estimator}, batch {batch_size}"
+    return [
+        Row(
+            section=section,
+            name=name,
+            value=median(times),
+            unit="s/epoch",
+            ratio=None if name == "bare loop" else paired_ratio(times, base),
+            ratio_of="" if name == "bare loop" else "x bare loop",
+            target=None if name == "bare loop" else Target(1.02, at_most=True),
+            samples=times,
+            note=f"{batches} batches",
+        )
+        for name, times in samples.items()
+    ]

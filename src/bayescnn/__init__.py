@@ -20,7 +20,14 @@ from bayescnn.nn import (
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
 from bayescnn.runs import load_run
 from bayescnn.train import ELBO, Callback, fit
-from bayescnn.uncertainty import Prediction, predict, predict_loader
+from bayescnn.uncertainty import (
+    Prediction,
+    list_ood_scores,
+    ood_scores,
+    predict,
+    predict_loader,
+    register_ood_score,
+)
 
 __version__ = "0.1.0"
 
@@ -37,12 +44,15 @@ __all__ = [
     "defaults",
     "fit",
     "kl_divergence",
+    "list_ood_scores",
     "load_run",
     "models",
     "monte_carlo",
+    "ood_scores",
     "posterior_mean",
     "predict",
     "predict_loader",
+    "register_ood_score",
     "sample_forward",
     "set_posterior_mean",
     "to_bayesian",

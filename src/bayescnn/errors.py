@@ -14,6 +14,8 @@ in a user's model) is not bad input and is never turned into one.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "BayesCNNError",
     "ConfigError",
@@ -59,21 +61,22 @@ class ModelInputError(InvalidArgumentError):
     """Inputs do not fit the model (their shape, dtype or values)."""
 
 
-_SHAPE_MESSAGES = (
-    "shapes cannot be multiplied",
-    "size mismatch",
-    "to have",  # "expected input[1, 3, 28, 28] to have 1 channels"
-    "kernel size can't be greater",
-    "output size is too small",
-    "must match the size",
-    "input type",
-    "expected input",
-    "expected 3d",
-    "expected 4d",
-    "expected 2d",
-    "invalid shape",
-    "is invalid for input of size",
+_SHAPE_MISMATCH = re.compile(
+    "|".join(
+        (
+            r"mat1 and mat2 shapes cannot be multiplied",  # F.linear: wrong in_features
+            r"size mismatch",  # F.linear before PyTorch 1.6
+            r"expected input\[[^\]]*\] to have \d+ channels",  # F.convNd: wrong channels
+            r"Kernel size can't be greater than actual input size",  # F.convNd: too small
+            r"Output size is too small",  # pooling: too small
+            r"Expected \d+D \(unbatched\) or \d+D \(batched\) input",  # F.convNd: wrong ndim
+            r"shape '\[[-\d, ]*\]' is invalid for input of size",  # view/reshape of features
+            r"running_mean should contain \d+ elements",  # BatchNorm: wrong channels
+            r"expected input with shape \[",  # LayerNorm: wrong trailing size
+        )
+    )
 )
+"""What PyTorch's layers say when an input's shape does not fit their weights."""
 
 
 def is_input_shape_error(error: BaseException) -> bool:
@@ -82,11 +85,8 @@ def is_input_shape_error(error: BaseException) -> bool:
     Out-of-memory errors, device failures and every other RuntimeError are not: they
     must reach the user as they are.
     """
-    if not isinstance(error, RuntimeError) or isinstance(error, MemoryError):
-        return False
     import torch
 
-    if isinstance(error, torch.OutOfMemoryError):
+    if not isinstance(error, RuntimeError) or isinstance(error, torch.cuda.OutOfMemoryError):
         return False
-    message = str(error).lower()
-    return any(pattern in message for pattern in _SHAPE_MESSAGES)
+    return _SHAPE_MISMATCH.search(str(error)) is not None

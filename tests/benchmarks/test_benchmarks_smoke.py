@@ -11,7 +11,7 @@ from benchmarks.data_path import PilTransformDataset, bench_data_path, original_
 from benchmarks.prediction import bench_predict
 from benchmarks.report import Row, Target, format_table, write_json
 from benchmarks.timing import interleaved, paired_ratio
-from benchmarks.training import bench_epoch, bench_train_step
+from benchmarks.training import bench_engine, bench_epoch, bench_train_step
 
 from bayescnn.data import ImageData
 from bayescnn.data.convert import convert_image_data
@@ -55,6 +55,12 @@ def test_step_benchmark_one_round_lenet_tiny_batch() -> None:
     check_rows(rows, ["lenet frequentist", "lenet bbb", "lenet lrt", "lenet flipout"])
     assert [row.ratio is None for row in rows] == [True, False, False, False]
     assert rows[1].target == Target(1.15, at_most=True)
+
+
+def test_engine_benchmark_times_fit_against_a_bare_loop() -> None:
+    rows = bench_engine(CPU, batch_size=8, batches=2, rounds=1)
+    check_rows(rows, ["bare loop", "bayescnn.fit"])
+    assert rows[1].target == Target(1.02, at_most=True) and rows[0].ratio is None
 
 
 def test_predict_benchmark_one_round() -> None:

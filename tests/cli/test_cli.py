@@ -3,7 +3,7 @@
 import pytest
 
 from bayescnn.cli.main import main
-from bayescnn.train import TrainConfig
+from bayescnn.runs import TrainConfig
 
 
 def test_train_help_documents_every_config_key(capsys):
@@ -18,7 +18,9 @@ def test_train_help_documents_every_config_key(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--model", "vgg"], "model must be one of"),
+        (["train", "--model", "vgg"], "unknown model 'vgg'"),
+        (["train", "--model", "lenet5"], "did you mean 'lenet'?"),
+        (["train", "--model", "no_such_package.nets:Net"], "cannot import 'no_such_package.nets'"),
         (["train", "--dataset", "imagenet"], "unknown dataset"),
         (["train", "--beta", "blundel"], "beta must be"),
         (["train", "--dataset", "cifar10", "--data-dir", "/nonexistent"], "cifar10 not found"),
@@ -71,3 +73,30 @@ def test_python_dash_m_bayescnn_is_the_bayescnn_command():
     )
     assert result.returncode == 0, result.stderr
     assert "usage: bayescnn train" in result.stdout
+
+
+def test_choices_come_from_the_registries_and_show_in_the_usage(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{bbb,lrt,flipout}" in text and "{gaussian,mixture}" in text
+    assert "lenet, alexnet, 3conv3fc, resnet18" in text
+
+
+def test_an_unexpected_error_is_a_bug_with_a_traceback_not_bad_input(monkeypatch, tmp_path):
+    import bayescnn.cli.commands as commands
+
+    def broken(args):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(commands, "cmd_evaluate", broken)
+    monkeypatch.setattr("bayescnn.cli.main.cmd_evaluate", broken)
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        main(["evaluate", str(tmp_path)])
+
+
+def test_debug_shows_the_traceback_of_bad_input_too(tmp_path):
+    import bayescnn
+
+    with pytest.raises(bayescnn.BayesCNNError, match="no run folder or checkpoint"):
+        main(["--debug", "evaluate", str(tmp_path / "missing")])

@@ -1,26 +1,28 @@
-"""evaluate, uncertainty and plot run on a run folder written by `bayescnn train`."""
+"""train, evaluate, uncertainty and plot on a tiny dataset in the real on-disk layout."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bayescnn.cli.main import main
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = pytest.mark.skipif(
-    not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist"
-)
-
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, tiny_mnist_dir):
     folder = tmp_path_factory.mktemp("cli") / "run"
-    argv = ["train", "--image-size", "28", "--train-subset", "600", "--batch-size", "100",
-            "--epochs", "1", "--valid-samples", "1", "--test-samples", "2", "--device", "cpu",
-            "--run-dir", str(folder)]  # fmt: skip
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size",
+            "28", "--batch-size", "100", "--epochs", "2", "--valid-samples", "1",
+            "--test-samples", "2", "--device", "cpu", "--run-dir", str(folder)]  # fmt: skip
     assert main(argv) == 0
     return folder
+
+
+def test_train_prints_one_short_summary_of_the_test_metrics(tmp_path, tiny_mnist_dir, capsys):
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size", "28",
+            "--epochs", "1", "--frequentist", "--device", "cpu", "--run-dir", str(tmp_path / "f")]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("test accuracy") == 1 and "ECE" in out
 
 
 def test_evaluate_prints_the_predictive_and_posterior_mean_metrics(run, capsys):

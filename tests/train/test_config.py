@@ -2,7 +2,7 @@
 
 import pytest
 
-from bayescnn.train import TrainConfig, read_config_file
+from bayescnn.runs import TrainConfig, read_config_file
 
 
 def test_yaml_and_toml_files_give_the_same_config(tmp_path):

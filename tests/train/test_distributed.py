@@ -5,7 +5,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,10 +12,9 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 import bayescnn
-from bayescnn.train import elbo_loss
+from bayescnn.train import ELBO
 
 NUM_TRAIN = 1000  # the whole training set's size, the same on every rank
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 def _model(estimator):
@@ -38,9 +36,7 @@ def _ddp_worker(rank, estimator, store, out):
     x, y = _global_batch()
     x, y = x[rank * 4 : (rank + 1) * 4], y[rank * 4 : (rank + 1) * 4]
     torch.manual_seed(100 + rank)  # each rank its own noise
-    logits = ddp(x).unsqueeze(0)
-    loss, _ = elbo_loss(logits, y, bayescnn.kl_divergence(model), beta=1.0, num_train=NUM_TRAIN)
-    loss.backward()
+    ELBO(num_train=NUM_TRAIN)(ddp, x, y, kl_model=model).loss.backward()
     if rank == 0:
         torch.save({k: p.grad for k, p in model.named_parameters()}, out)
     dist.destroy_process_group()
@@ -58,14 +54,9 @@ def test_a_two_process_ddp_gradient_equals_the_single_process_elbo_gradient(tmp_
     for rank in range(2):  # the same noise as the ranks drew, for the same examples
         torch.manual_seed(100 + rank)
         logits.append(model(x[rank * 4 : (rank + 1) * 4]))
-    loss, _ = elbo_loss(
-        torch.cat(logits).unsqueeze(0),
-        y,
-        bayescnn.kl_divergence(model),
-        beta=1.0,
-        num_train=NUM_TRAIN,
-    )
-    loss.backward()
+    ELBO(num_train=NUM_TRAIN).terms(
+        torch.cat(logits), y, bayescnn.kl_divergence(model)
+    ).loss.backward()
     for name, parameter in model.named_parameters():
         torch.testing.assert_close(ddp_grads[name], parameter.grad, rtol=1e-5, atol=1e-7, msg=name)
 
@@ -76,16 +67,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
-def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path):
+def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path, tiny_mnist_dir):
     common = [
-        "--dataset", "fashion-mnist", "--activation", "relu", "--image-size", "28", "--epochs", "2",
-        "--train-subset", "9600", "--lr", "0.003", "--valid-samples", "2", "--test-samples", "4",
+        "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size", "28",
+        "--epochs", "2", "--lr", "0.003", "--valid-samples", "2", "--test-samples", "4",
         "--device", "cpu",
     ]  # fmt: skip
     env = os.environ | {"CI": "1", "OMP_NUM_THREADS": "1"}
     single = subprocess.run(
-        [sys.executable, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "128",
+        [sys.executable, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "50",
          "--run-dir", str(tmp_path / "single")],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -93,7 +83,7 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path):
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                 "--master_addr=127.0.0.1", f"--master_port={_free_port()}"]  # fmt: skip
     double = subprocess.run(
-        [*torchrun, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "64",
+        [*torchrun, "-m", "bayescnn.cli.main", "train", *common, "--batch-size", "25",
          "--run-dir", str(tmp_path / "ddp")],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -104,17 +94,18 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path):
     files = sorted(p.name for p in (tmp_path / "ddp").iterdir())
     assert files.count("train.log") == 1 and files.count("last.safetensors") == 1
     log = (tmp_path / "ddp" / "train.log").read_text()
-    assert "9600 train" in log and log.count("epoch 2") == 1
+    assert "800 train" in log and log.count("epoch 2") == 1
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
-def test_a_two_process_run_resumed_under_torchrun_ends_like_an_uninterrupted_one(tmp_path):
+def test_a_two_process_run_resumed_under_torchrun_ends_like_an_uninterrupted_one(
+    tmp_path, tiny_mnist_dir
+):
     from bayescnn.io import load_checkpoint, save_checkpoint
 
     common = [
-        "--dataset", "fashion-mnist", "--activation", "relu", "--image-size", "28",
-        "--train-subset", "4000", "--lr", "0.003", "--valid-samples", "2", "--test-samples", "2",
-        "--device", "cpu", "--batch-size", "64",
+        "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size", "28",
+        "--lr", "0.003", "--valid-samples", "2", "--test-samples", "2",
+        "--device", "cpu", "--batch-size", "32",
     ]  # fmt: skip
     env = os.environ | {"CI": "1", "OMP_NUM_THREADS": "1"}
 

@@ -45,7 +45,9 @@ def test_batch_by_class_logits_are_accepted_as_one_sample():
 
 def test_logits_and_labels_of_different_batch_sizes_are_a_clear_error():
     with pytest.raises(bayescnn.BayesCNNError, match=r"logits \(16, 2\) and labels \(256,\)"):
-        ELBO(num_train=10).terms(torch.randn(16, 2), torch.zeros(256, dtype=torch.long), torch.tensor(0.0))
+        ELBO(num_train=10).terms(
+            torch.randn(16, 2), torch.zeros(256, dtype=torch.long), torch.tensor(0.0)
+        )
 
 
 def test_a_missing_num_train_is_explained():
@@ -56,7 +58,7 @@ def test_a_missing_num_train_is_explained():
 
 
 def test_an_unknown_objective_is_an_error_not_a_fallback():
-    with pytest.raises(bayescnn.BayesCNNError, match="unknown objective 'meen'.*'mean'"):
+    with pytest.raises(bayescnn.BayesCNNError, match=r"unknown objective 'meen'.*'mean'"):
         ELBO(num_train=10, objective="meen")
 
 
@@ -90,7 +92,9 @@ def test_a_network_returning_logits_and_kl_uses_its_own_kl():
 
 def test_several_training_samples_are_drawn_in_one_pass():
     model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
-    out = ELBO(num_train=100, train_samples=3)(model, torch.randn(2, 1, 28, 28), torch.tensor([0, 1]))
+    out = ELBO(num_train=100, train_samples=3)(
+        model, torch.randn(2, 1, 28, 28), torch.tensor([0, 1])
+    )
     assert out.logits.shape == (3, 2, 10)
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
+import bayescnn
 from bayescnn.io import load_checkpoint
-from bayescnn.train import DivergenceError, TrainConfig, fit
+from bayescnn.runs import TrainConfig, train_run
+from bayescnn.train import DivergenceError
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = pytest.mark.skipif(
-    not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist"
-)
 
 ARGS = [
     "--model", "lenet", "--dataset", "fashion-mnist", "--activation", "relu", "--image-size", "28",
@@ -40,6 +40,8 @@ def _epochs_done(run: Path) -> int:
     return len(metrics.read_text().splitlines()) if metrics.is_file() else 0
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
 def test_a_run_killed_mid_epoch_and_resumed_ends_with_the_uninterrupted_metrics(tmp_path):
     straight = _cli("train", *ARGS, "--run-dir", str(tmp_path / "straight"))
     assert straight.wait(timeout=600) == 0, straight.stderr.read().decode()
@@ -61,26 +63,35 @@ def test_a_run_killed_mid_epoch_and_resumed_ends_with_the_uninterrupted_metrics(
     assert _epochs_done(killed) == 3
 
 
+class _ExplodesAfter(nn.Module):
+    """A LeNet whose output turns NaN after its 13th training call."""
+
+    def __init__(self, num_classes: int, in_channels: int) -> None:
+        super().__init__()
+        self.net = bayescnn.models.create(
+            "lenet", num_classes=num_classes, in_channels=in_channels, image_size=28
+        )
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += self.training
+        out = self.net(x)
+        return out * float("nan") if self.calls > 12 else out
+
+
+bayescnn.models.register_model("explodes-after-12-steps", replace=True)(_ExplodesAfter)
+
+
 def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(
-    tmp_path, monkeypatch
+    tmp_path, tiny_mnist_dir
 ):
-    import bayescnn.train.loop as loop
-
-    real_kl = loop.kl_divergence
-    calls = {"n": 0}
-
-    def kl_that_explodes(model, **kwargs):
-        calls["n"] += 1
-        kl = real_kl(model, **kwargs)
-        return kl * float("nan") if calls["n"] > 12 else kl
-
-    monkeypatch.setattr(loop, "kl_divergence", kl_that_explodes)
     config = TrainConfig(
+        model="explodes-after-12-steps", dataset="mnist", data_dir=str(tiny_mnist_dir),
         image_size=28, train_subset=500, batch_size=50, epochs=3, valid_samples=1,
         test_samples=1, log_every=1, out_dir=str(tmp_path), device="cpu",
     )  # fmt: skip
-    with pytest.raises(DivergenceError, match=r"epoch 2 by step 3.*--lr"):
-        fit(config, run_dir=tmp_path / "run")
+    with pytest.raises(DivergenceError, match=r"epoch 2 by step 3.*--lr.*last.safetensors"):
+        train_run(config, tmp_path / "run")
     last = load_checkpoint(tmp_path / "run" / "last.safetensors")
     assert last.metadata["epoch"] == 0
     assert all(torch.isfinite(t).all() for t in last.model_state.values())

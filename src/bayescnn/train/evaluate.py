@@ -14,6 +14,18 @@ from bayescnn.nn import posterior_mean as posterior_mean_mode
 from bayescnn.train.distributed import Distributed
 
 
+class LogitsOnly(nn.Module):
+    """A network's logits when it returns ``(logits, kl)``, as the original code's do."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model(x)
+        return out[0] if isinstance(out, tuple) else out
+
+
 @torch.no_grad()
 def predictive_probs(
     model: nn.Module,
@@ -33,7 +45,7 @@ def predictive_probs(
     device = next(model.parameters()).device
     with frozen_eval_mode(model), context:
         for inputs, labels in batches:
-            logits = sample_forward(model, inputs.to(device), samples)
+            logits = sample_forward(LogitsOnly(model), inputs.to(device), samples)
             labels = labels.to(device)
             all_probs.append(logits.float().softmax(-1).mean(0))
             all_labels.append(labels)

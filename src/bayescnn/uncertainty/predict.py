@@ -10,7 +10,6 @@ and entropy (Depeweg et al., 2018).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, fields
@@ -24,6 +23,7 @@ from bayescnn.errors import (
     InvalidTypeError,
     ModelInputError,
     UnknownNameError,
+    is_input_shape_error,
 )
 from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
@@ -37,23 +37,6 @@ METHODS = ("softmax", "normalized", "entropy")
 
 _METHOD_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
 """Each method's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
-
-_SHAPE_MISMATCH = re.compile(
-    "|".join(
-        (
-            r"mat1 and mat2 shapes cannot be multiplied",  # F.linear: wrong in_features
-            r"size mismatch",  # F.linear before PyTorch 1.6
-            r"expected input\[[^\]]*\] to have \d+ channels",  # F.convNd: wrong channels
-            r"Kernel size can't be greater than actual input size",  # F.convNd: too small
-            r"Output size is too small",  # pooling: too small
-            r"Expected \d+D \(unbatched\) or \d+D \(batched\) input",  # F.convNd: wrong ndim
-            r"shape '\[[-\d, ]*\]' is invalid for input of size",  # view/reshape of features
-            r"running_mean should contain \d+ elements",  # BatchNorm: wrong channels
-            r"expected input with shape \[",  # LayerNorm: wrong trailing size
-        )
-    )
-)
-"""What PyTorch's layers say when an input's shape does not fit their weights."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,13 +105,6 @@ def _model_device(model: nn.Module) -> torch.device | None:
     """Device of the model's first parameter or buffer, ``None`` if it has neither."""
     first = next(chain(model.parameters(), model.buffers()), None)
     return None if first is None else first.device
-
-
-def _is_shape_mismatch(error: RuntimeError) -> bool:
-    """Whether ``error`` is a layer refusing an input's shape (never out-of-memory)."""
-    if isinstance(error, torch.cuda.OutOfMemoryError):  # torch.OutOfMemoryError since 2.5
-        return False
-    return _SHAPE_MISMATCH.search(str(error)) is not None
 
 
 def _check_inputs(inputs: Tensor) -> None:
@@ -265,7 +241,7 @@ def predict_loader(
             try:
                 logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
             except RuntimeError as error:
-                if not _is_shape_mismatch(error):
+                if not is_input_shape_error(error):
                     raise
                 raise ModelInputError(
                     f"the model cannot take inputs of shape {tuple(inputs.shape)}: "

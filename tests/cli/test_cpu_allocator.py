@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from bayescnn import cpu_allocator
+from bayescnn.cli import cpu_allocator
 from bayescnn.cli import main as cli_main
 
 glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
