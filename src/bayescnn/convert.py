@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import Estimator
@@ -90,7 +91,7 @@ def _convert_layer(
 def to_bayesian(
     model: nn.Module,
     *,
-    estimator: str | Estimator = Estimator.LRT,
+    estimator: str | Estimator = defaults.ESTIMATOR,
     prior: Prior | None = None,
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
@@ -107,7 +108,7 @@ def to_bayesian(
     Args:
         model: any module tree, e.g. a torchvision ResNet.
         estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
-        prior: prior for every converted layer (default ``GaussianPrior(0, 0.1)``).
+        prior: prior for every converted layer (default N(0, 1), :mod:`bayescnn.defaults`).
         include: glob patterns over qualified module names (``"layer1.*"``); only
             matching layers are converted. None converts all.
         exclude: glob patterns of layers to keep deterministic (e.g. ``["fc"]``).

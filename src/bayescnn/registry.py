@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 __all__ = ["Registry", "call_with_accepted"]
 
+_MISSING = object()
+
 
 class Registry(Generic[T]):
     """A mapping from lower-case names to entries of one kind.
@@ -50,17 +52,18 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def get(self, name: str) -> T:
-        """The entry called ``name`` (case-insensitive).
+    def get(self, name: str, default: Any = _MISSING) -> T:
+        """The entry called ``name`` (case-insensitive), else ``default`` if one is given.
 
         Raises:
             UnknownNameError: naming the choices, and the closest one if any is close.
         """
         key = self._key(name)
-        try:
+        if key in self._entries:
             return self._entries[key]
-        except KeyError:
-            raise UnknownNameError(self.unknown_message(name)) from None
+        if default is not _MISSING:
+            return default
+        raise UnknownNameError(self.unknown_message(name))
 
     def unknown_message(self, name: object) -> str:
         """'unknown <kind> <name>; did you mean ...? choose one of ...'."""
@@ -71,6 +74,16 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         """The registered names, in registration order."""
         return list(self._entries)
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
+    def __setitem__(self, name: str, entry: T) -> None:
+        self.add(name, entry, replace=True)
+
+    def __delitem__(self, name: str) -> None:
+        """Unregister ``name`` (KeyError if it is not registered)."""
+        del self._entries[self._key(name)]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._entries

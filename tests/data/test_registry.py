@@ -94,7 +94,7 @@ def test_resizing_and_channel_conversion_apply_to_both_splits(places, write_mnis
 
 
 def test_unknown_name_raises_value_error_listing_known_names():
-    with pytest.raises(ValueError, match="cifar10, cifar100, fashion-mnist, mnist, svhn"):
+    with pytest.raises(ValueError, match="mnist, fashion-mnist, cifar10, cifar100, svhn"):
         get_spec("imagenet")
 
 
@@ -133,3 +133,34 @@ def test_real_fashion_mnist_is_found_in_the_system_folder(tmp_path, monkeypatch)
     assert train.images.shape[1:] == test.images.shape[1:] == (1, 28, 28)
     assert len(train.classes) == 10
     assert torch.bincount(train.labels).tolist() == [6000] * 10
+
+
+def test_a_dataset_registered_from_user_code_loads_by_name_and_trains(tmp_path):
+    import bayescnn
+    from bayescnn.data import ImageData, register_dataset
+    from bayescnn.runs import TrainConfig, train_run
+
+    @register_dataset(
+        "user-stripes", num_classes=2, in_channels=1, image_size=(28, 28), mean=(0.5,),
+        std=(0.5,), replace=True,
+    )  # fmt: skip
+    def stripes(data_dir, split):
+        generator = torch.Generator().manual_seed(0 if split == "train" else 1)
+        labels = torch.randint(0, 2, (200,), generator=generator)
+        images = torch.zeros(200, 1, 28, 28, dtype=torch.uint8)
+        images[labels == 0, :, :, ::4] = 255
+        images[labels == 1, :, ::4, :] = 255
+        return ImageData(images, labels, ("vertical", "horizontal"))
+
+    try:
+        train, test = load_dataset("user-stripes", image_size=32)
+        assert train.images.shape == (200, 1, 32, 32) and len(test) == 200
+        config = TrainConfig(
+            dataset="user-stripes", image_size=28, epochs=1, batch_size=20, lr=0.01,
+            valid_samples=1, test_samples=1, device="cpu",
+        )  # fmt: skip
+        _, report = train_run(config, tmp_path / "run")
+        assert report["predictive"]["accuracy"] > 0.9
+        assert bayescnn.load_run(tmp_path / "run").spec.num_classes == 2
+    finally:
+        del DATASETS["user-stripes"]

@@ -8,8 +8,9 @@ from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError, DataNotFoundError
 from bayescnn.data.folder import load_image_folder
 from bayescnn.data.loader import InMemoryLoader
-from bayescnn.data.registry import DATASETS, DatasetSpec, get_spec, load_dataset
+from bayescnn.data.registry import DATASETS, get_spec, load_dataset, register_dataset
 from bayescnn.data.safe_pickle import UnsafePickleError
+from bayescnn.data.spec import DatasetSpec
 from bayescnn.data.split import train_valid_split
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "get_spec",
     "load_dataset",
     "load_image_folder",
+    "register_dataset",
     "train_valid_split",
 ]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
 from bayescnn.data import search
 from bayescnn.data.cifar import CIFAR10_FILES, CIFAR100_FILES, load_cifar10, load_cifar100
-from bayescnn.data.convert import LUMINANCE_WEIGHTS, convert_image_data
+from bayescnn.data.convert import convert_image_data
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.download import (
     download_cifar10,
@@ -22,72 +20,12 @@ from bayescnn.data.download import (
 from bayescnn.data.errors import DataNotFoundError
 from bayescnn.data.folder import describe_image_folder, load_image_folder_splits
 from bayescnn.data.idx import idx_file_names, load_idx
+from bayescnn.data.spec import DatasetSpec, Split
 from bayescnn.data.svhn import SVHN_CLASSES, SVHN_FILES, load_svhn
-from bayescnn.errors import InvalidArgumentError, UnknownNameError
+from bayescnn.errors import UnknownNameError
+from bayescnn.registry import Registry
 
-Split = Literal["train", "test"]
 FOLDER_PREFIX = "folder:"
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """What the experiments need to know about one dataset.
-
-    Attributes:
-        name: Name accepted by :func:`load_dataset`.
-        num_classes: Number of classes.
-        in_channels: Channels of the stored images (1 gray, 3 RGB).
-        image_size: Native ``(height, width)`` of the stored images.
-        mean: Per-channel mean of the training pixels scaled to [0, 1].
-        std: Per-channel standard deviation of the training pixels scaled to [0, 1].
-        train_crop: Whether training augments by random crops (4-pixel zero padding).
-        train_flip: Whether training augments by random horizontal flips.
-        reader: Reads one split from the folder found on disk; ``None`` for image folders.
-        folder: The root of an image-folder dataset; ``None`` for the named datasets.
-        search_subdirs: Subfolders of each search root that may hold the files.
-        required_files: For each file the reader needs, its accepted names.
-        download: Downloads the files into a root folder via torchvision, if possible.
-        source_hint: How to obtain the files, for the error raised when none are found.
-    """
-
-    name: str
-    num_classes: int
-    in_channels: int
-    image_size: tuple[int, int]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    train_crop: bool = False
-    train_flip: bool = False
-    reader: Callable[[Path, Split], ImageData] | None = None
-    folder: Path | None = None
-    search_subdirs: tuple[str, ...] = ()
-    required_files: tuple[tuple[str, ...], ...] = ()
-    download: Callable[[Path], None] | None = None
-    source_hint: str = ""
-
-    @property
-    def augment(self) -> bool:
-        """Whether any training augmentation applies."""
-        return self.train_crop or self.train_flip
-
-    def normalization(
-        self, channels: int | None = None
-    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """Returns ``(mean, std)`` for images converted to ``channels``.
-
-        Gray statistics are repeated for RGB; RGB statistics are combined with the
-        luminance weights for gray (exact for the mean, an upper bound for the std).
-        """
-        if channels is None or channels == self.in_channels:
-            return self.mean, self.std
-        if (self.in_channels, channels) == (1, 3):
-            return self.mean * 3, self.std * 3
-        if (self.in_channels, channels) == (3, 1):
-            return (
-                (sum(w * m for w, m in zip(LUMINANCE_WEIGHTS, self.mean, strict=True)),),
-                (sum(w * s for w, s in zip(LUMINANCE_WEIGHTS, self.std, strict=True)),),
-            )
-        raise InvalidArgumentError(f"cannot convert {self.in_channels} channels to {channels}")
 
 
 def _idx_files() -> tuple[tuple[str, ...], ...]:
@@ -113,93 +51,137 @@ _IDX_FILES_TEXT = (
     "and t10k-labels-idx1-ubyte.gz"
 )
 
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
-        DatasetSpec(
-            name="mnist",
-            num_classes=10,
-            in_channels=1,
-            image_size=(28, 28),
-            mean=(0.1307,),
-            std=(0.3081,),
-            reader=partial(load_idx, classes=_MNIST_CLASSES),
-            search_subdirs=("mnist", "MNIST/raw"),
-            required_files=_idx_files(),
-            download=download_mnist,
-            source_hint=f"download {_IDX_FILES_TEXT} from "
-            "https://ossci-datasets.s3.amazonaws.com/mnist/ into <data_dir>/mnist/",
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
+for _spec in (
+    DatasetSpec(
+        name="mnist",
+        num_classes=10,
+        in_channels=1,
+        image_size=(28, 28),
+        mean=(0.1307,),
+        std=(0.3081,),
+        reader=partial(load_idx, classes=_MNIST_CLASSES),
+        search_subdirs=("mnist", "MNIST/raw"),
+        required_files=_idx_files(),
+        download=download_mnist,
+        source_hint=f"download {_IDX_FILES_TEXT} from "
+        "https://ossci-datasets.s3.amazonaws.com/mnist/ into <data_dir>/mnist/",
+    ),
+    DatasetSpec(
+        name="fashion-mnist",
+        num_classes=10,
+        in_channels=1,
+        image_size=(28, 28),
+        mean=(0.2860,),
+        std=(0.3530,),
+        reader=partial(load_idx, classes=_FASHION_MNIST_CLASSES),
+        search_subdirs=("fashion-mnist", "FashionMNIST/raw"),
+        required_files=_idx_files(),
+        download=download_fashion_mnist,
+        source_hint="install it with `apt-get install dataset-fashion-mnist`, or download "
+        f"{_IDX_FILES_TEXT} from http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ "
+        "into <data_dir>/fashion-mnist/",
+    ),
+    DatasetSpec(
+        name="cifar10",
+        num_classes=10,
+        in_channels=3,
+        image_size=(32, 32),
+        mean=(0.4914, 0.4822, 0.4465),
+        std=(0.2470, 0.2435, 0.2616),
+        train_crop=True,
+        train_flip=True,
+        reader=load_cifar10,
+        search_subdirs=("cifar-10-batches-py", "cifar10/cifar-10-batches-py"),
+        required_files=tuple(
+            (name,) for name in (*CIFAR10_FILES["train"], *CIFAR10_FILES["test"], "batches.meta")
         ),
-        DatasetSpec(
-            name="fashion-mnist",
-            num_classes=10,
-            in_channels=1,
-            image_size=(28, 28),
-            mean=(0.2860,),
-            std=(0.3530,),
-            reader=partial(load_idx, classes=_FASHION_MNIST_CLASSES),
-            search_subdirs=("fashion-mnist", "FashionMNIST/raw"),
-            required_files=_idx_files(),
-            download=download_fashion_mnist,
-            source_hint="install it with `apt-get install dataset-fashion-mnist`, or download "
-            f"{_IDX_FILES_TEXT} from http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ "
-            "into <data_dir>/fashion-mnist/",
+        download=download_cifar10,
+        source_hint="download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and "
+        "extract it into <data_dir>/ (giving <data_dir>/cifar-10-batches-py/)",
+    ),
+    DatasetSpec(
+        name="cifar100",
+        num_classes=100,
+        in_channels=3,
+        image_size=(32, 32),
+        mean=(0.5071, 0.4865, 0.4409),
+        std=(0.2673, 0.2564, 0.2762),
+        train_crop=True,
+        train_flip=True,
+        reader=load_cifar100,
+        search_subdirs=("cifar-100-python", "cifar100/cifar-100-python"),
+        required_files=tuple(
+            (name,) for name in (*CIFAR100_FILES["train"], *CIFAR100_FILES["test"], "meta")
         ),
-        DatasetSpec(
-            name="cifar10",
-            num_classes=10,
-            in_channels=3,
-            image_size=(32, 32),
-            mean=(0.4914, 0.4822, 0.4465),
-            std=(0.2470, 0.2435, 0.2616),
-            train_crop=True,
-            train_flip=True,
-            reader=load_cifar10,
-            search_subdirs=("cifar-10-batches-py", "cifar10/cifar-10-batches-py"),
-            required_files=tuple(
-                (name,)
-                for name in (*CIFAR10_FILES["train"], *CIFAR10_FILES["test"], "batches.meta")
-            ),
-            download=download_cifar10,
-            source_hint="download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and "
-            "extract it into <data_dir>/ (giving <data_dir>/cifar-10-batches-py/)",
-        ),
-        DatasetSpec(
-            name="cifar100",
-            num_classes=100,
-            in_channels=3,
-            image_size=(32, 32),
-            mean=(0.5071, 0.4865, 0.4409),
-            std=(0.2673, 0.2564, 0.2762),
-            train_crop=True,
-            train_flip=True,
-            reader=load_cifar100,
-            search_subdirs=("cifar-100-python", "cifar100/cifar-100-python"),
-            required_files=tuple(
-                (name,) for name in (*CIFAR100_FILES["train"], *CIFAR100_FILES["test"], "meta")
-            ),
-            download=download_cifar100,
-            source_hint="download https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz and "
-            "extract it into <data_dir>/ (giving <data_dir>/cifar-100-python/)",
-        ),
-        DatasetSpec(
-            name="svhn",
-            num_classes=len(SVHN_CLASSES),
-            in_channels=3,
-            image_size=(32, 32),
-            mean=(0.4377, 0.4438, 0.4728),
-            std=(0.1980, 0.2010, 0.1970),
-            train_crop=True,
-            reader=load_svhn,
-            search_subdirs=("svhn", "SVHN"),
-            required_files=tuple((name,) for name in SVHN_FILES.values()),
-            download=download_svhn,
-            source_hint="download http://ufldl.stanford.edu/housenumbers/train_32x32.mat and "
-            "test_32x32.mat into <data_dir>/svhn/",
-        ),
-    )
-}
-"""The named datasets, by name."""
+        download=download_cifar100,
+        source_hint="download https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz and "
+        "extract it into <data_dir>/ (giving <data_dir>/cifar-100-python/)",
+    ),
+    DatasetSpec(
+        name="svhn",
+        num_classes=len(SVHN_CLASSES),
+        in_channels=3,
+        image_size=(32, 32),
+        mean=(0.4377, 0.4438, 0.4728),
+        std=(0.1980, 0.2010, 0.1970),
+        train_crop=True,
+        reader=load_svhn,
+        search_subdirs=("svhn", "SVHN"),
+        required_files=tuple((name,) for name in SVHN_FILES.values()),
+        download=download_svhn,
+        source_hint="download http://ufldl.stanford.edu/housenumbers/train_32x32.mat and "
+        "test_32x32.mat into <data_dir>/svhn/",
+    ),
+):
+    DATASETS.add(_spec.name, _spec)
+"""The named datasets, by name; :func:`register_dataset` adds one."""
+
+
+def register_dataset(
+    name: str,
+    *,
+    num_classes: int,
+    in_channels: int,
+    image_size: tuple[int, int],
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    train_crop: bool = False,
+    train_flip: bool = False,
+    replace: bool = False,
+) -> Callable[
+    [Callable[[Path | None, Split], ImageData]], Callable[[Path | None, Split], ImageData]
+]:
+    """Decorator: register ``load(data_dir, split) -> ImageData`` as dataset ``name``.
+
+    ``load_dataset(name)``, ``bayescnn train --dataset name`` and the OOD sets then use
+    it; ``data_dir`` is the ``--data-dir`` given (or None), ``split`` 'train' or 'test'.
+
+    Example:
+        >>> @bayescnn.data.register_dataset("blobs", num_classes=2, in_channels=1,
+        ...                                 image_size=(8, 8), mean=(0.5,), std=(0.25,))
+        ... def blobs(data_dir, split):
+        ...     return ImageData(images_uint8, labels, classes=("a", "b"))
+    """
+
+    def decorate(
+        load: Callable[[Path | None, Split], ImageData],
+    ) -> Callable[[Path | None, Split], ImageData]:
+        spec = DatasetSpec(
+            name=name.strip().lower(),
+            num_classes=num_classes,
+            in_channels=in_channels,
+            image_size=tuple(image_size),  # type: ignore[arg-type]
+            mean=tuple(mean),
+            std=tuple(std),
+            train_crop=train_crop,
+            train_flip=train_flip,
+            load=load,
+        )
+        DATASETS.add(name, spec, replace=replace)
+        return load
+
+    return decorate
 
 
 def get_spec(name: str | Path) -> DatasetSpec:
@@ -213,7 +195,7 @@ def get_spec(name: str | Path) -> DatasetSpec:
     """
     text = str(name)
     if text in DATASETS:
-        return DATASETS[text]
+        return DATASETS.get(text)
     if text.startswith(FOLDER_PREFIX) or Path(text).is_dir():
         root = Path(text.removeprefix(FOLDER_PREFIX))
         classes, channels, image_size = describe_image_folder(root)
@@ -227,8 +209,8 @@ def get_spec(name: str | Path) -> DatasetSpec:
             folder=root,
         )
     raise UnknownNameError(
-        f"unknown dataset {text!r}; known: {', '.join(sorted(DATASETS))}, "
-        f"'{FOLDER_PREFIX}<path>' or an existing folder of class subfolders"
+        f"{DATASETS.unknown_message(text)}, '{FOLDER_PREFIX}<path>' or an existing folder of "
+        "class subfolders"
     )
 
 
@@ -264,6 +246,12 @@ def load_dataset(
     if spec.folder is not None:
         return load_image_folder_splits(
             spec.folder, channels=channels, image_size=image_size, skip_corrupt=skip_corrupt
+        )
+    if spec.load is not None:
+        root = Path(data_dir) if data_dir is not None else None
+        return tuple(  # type: ignore[return-value]
+            convert_image_data(spec.load(root, split), image_size=image_size, channels=channels)
+            for split in ("train", "test")
         )
     assert spec.reader is not None
     folder = _find(spec, data_dir)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.modules.utils import _ntuple
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
@@ -42,7 +43,7 @@ class _BayesConvNd(BayesianLayer):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
-        estimator: str | Estimator = Estimator.LRT,
+        estimator: str | Estimator = defaults.ESTIMATOR,
         prior: Prior | None = None,
         posterior_mu_init: InitPair | None = None,
         posterior_rho_init: InitPair = DEFAULT_RHO_INIT,

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import (
     Estimator,
@@ -20,12 +21,12 @@ from bayescnn.nn.estimators import (
     mean_forward,
 )
 from bayescnn.nn.sampling import Stochastic
-from bayescnn.priors import GaussianPrior, Prior
+from bayescnn.priors import Prior
 
 InitPair = tuple[float, float]
 
-DEFAULT_RHO_INIT: InitPair = (-3.0, 0.1)
-"""Initial rho ~ N(-3, 0.1): sigma = softplus(-3) ~ 0.049, the original's layer default."""
+DEFAULT_RHO_INIT: InitPair = defaults.POSTERIOR_RHO_INIT
+"""Initial rho ~ N(-5, 0.1) (:mod:`bayescnn.defaults`): sigma = softplus(-5) ~ 0.0067."""
 
 
 def check_init_pair(name: str, pair: InitPair, *, dtype: torch.dtype | None = None) -> InitPair:
@@ -69,7 +70,8 @@ class BayesianLayer(Stochastic):
         weight_shape: shape of the weight tensor.
         bias_features: length of the bias, or None for no bias.
         estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
-        prior: prior over weights and biases (default ``GaussianPrior(0, 0.1)``); copied.
+        prior: prior over weights and biases (default N(0, 1), :mod:`bayescnn.defaults`);
+            copied.
         posterior_mu_init: ``(mean, std)`` of a normal init for mu, or None for PyTorch's
             own default (Kaiming-uniform, as ``nn.Linear``/``nn.Conv*`` do).
         posterior_rho_init: ``(mean, std)`` of a normal init for rho.
@@ -82,7 +84,7 @@ class BayesianLayer(Stochastic):
         weight_shape: tuple[int, ...],
         bias_features: int | None,
         *,
-        estimator: str | Estimator = Estimator.LRT,
+        estimator: str | Estimator = defaults.ESTIMATOR,
         prior: Prior | None = None,
         posterior_mu_init: InitPair | None = None,
         posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
@@ -92,7 +94,7 @@ class BayesianLayer(Stochastic):
         super().__init__()
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.estimator = Estimator.parse(estimator)
-        self.prior = copy.deepcopy(prior) if prior is not None else GaussianPrior()
+        self.prior = copy.deepcopy(prior) if prior is not None else defaults.default_prior()
         if not isinstance(self.prior, Prior):
             raise InvalidTypeError(
                 f"prior must be a bayescnn.priors.Prior, got {type(prior).__name__}"

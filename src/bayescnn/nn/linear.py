@@ -7,6 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
@@ -30,7 +31,7 @@ class Linear(BayesianLayer):
         out_features: int,
         bias: bool = True,
         *,
-        estimator: str | Estimator = Estimator.LRT,
+        estimator: str | Estimator = defaults.ESTIMATOR,
         prior: Prior | None = None,
         posterior_mu_init: InitPair | None = None,
         posterior_rho_init: InitPair = DEFAULT_RHO_INIT,

@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.priors.base import Prior, check_number, check_positive
 
 
@@ -21,7 +22,7 @@ class GaussianPrior(Prior):
     sigma: torch.Tensor
     defined_by_buffers = True
 
-    def __init__(self, mu: float = 0.0, sigma: float = 0.1) -> None:
+    def __init__(self, mu: float = defaults.PRIOR_MU, sigma: float = defaults.PRIOR_SIGMA) -> None:
         super().__init__()
         mu = check_number("mu", mu, "be a finite number", math.isfinite)
         self.register_buffer("mu", torch.tensor(mu))

@@ -13,8 +13,14 @@ import torch
 from torch import nn
 
 from bayescnn import models
-from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset, train_valid_split
-from bayescnn.data.registry import DatasetSpec
+from bayescnn.data import (
+    DatasetSpec,
+    ImageData,
+    InMemoryLoader,
+    get_spec,
+    load_dataset,
+    train_valid_split,
+)
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
 from bayescnn.nn import frozen_eval_mode
 from bayescnn.priors import Prior

@@ -1,0 +1,62 @@
+"""One set of defaults: the layers, to_bayesian, models.create and `bayescnn train` agree."""
+
+import torch
+from torch import nn
+
+import bayescnn
+from bayescnn import defaults
+from bayescnn import nn as bnn
+from bayescnn.data import get_spec
+from bayescnn.runs import TrainConfig, build_model, build_prior
+
+
+def _settings(layer: bnn.BayesianLayer) -> tuple:
+    prior = layer.prior
+    return (
+        layer.estimator.value,
+        type(prior).__name__,
+        float(prior.mu),
+        float(prior.sigma),
+        layer.posterior_mu_init,
+        tuple(layer.posterior_rho_init),
+    )
+
+
+def test_layers_converter_zoo_and_command_line_share_prior_init_and_estimator():
+    expected = (
+        defaults.ESTIMATOR,
+        "GaussianPrior",
+        defaults.PRIOR_MU,
+        defaults.PRIOR_SIGMA,
+        defaults.POSTERIOR_MU_INIT,
+        defaults.POSTERIOR_RHO_INIT,
+    )
+    layer = bnn.Linear(4, 3)
+    converted = bnn.bayesian_layers(bayescnn.to_bayesian(nn.Sequential(nn.Linear(4, 3))))[0]
+    zoo = bnn.bayesian_layers(bayescnn.models.create("lenet"))[0]
+    config = TrainConfig()
+    from_config = bnn.bayesian_layers(build_model(config, get_spec("mnist")))[0]
+    for each in (layer, converted, zoo, from_config):
+        assert _settings(each) == expected
+
+
+def test_zoo_and_command_line_share_the_activation():
+    config = TrainConfig()
+    assert config.activation == defaults.ACTIVATION
+    model = bayescnn.models.create("lenet")
+    assert isinstance(model.act1, {"relu": nn.ReLU, "softplus": nn.Softplus}[defaults.ACTIVATION])
+
+
+def test_a_prior_registered_from_user_code_is_built_by_name_with_its_hyperparameters():
+    from bayescnn.priors import PRIORS, register_prior
+
+    @register_prior("wide-gaussian", replace=True)
+    def wide(mu: float, sigma: float) -> bayescnn.Prior:
+        return bayescnn.GaussianPrior(mu, 10 * sigma)
+
+    try:
+        prior = build_prior(TrainConfig(prior="wide-gaussian", prior_sigma=0.5))
+        assert float(prior.sigma) == 5.0
+    finally:
+        del PRIORS["wide-gaussian"]
+    assert torch.is_tensor(prior.sigma)
