@@ -51,9 +51,10 @@ def _forked(seed: int, device: torch.device) -> Iterator[None]:
     with torch.random.fork_rng(
         devices=accelerator_devices, device_type=device.type if on_accelerator else "cuda"
     ):
-        torch.random.default_generator.manual_seed(seed)
-        if on_accelerator:
-            torch.get_device_module(device.type).manual_seed(seed)  # this device only
+        torch.set_rng_state(seeded_generator(seed).get_state())
+        if on_accelerator:  # this device only
+            module = torch.get_device_module(device.type)
+            module.set_rng_state(seeded_generator(seed, device).get_state(), device)
         yield
 
 

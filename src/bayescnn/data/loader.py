@@ -5,21 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from bayescnn.data.dataset import ImageData
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.seeding import derive_seed, seeded_generator
 
 _SHUFFLE_STREAM = 0
 _AUGMENT_STREAM = 1
-
-
-def derive_seed(seed: int, epoch: int, stream: int, rank: int = 0) -> int:
-    """Mixes the given non-negative integers into one 63-bit seed (numpy SeedSequence)."""
-    state = np.random.SeedSequence((seed, epoch, stream, rank)).generate_state(1, np.uint64)
-    return int(state[0]) >> 1
 
 
 class InMemoryLoader:
@@ -127,9 +121,7 @@ class InMemoryLoader:
         """Indices (on ``device``) of the examples this rank sees in the current epoch, in order."""
         total = len(self.labels)
         if self.shuffle:
-            generator = torch.Generator().manual_seed(
-                derive_seed(self.seed, self.epoch, _SHUFFLE_STREAM)
-            )
+            generator = seeded_generator(derive_seed(self.seed, self.epoch, _SHUFFLE_STREAM))
             order = torch.randperm(total, generator=generator)
         else:
             order = torch.arange(total)
@@ -142,8 +134,8 @@ class InMemoryLoader:
         indices = self.epoch_indices()
         generator = None
         if self.augment:
-            generator = torch.Generator(device=self.device).manual_seed(
-                derive_seed(self.seed, self.epoch, _AUGMENT_STREAM, self.rank)
+            generator = seeded_generator(
+                derive_seed(self.seed, self.epoch, _AUGMENT_STREAM, self.rank), self.device
             )
         for batch in range(len(self)):
             batch_indices = indices[batch * self.batch_size : (batch + 1) * self.batch_size]

@@ -6,6 +6,7 @@ import torch
 
 from bayescnn.data.dataset import ImageData
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.seeding import seeded_generator
 
 
 def train_valid_split(
@@ -21,7 +22,7 @@ def train_valid_split(
     """
     if not 0 <= valid_fraction < 1:
         raise InvalidArgumentError(f"valid_fraction must lie in [0, 1), got {valid_fraction}")
-    permutation = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    permutation = torch.randperm(len(data), generator=seeded_generator(seed))
     valid_size = round(valid_fraction * len(data))
     valid_indices, _ = permutation[:valid_size].sort()
     train_indices, _ = permutation[valid_size:].sort()

@@ -6,7 +6,7 @@ reparameterisation step (about 10% of a 3Conv3FC step on 2 cores). Large CPU ten
 are therefore filled in :data:`CPU_STREAMS` slices, each from its own generator seeded
 from the global one, by a small thread pool (``normal_`` releases the GIL). The
 slices and their seeds do not depend on the number of threads, so results under
-``torch.manual_seed`` are the same on every machine; the streams are independent
+a fixed global seed are the same on every machine; the streams are independent
 Mersenne Twisters, so the noise is i.i.d. N(0, 1) as before.
 """
 
@@ -17,6 +17,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
+
+from bayescnn.seeding import seeded_generator
 
 CPU_STREAMS = 4
 """Slices (and generators) per large CPU tensor: fixed, so results never depend on threads."""
@@ -57,7 +59,7 @@ def standard_normal(
     slices = out.view(-1).tensor_split(CPU_STREAMS)
 
     def fill(index: int) -> None:
-        slices[index].normal_(generator=torch.Generator().manual_seed(seeds[index]))
+        slices[index].normal_(generator=seeded_generator(seeds[index]))
 
     list(_thread_pool().map(fill, range(CPU_STREAMS)))
     return out

@@ -28,6 +28,7 @@ from sklearn.datasets import load_digits
 from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
 from bayescnn.data.convert import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
+from bayescnn.seeding import seeded_generator
 
 __all__ = ["OOD_SET_NAMES", "load_ood_set"]
 
@@ -71,7 +72,7 @@ def _digits(like: ImageData) -> ImageData:
 
 def _noise(like: ImageData, count: int, seed: int) -> ImageData:
     """``count`` images of i.i.d. uniform pixels in 0..255, drawn from ``seed``."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     images = torch.randint(0, 256, (count, *like.image_shape), generator=generator)
     return ImageData(
         images=images.to(torch.uint8),
@@ -109,7 +110,7 @@ def _limit(data: ImageData, limit: int | None, seed: int) -> ImageData:
     """A seeded random subset of ``limit`` examples (in their original order)."""
     if limit is None or limit >= len(data):
         return data
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     keep = torch.randperm(len(data), generator=generator)[:limit].sort().values
     return data.subset(keep)
 

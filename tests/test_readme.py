@@ -1,0 +1,57 @@
+"""The README stays true: its fit example runs, and its lists of choices are the registries'."""
+
+import re
+from pathlib import Path
+
+import torch
+import torchvision
+from torch.utils.data import TensorDataset
+
+import bayescnn
+from bayescnn.data import DATASETS
+from bayescnn.runs import CHOICES
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _block_after(marker: str) -> str:
+    text = README.read_text()
+    start = text.index(marker)
+    return text[
+        text.index("```python", start) + len("```python") : text.index(
+            "```", text.index("```python", start) + 9
+        )
+    ]
+
+
+def test_the_fit_example_runs_as_written(monkeypatch, tmp_path):
+    def fake_fashion_mnist(root, train=True, download=False, transform=None):
+        generator = torch.Generator().manual_seed(0)
+        labels = torch.randint(0, 10, (256,), generator=generator)
+        return TensorDataset(torch.rand(256, 1, 28, 28, generator=generator), labels)
+
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", fake_fashion_mnist)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(_block_after("<!-- fit-example"), "README.md", "exec"), namespace)
+    assert len(namespace["history"]) == 3
+    assert namespace["pred"].probs.shape == (8, 10)
+    assert len(_block_after("<!-- fit-example").strip().splitlines()) <= 15
+
+
+def _readme_choices() -> dict[str, list[str]]:
+    text = README.read_text()
+    block = text[text.index("<!-- choices -->") : text.index("<!-- /choices -->")]
+    return {
+        name: re.findall(r"`([^`]+)`", values)
+        for name, values in re.findall(r"^- ([\w ]+): (.*)$", block, flags=re.MULTILINE)
+    }
+
+
+def test_the_readmes_lists_of_choices_are_the_registries():
+    listed = _readme_choices()
+    for name, registry in CHOICES.items():
+        expected = registry.names() + (["package.module:function"] if name == "model" else [])
+        assert listed[name] == expected, name
+    assert listed["dataset"] == DATASETS.names()
+    assert listed["OOD score"] == bayescnn.list_ood_scores()
