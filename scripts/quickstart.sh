@@ -19,6 +19,6 @@ fi
 .venv/bin/pip install -q -e .
 
 run=runs/quickstart-$(date +%Y%m%d-%H%M%S)
-.venv/bin/bayescnn train --model lenet --dataset fashion-mnist --estimator lrt --activation relu \
-    --prior-sigma 1.0 --epochs 2 --train-subset 20000 --run-dir "$run"
+.venv/bin/bayescnn train --model lenet --dataset fashion-mnist --epochs 2 --train-subset 20000 \
+    --run-dir "$run"
 .venv/bin/bayescnn uncertainty "$run" --ood digits --limit 2000 --samples 25
