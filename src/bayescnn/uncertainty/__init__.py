@@ -15,7 +15,8 @@ from bayescnn.uncertainty.decomposition import (
     softmax_decomposition,
 )
 from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
-from bayescnn.uncertainty.predict import METHODS, Prediction, predict, predict_loader
+from bayescnn.uncertainty.predict import predict, predict_loader
+from bayescnn.uncertainty.prediction import METHODS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
     MonteCarloSamples,

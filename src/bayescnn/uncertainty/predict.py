@@ -5,14 +5,14 @@ Uncertainty in Neural Networks"), the predictive distribution is
 ``p̄ = (1/S) Σ_t softmax(f_t(x))`` and its uncertainty is split into aleatoric and
 epistemic parts by the decompositions of :mod:`bayescnn.uncertainty.decomposition`:
 softmax (Kwon et al., 2018, eq. 4), softplus-normalised (Shridhar et al., 2018, eq. 15)
-and entropy (Depeweg et al., 2018).
+and entropy (Depeweg et al., 2018). Each batch is reduced to per-example summaries at
+once (:mod:`bayescnn.uncertainty.prediction`), so memory grows as ``N x K``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, fields
 from itertools import chain
 
 import torch
@@ -27,53 +27,16 @@ from bayescnn.errors import (
 )
 from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
-from bayescnn.uncertainty.scores import OOD_SCORES, MonteCarloSamples, list_ood_scores
+from bayescnn.uncertainty.prediction import (
+    METHODS,
+    BatchSummary,
+    Prediction,
+    join_batches,
+    summarise_batch,
+)
+from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
 __all__ = ["METHODS", "Prediction", "predict", "predict_loader"]
-
-METHODS = ("softmax", "normalized", "entropy")
-"""Names of the decompositions :func:`predict` can compute."""
-
-_METHOD_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
-"""Each method's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Prediction:
-    """Per-example predictive distribution and uncertainty of ``N`` examples (on the CPU).
-
-    Attributes:
-        probs: Predictive probabilities ``p̄ = mean_t softmax(f_t)``, float32 ``(N, K)``.
-        predicted: ``argmax_k p̄_k``, int64 ``(N,)``.
-        labels: True labels, int64 ``(N,)``, or ``None`` if none were given.
-        softmax: Softmax covariance decomposition (Kwon et al., 2018, eq. 4): per-class
-            diagonals ``(N, K)`` and traces ``(N,)``; ``None`` if not requested.
-        normalized: Softplus-normalised decomposition (Shridhar et al., 2018, eq. 15);
-            ``None`` if not requested.
-        entropy: Entropy decomposition ``H[p̄] = mean_t H[p_t] + I`` in nats (Depeweg et
-            al., 2018); ``None`` if not requested.
-        scores: The requested OOD scores of :data:`bayescnn.uncertainty.OOD_SCORES`
-            (higher = more OOD), each ``(N,)``, by name; empty if none were requested.
-        samples: Number of Monte-Carlo samples ``S`` behind the summaries.
-    """
-
-    probs: Tensor
-    predicted: Tensor
-    labels: Tensor | None
-    softmax: Decomposition | None
-    normalized: Decomposition | None
-    entropy: EntropyDecomposition | None
-    scores: dict[str, Tensor]
-    samples: int
-
-    def __len__(self) -> int:
-        return self.probs.shape[0]
-
-    @property
-    def num_classes(self) -> int:
-        """Number of classes ``K``."""
-        return self.probs.shape[1]
 
 
 def _parse_methods(method: str | Sequence[str]) -> tuple[str, ...]:
@@ -117,49 +80,6 @@ def _check_inputs(inputs: Tensor) -> None:
         raise ModelInputError(
             "inputs contain NaN or infinite values; check the data and its normalisation"
         )
-
-
-def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[str, Tensor]:
-    """The decomposition's per-example tensors as float32 on the CPU (full matrices dropped)."""
-    values = {}
-    for field in fields(decomposition):
-        value = getattr(decomposition, field.name)
-        if value is not None:
-            values[field.name] = value.float().cpu()
-    return values
-
-
-@dataclass(frozen=True)
-class _BatchSummary:
-    """Per-example summaries of one batch, float32 on the CPU."""
-
-    probs: Tensor
-    decompositions: dict[str, dict[str, Tensor]]
-    scores: dict[str, Tensor]
-
-
-def _summarise(logits: Tensor, methods: tuple[str, ...], scores: tuple[str, ...]) -> _BatchSummary:
-    """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
-
-    The softmax and each decomposition are computed at most once, and only if a method
-    or a score needs them; methods and scores share them. They are computed in float64
-    (the mutual information is a difference of nearly equal entropies) and stored in
-    float32.
-    """
-    if logits.device.type == "mps":  # no float64 there
-        logits = logits.cpu()
-    samples = MonteCarloSamples(logits=logits.double())
-    return _BatchSummary(
-        probs=samples.predictive.float().cpu(),
-        decompositions={
-            name: _float32_cpu(getattr(samples, _METHOD_SOURCES[name])) for name in methods
-        },
-        scores={name: score.float().cpu() for name, score in samples.ood_scores(scores).items()},
-    )
-
-
-def _concat_dicts(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
-    return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
 
 
 def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | None]:
@@ -229,7 +149,7 @@ def predict_loader(
     # the mean network, or a network without Bayesian layers, gives one answer
     num_samples = 1 if posterior_mean or not bayesian_layers(model) else samples
     device = _model_device(model)
-    parts: list[_BatchSummary] = []
+    parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
     with torch.no_grad(), frozen_eval_mode(model), mean_context:
@@ -252,7 +172,7 @@ def predict_loader(
                     f"the model must return logits of shape (batch, classes), got "
                     f"{tuple(logits.shape[1:])} per sample"
                 )
-            parts.append(_summarise(logits, methods, score_names))
+            parts.append(summarise_batch(logits, methods, score_names))
             labels.append(None if batch_labels is None else batch_labels.long().cpu())
     if not parts:
         raise InvalidArgumentError("no batches to predict on")
@@ -260,21 +180,10 @@ def predict_loader(
     if any(has_labels) and not all(has_labels):
         raise InvalidArgumentError("either every batch or no batch must carry labels")
 
-    def joined(name: str) -> dict[str, Tensor] | None:
-        if name not in methods:
-            return None
-        return _concat_dicts([part.decompositions[name] for part in parts])
-
-    softmax, normalized, entropy = joined("softmax"), joined("normalized"), joined("entropy")
-    probs = torch.cat([part.probs for part in parts])
-    return Prediction(
-        probs=probs,
-        predicted=probs.argmax(dim=-1),
-        labels=torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
-        softmax=None if softmax is None else Decomposition(**softmax),
-        normalized=None if normalized is None else Decomposition(**normalized),
-        entropy=None if entropy is None else EntropyDecomposition(**entropy),
-        scores=_concat_dicts([part.scores for part in parts]),
+    return join_batches(
+        parts,
+        torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
+        methods=methods,
         samples=num_samples,
     )
 
