@@ -45,9 +45,11 @@ def test_stacked_weight_sets_on_cuda_equal_a_loop_of_single_convolutions(tiled):
     weights, biases = layer.posterior().draw(3)
     x = torch.randn(3 * 2 if tiled else 2, 4, 7, 7, device=CUDA)
     blocks = x.reshape(3, 2, 4, 7, 7) if tiled else [x] * 3
-    expected = torch.cat([layer._op(b, weights[s], biases[s]) for s, b in enumerate(blocks)])
+    expected = torch.cat(
+        [layer.functional_op(b, weights[s], biases[s]) for s, b in enumerate(blocks)]
+    )
     with torch.no_grad():
-        torch.testing.assert_close(layer._op_many(x, weights, biases, tiled), expected)
+        torch.testing.assert_close(layer.functional_op_many(x, weights, biases, tiled), expected)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 import bayescnn
 from bayescnn import nn as bnn
+from bayescnn.nn.estimators import lrt_variance
 
 ESTIMATORS = ["bbb", "lrt", "flipout"]
 SAMPLES = 20_000
@@ -115,10 +116,8 @@ def test_under_bfloat16_autocast_the_lrt_variance_path_stays_in_float32():
     with torch.no_grad():
         layer.weight_rho.fill_(-12.0)  # sigma ~ 6e-6: its square underflows in bfloat16
     x = torch.randn(3, 8)
-    from bayescnn.nn.estimators import _lrt_variance
-
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        var = _lrt_variance(layer._op, x, layer.posterior())
+        var = lrt_variance(layer.functional_op, x, layer.posterior())
         out = layer(x)
     assert var.dtype == torch.float32
     expected = F.linear(x.square(), layer.weight_sigma.square(), layer.bias_sigma.square())

@@ -36,9 +36,9 @@ def test_stacked_weight_sets_equal_a_loop_of_single_ops(layer, tiled, plain_on_c
     blocks = x.reshape(S, B, *x.shape[1:]) if tiled else [x] * S
     expected = torch.cat(
         [
-            layer._op(block, weights[s], None if biases is None else biases[s])
+            layer.functional_op(block, weights[s], None if biases is None else biases[s])
             for s, block in enumerate(blocks)
         ]
     )
     with torch.no_grad():
-        torch.testing.assert_close(layer._op_many(x, weights, biases, tiled), expected)
+        torch.testing.assert_close(layer.functional_op_many(x, weights, biases, tiled), expected)

@@ -114,10 +114,12 @@ class _BayesConvNd(BayesianLayer):
             padding = 0
         return type(self).conv_fn(x, weight, bias, self.stride, padding, self.dilation, groups)
 
-    def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def functional_op(
+        self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
         return self._conv(x, weight, bias, self.groups)
 
-    def _op_many(
+    def functional_op_many(
         self, x: torch.Tensor, weights: torch.Tensor, biases: torch.Tensor | None, tiled: bool
     ) -> torch.Tensor:
         """S weight sets as one grouped convolution.

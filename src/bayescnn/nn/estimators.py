@@ -123,11 +123,25 @@ def bbb_forward(
     return op_many(x, weights, biases, mc.is_tiled(x.shape[0]))
 
 
-def _lrt_variance(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
-    """op(x^2, sigma^2) + sigma_b^2, in float32 even under autocast.
+def lrt_variance(op: Op, x: torch.Tensor, q: GaussianPosterior) -> torch.Tensor:
+    """Variance of the pre-activations under local reparameterisation.
 
-    Squares of small sigmas underflow and lose precision in bfloat16/float16, so the
-    variance path leaves autocast and runs in the parameters' precision.
+    For a linear op and independent weights ``W_ij ~ N(mu_ij, sigma_ij^2)``, the output
+    ``b_j = Σ_i x_i W_ij + c_j`` is Gaussian with ``Var[b_j] = Σ_i x_i^2 sigma_ij^2 +
+    sigma_c,j^2``, i.e. ``op(x^2, sigma^2, sigma_b^2)`` (Kingma, Salimans & Welling 2015,
+    eq. 6); for a convolution the same holds per output position.
+
+    It is computed outside autocast, in the parameters' precision (float32 under a
+    bfloat16/float16 autocast): squares of small sigmas underflow and lose precision
+    in half precision.
+
+    Args:
+        op: The layer's :meth:`~bayescnn.nn.BayesianLayer.functional_op`.
+        x: The layer's input.
+        q: The layer's posterior.
+
+    Returns:
+        ``op(x^2, sigma^2, sigma_b^2)``, of the shape of ``op(x, mu, mu_b)``.
     """
     bias_var = None if q.bias_sigma is None else q.bias_sigma.square()
     with torch.autocast(x.device.type, enabled=False):
@@ -187,7 +201,7 @@ def lrt_forward(
 ) -> torch.Tensor:
     """Local reparameterisation: out ~ N(op(x, mu), op(x^2, sigma^2)) per example and unit."""
     mean = op(x, q.weight_mu, q.bias_mu)
-    var = _lrt_variance(op, x, q)
+    var = lrt_variance(op, x, q)
     if _needs_tiling(x, mc):
         # one mean and variance for all samples, broadcast against S noise draws
         return sample_gaussian(mean, var, mc.num_samples).reshape(-1, *mean.shape[1:])

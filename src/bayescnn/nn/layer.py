@@ -62,8 +62,8 @@ def inverse_softplus(sigma: torch.Tensor) -> torch.Tensor:
 class BayesianLayer(Stochastic):
     """A layer with a factorised Gaussian posterior q(W) = N(mu, softplus(rho)^2).
 
-    Subclasses choose the functional op (:meth:`_op`, :meth:`_op_many`); the sampling
-    logic lives in :mod:`bayescnn.nn.estimators`. ``forward`` returns a plain tensor;
+    Subclasses choose the functional op (:meth:`functional_op`, :meth:`functional_op_many`);
+    the sampling logic lives in :mod:`bayescnn.nn.estimators`. ``forward`` returns a plain tensor;
     the KL term is asked for separately with :meth:`kl`.
 
     Args:
@@ -156,20 +156,50 @@ class BayesianLayer(Stochastic):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q = self.posterior()
         if not self.sample:
-            return mean_forward(self._op, x, q, self.monte_carlo)
+            return mean_forward(self.functional_op, x, q, self.monte_carlo)
         if self.estimator is Estimator.BBB:
-            return bbb_forward(self._op, self._op_many, x, q, self.monte_carlo)
+            return bbb_forward(self.functional_op, self.functional_op_many, x, q, self.monte_carlo)
         if self.estimator is Estimator.LRT:
-            return lrt_forward(self._op, x, q, self.monte_carlo)
-        return flipout_forward(self._op, self._op_many, x, q, self.monte_carlo, self.channel_dim)
+            return lrt_forward(self.functional_op, x, q, self.monte_carlo)
+        return flipout_forward(
+            self.functional_op, self.functional_op_many, x, q, self.monte_carlo, self.channel_dim
+        )
 
-    def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        raise NotImplementedError
+    def functional_op(
+        self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``op(x, W, b)``: the layer's deterministic op with the given weights.
 
-    def _op_many(
+        The hook every Bayesian layer type provides (``F.linear``, ``F.conv2d`` with the
+        layer's stride, padding, ...); the estimators call it with the mean ``mu``, a draw
+        ``W = mu + sigma * eps``, or, for the LRT variance, with ``(x^2, sigma^2, sigma_b^2)``.
+
+        Args:
+            x: Input batch ``(B, ...)``.
+            weight: One weight tensor, of the shape of ``weight_mu``.
+            bias: One bias of the shape of ``bias_mu``, or ``None``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement functional_op")
+
+    def functional_op_many(
         self, x: torch.Tensor, weights: torch.Tensor, biases: torch.Tensor | None, tiled: bool
     ) -> torch.Tensor:
-        raise NotImplementedError
+        """The op with ``S`` stacked weight sets, in one vectorised call.
+
+        Equal to ``torch.cat([functional_op(x_s, weights[s], biases[s]) for s in range(S)])``,
+        where ``x_s`` is block ``s`` of ``x`` if ``tiled`` and ``x`` itself otherwise.
+
+        Args:
+            x: ``S * B`` rows, one block per sample, if ``tiled``; else ``B`` rows shared
+                by every sample.
+            weights: ``(S, *weight_mu.shape)``.
+            biases: ``(S, *bias_mu.shape)``, or ``None``.
+            tiled: Whether ``x`` already holds one block of rows per sample.
+
+        Returns:
+            ``S * B`` rows, sample-major.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement functional_op_many")
 
     def extra_repr(self) -> str:
         return f"estimator={self.estimator.value}, bias={self.bias_mu is not None}"

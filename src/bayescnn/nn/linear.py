@@ -55,10 +55,12 @@ class Linear(BayesianLayer):
             dtype=dtype,
         )
 
-    def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def functional_op(
+        self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
         return F.linear(x, weight, bias)
 
-    def _op_many(
+    def functional_op_many(
         self, x: torch.Tensor, weights: torch.Tensor, biases: torch.Tensor | None, tiled: bool
     ) -> torch.Tensor:
         """S weight sets as one batched matmul: (S or 1, rows, in) @ (S, in, out)."""
