@@ -12,7 +12,6 @@ import bayescnn.uncertainty.decomposition as decomposition_module
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError, UnknownNameError
 from bayescnn.uncertainty import (
-    OOD_SCORES,
     Prediction,
     list_ood_scores,
     predict,
@@ -259,8 +258,7 @@ def test_scores_that_need_no_decomposition_compute_none(monkeypatch):
     assert list(prediction.scores) == ["max_prob", "energy", "max_logit"]
 
 
-def test_a_user_registered_score_is_computed_by_predict(monkeypatch):
-    monkeypatch.setattr(OOD_SCORES, "_entries", dict(OOD_SCORES._entries))
+def test_a_user_registered_score_is_computed_by_predict(restore_ood_scores):
     register_ood_score("spread", needs="logits")(lambda logits: logits.std(dim=(0, 2)))
     prediction = predict(tiny_model(), inputs(), samples=3, method=(), scores="spread")
     assert list(prediction.scores) == ["spread"] and prediction.scores["spread"].shape == (6,)

@@ -9,7 +9,6 @@ from torch.testing import assert_close
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameError
 from bayescnn.metrics import ood_detection
 from bayescnn.uncertainty import (
-    OOD_SCORES,
     MonteCarloSamples,
     list_ood_scores,
     ood_scores,
@@ -32,12 +31,6 @@ SAMPLES = torch.tensor(
 # S=2, N=1, K=2: logits (1, 3) and (3, 1), mean logits f̄ = (2, 2).
 # energy = -log(e² + e²) = -(2 + ln 2); max_logit = -2.
 LOGITS = torch.tensor([[[1.0, 3.0]], [[3.0, 1.0]]], dtype=torch.float64)
-
-
-@pytest.fixture
-def restore_registry(monkeypatch):
-    """Registrations made by the test are undone: the registry is process-wide."""
-    monkeypatch.setattr(OOD_SCORES, "_entries", dict(OOD_SCORES._entries))
 
 
 def test_built_in_scores_are_listed_in_registration_order():
@@ -146,7 +139,7 @@ def test_monte_carlo_samples_give_the_named_scores_in_the_order_asked():
     assert list(scores) == ["max_logit", "entropy"]
 
 
-def test_a_registered_probability_score_is_computed_with_the_built_ins(restore_registry):
+def test_a_registered_probability_score_is_computed_with_the_built_ins(restore_ood_scores):
     @register_ood_score("margin")
     def margin(probs):
         top2 = probs.mean(dim=0).topk(2, dim=-1).values
@@ -157,7 +150,7 @@ def test_a_registered_probability_score_is_computed_with_the_built_ins(restore_r
     assert_close(scores["margin"], torch.tensor([0.0, -0.2], dtype=torch.float64))
 
 
-def test_a_registered_logit_score_receives_the_logit_samples(restore_registry):
+def test_a_registered_logit_score_receives_the_logit_samples(restore_ood_scores):
     received = []
 
     @register_ood_score("mean_logit", needs="logits")
@@ -170,31 +163,31 @@ def test_a_registered_logit_score_receives_the_logit_samples(restore_registry):
     assert_close(scores["mean_logit"], torch.tensor([-2.0], dtype=torch.float64))
 
 
-def test_a_registered_logit_score_is_skipped_for_probabilities(restore_registry):
+def test_a_registered_logit_score_is_skipped_for_probabilities(restore_ood_scores):
     register_ood_score("mean_logit", needs="logits")(lambda logits: -logits.mean(dim=(0, 2)))
     assert "mean_logit" not in ood_scores(SAMPLES)
     assert "mean_logit" in list_ood_scores("logits")
 
 
-def test_register_ood_score_returns_the_function_unchanged(restore_registry):
+def test_register_ood_score_returns_the_function_unchanged(restore_ood_scores):
     def margin(probs):
         return probs.mean(dim=0).max(dim=-1).values
 
     assert register_ood_score("margin")(margin) is margin
 
 
-def test_registering_a_taken_name_is_an_error(restore_registry):
+def test_registering_a_taken_name_is_an_error(restore_ood_scores):
     with pytest.raises(InvalidArgumentError, match="already registered"):
         register_ood_score("entropy")(lambda probs: probs.mean(dim=(0, 2)))
 
 
-def test_replace_true_replaces_a_registered_score(restore_registry):
+def test_replace_true_replaces_a_registered_score(restore_ood_scores):
     register_ood_score("entropy", replace=True)(lambda probs: probs.new_zeros(probs.shape[1]))
     assert torch.equal(ood_scores(SAMPLES)["entropy"], torch.zeros(2, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("name", ["all", "None", ""])
-def test_reserved_or_empty_names_cannot_name_a_score(name, restore_registry):
+def test_reserved_or_empty_names_cannot_name_a_score(name, restore_ood_scores):
     with pytest.raises(InvalidArgumentError, match="name"):
         register_ood_score(name)
 
@@ -204,7 +197,7 @@ def test_needs_must_be_probs_or_logits():
         register_ood_score("margin", needs="features")
 
 
-def test_a_score_of_the_wrong_shape_is_an_error_naming_it(restore_registry):
+def test_a_score_of_the_wrong_shape_is_an_error_naming_it(restore_ood_scores):
     register_ood_score("per_class")(lambda probs: probs.mean(dim=0))  # (N, K), not (N,)
     with pytest.raises(InvalidArgumentError, match=r"'per_class' must return shape \(2,\)"):
         ood_scores(SAMPLES)
