@@ -27,20 +27,28 @@ CPU_PARALLEL_MIN_NUMEL = 1 << 18
 _SEED_BOUND = 2**62
 
 _pool: ThreadPoolExecutor | None = None
+_pool_workers = 0
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        workers = max(1, min(CPU_STREAMS, torch.get_num_threads()))
+    """The pool that fills the slices: ``min(CPU_STREAMS, torch.get_num_threads())`` workers.
+
+    A new pool is started when the thread count changes (``torch.set_num_threads``); the
+    old one is dropped, not shut down, so a draw still using it in another thread
+    finishes, and its idle workers exit once it is garbage-collected.
+    """
+    global _pool, _pool_workers
+    workers = max(1, min(CPU_STREAMS, torch.get_num_threads()))
+    if _pool is None or workers != _pool_workers:
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bayescnn-noise")
+        _pool_workers = workers
     return _pool
 
 
 def _forget_pool_in_child() -> None:
     """A forked child has none of the parent's threads: it starts a pool of its own."""
-    global _pool
-    _pool = None
+    global _pool, _pool_workers
+    _pool, _pool_workers = None, 0
 
 
 if hasattr(os, "register_at_fork"):
