@@ -79,14 +79,19 @@ class _ExplodesAfter(nn.Module):
         return out * float("nan") if self.calls > 12 else out
 
 
-bayescnn.models.register_model("explodes-after-12-steps", replace=True)(_ExplodesAfter)
+@pytest.fixture
+def exploding_model():
+    """Registers the model for the test's duration."""
+    bayescnn.models.register_model("explodes-after-12-steps")(_ExplodesAfter)
+    yield "explodes-after-12-steps"
+    del bayescnn.models.MODELS["explodes-after-12-steps"]
 
 
 def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(
-    tmp_path, tiny_mnist_dir
+    tmp_path, tiny_mnist_dir, exploding_model
 ):
     config = TrainConfig(
-        model="explodes-after-12-steps", dataset="mnist", data_dir=str(tiny_mnist_dir),
+        model=exploding_model, dataset="mnist", data_dir=str(tiny_mnist_dir),
         image_size=28, train_subset=500, batch_size=50, epochs=3, valid_samples=1,
         test_samples=1, log_every=1, out_dir=str(tmp_path), device="cpu",
     )  # fmt: skip
