@@ -2,7 +2,7 @@
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.functional import bayesian_layers, kl_divergence, sample_forward
+from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import Linear
 from bayescnn.nn.sampling import frozen_eval_mode, monte_carlo, posterior_mean, set_posterior_mean
@@ -17,6 +17,7 @@ __all__ = [
     "bayesian_layers",
     "frozen_eval_mode",
     "kl_divergence",
+    "module_device",
     "monte_carlo",
     "posterior_mean",
     "sample_forward",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from itertools import chain
 
 import torch
 import torch.nn.functional as F
@@ -108,3 +109,9 @@ def sample_forward(
         else:
             chunks.append(out.reshape(count, batch, *out.shape[1:]))
     return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+
+
+def module_device(model: nn.Module) -> torch.device | None:
+    """The device of ``model``'s first parameter or buffer; ``None`` if it has neither."""
+    first = next(chain(model.parameters(), model.buffers()), None)
+    return None if first is None else first.device

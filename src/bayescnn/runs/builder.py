@@ -22,7 +22,7 @@ from bayescnn.data import (
     train_valid_split,
 )
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
-from bayescnn.nn import frozen_eval_mode
+from bayescnn.nn import frozen_eval_mode, module_device
 from bayescnn.priors import Prior
 from bayescnn.priors.registry import create_prior
 from bayescnn.registry import call_with_accepted
@@ -82,7 +82,7 @@ def check_input_shape(model: nn.Module, image_shape: tuple[int, ...], config: Tr
     Raises:
         ModelInputError: if PyTorch reports a shape mismatch; any other error propagates.
     """
-    device = next(model.parameters()).device
+    device = module_device(model)
     try:
         with torch.no_grad(), frozen_eval_mode(model):
             model(torch.zeros((1, *image_shape), device=device))

@@ -15,6 +15,7 @@ from bayescnn.io import load_checkpoint, load_model_state
 from bayescnn.runs.builder import build_model
 from bayescnn.runs.config import TrainConfig
 from bayescnn.train.callbacks import read_metrics
+from bayescnn.train.checkpoints import BEST_FILE, LAST_FILE
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,11 @@ class RunFiles:
 
     @property
     def last(self) -> Path:
-        return self.root / "last.safetensors"
+        return self.root / LAST_FILE
 
     @property
     def best(self) -> Path:
-        return self.root / "best.safetensors"
+        return self.root / BEST_FILE
 
     @property
     def test(self) -> Path:

@@ -11,7 +11,12 @@ from bayescnn.errors import MissingFileError
 from bayescnn.io import load_checkpoint, load_model_state, save_checkpoint
 from bayescnn.train.engine import Callback, FitState
 
-__all__ = ["Checkpoints"]
+__all__ = ["BEST_FILE", "LAST_FILE", "Checkpoints"]
+
+LAST_FILE = "last.safetensors"
+"""The checkpoint of the last finished epoch, in a run folder."""
+BEST_FILE = "best.safetensors"
+"""The checkpoint of the epoch with the best monitored NLL, in a run folder."""
 
 log = logging.getLogger("bayescnn.train")
 
@@ -41,11 +46,11 @@ class Checkpoints(Callback):
 
     @property
     def last(self) -> Path:
-        return self.folder / "last.safetensors"
+        return self.folder / LAST_FILE
 
     @property
     def best(self) -> Path:
-        return self.folder / "best.safetensors"
+        return self.folder / BEST_FILE
 
     def on_fit_start(self, state: FitState) -> None:
         if not self.resume:

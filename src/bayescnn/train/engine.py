@@ -13,13 +13,13 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
 import torch
 from torch import nn
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+from bayescnn.nn import module_device
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.evaluate import evaluate
@@ -88,11 +88,6 @@ class Callback:
         """After the last epoch."""
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    first = next(chain(model.parameters(), model.buffers()), None)
-    return first.device if first is not None else torch.device("cpu")
-
-
 def _default_objective(train_loader: Batches) -> ELBO:
     dataset = getattr(train_loader, "dataset", None)
     if dataset is None or not hasattr(dataset, "__len__"):
@@ -156,7 +151,9 @@ def fit(
         raise InvalidTypeError("train_loader must have a length (len(train_loader))")
     if device is not None:
         model.to(device)
-    device = _model_device(model) if device is None else torch.device(device)
+    device = (
+        (module_device(model) or torch.device("cpu")) if device is None else torch.device(device)
+    )
     dist = distributed.current(device)
     forward_model = torch.compile(model) if compile else model
     if ddp if ddp is not None else dist.enabled:

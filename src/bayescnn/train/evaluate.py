@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn import metrics
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
+from bayescnn.nn import bayesian_layers, frozen_eval_mode, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
 from bayescnn.train.distributed import Distributed
 
@@ -42,7 +42,7 @@ def predictive_probs(
     if posterior_mean or not bayesian_layers(model):
         samples = 1  # a deterministic network gives the same answer every time
     context = posterior_mean_mode(model) if posterior_mean else nullcontext()
-    device = next(model.parameters()).device
+    device = module_device(model)
     with frozen_eval_mode(model), context:
         for inputs, labels in batches:
             logits = sample_forward(LogitsOnly(model), inputs.to(device), samples)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
-from itertools import chain
 
 import torch
 from torch import Tensor, nn
@@ -25,7 +24,7 @@ from bayescnn.errors import (
     UnknownNameError,
     is_input_shape_error,
 )
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
+from bayescnn.nn import bayesian_layers, frozen_eval_mode, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
 from bayescnn.uncertainty.prediction import (
     METHODS,
@@ -62,12 +61,6 @@ def _parse_scores(scores: str | Sequence[str]) -> tuple[str, ...]:
         return ()
     names = (scores,) if isinstance(scores, str) else tuple(scores)
     return tuple(dict.fromkeys(OOD_SCORES.get(name).name for name in names))
-
-
-def _model_device(model: nn.Module) -> torch.device | None:
-    """Device of the model's first parameter or buffer, ``None`` if it has neither."""
-    first = next(chain(model.parameters(), model.buffers()), None)
-    return None if first is None else first.device
 
 
 def _check_inputs(inputs: Tensor) -> None:
@@ -148,7 +141,7 @@ def predict_loader(
     score_names = _parse_scores(scores)
     # the mean network, or a network without Bayesian layers, gives one answer
     num_samples = 1 if posterior_mean or not bayesian_layers(model) else samples
-    device = _model_device(model)
+    device = module_device(model)
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
