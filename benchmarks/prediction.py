@@ -81,3 +81,64 @@ def _no_grad(call: Callable[[], object]) -> Callable[[], object]:
             return call()
 
     return wrapped
+
+
+LOOP_TARGET = Target(1.0, at_most=False)
+PREDICT_BATCHES = (16, 64, 256, 512)
+
+
+def user_loop(model: nn.Module, inputs: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """What a user writes instead of ``predict``: S stochastic passes, mean softmax."""
+    with torch.no_grad():
+        return torch.stack([model(inputs).softmax(-1) for _ in range(num_samples)]).mean(0)
+
+
+def bench_predict_vs_loop(
+    device: torch.device,
+    *,
+    estimators: Sequence[str] = ESTIMATORS,
+    num_samples: int = 25,
+    batch_sizes: Sequence[int] = PREDICT_BATCHES,
+    rounds: int = 5,
+    seed: int = 0,
+) -> list[Row]:
+    """Section 6: ``bayescnn.predict`` against a user's loop, LeNet, every estimator and batch.
+
+    Variants: ``loop`` (:func:`user_loop`), ``predict`` asking for probabilities only
+    (``method=(), scores=()``) and ``predict, all summaries`` (the default). The ratio is
+    loop time / variant time; the target is >= 1.0 with or without
+    ``tune_cpu_allocator`` (run once with ``BAYESCNN_KEEP_MALLOC=1`` for the latter).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    rows: list[Row] = []
+    for estimator in estimators:
+        model = create("lenet", estimator=estimator, in_channels=1, image_size=32).to(device)
+        model.eval()
+        for batch in batch_sizes:
+            inputs = torch.randn(batch, 1, 32, 32, generator=generator).to(device)
+            variants: dict[str, Callable[[], object]] = {
+                "loop": lambda m=model, x=inputs: user_loop(m, x, num_samples),
+                "predict": lambda m=model, x=inputs: bayescnn.predict(
+                    m, x, samples=num_samples, method=(), scores=()
+                ),
+                "predict, all summaries": lambda m=model, x=inputs: bayescnn.predict(
+                    m, x, samples=num_samples
+                ),
+            }
+            samples = interleaved(variants, rounds=rounds, warmup=1, sync=synchronizer(device))
+            loop = samples["loop"]
+            for variant, times in samples.items():
+                is_loop = variant == "loop"
+                rows.append(
+                    Row(
+                        section=f"6. bayescnn.predict vs a loop, LeNet, S={num_samples}",
+                        name=f"{estimator} batch {batch} {variant}",
+                        value=median(times) * 1e3,
+                        unit="ms",
+                        ratio=None if is_loop else paired_ratio(loop, times),
+                        ratio_of="" if is_loop else "x faster than loop",
+                        target=LOOP_TARGET if variant == "predict" else None,
+                        samples=[t * 1e3 for t in times],
+                    )
+                )
+    return rows

@@ -21,11 +21,11 @@ import torch
 from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.data import DataNotFoundError
 from benchmarks.data_path import FashionMnist, bench_data_path, load_fashion_mnist
-from benchmarks.prediction import bench_predict
+from benchmarks.prediction import bench_predict, bench_predict_vs_loop
 from benchmarks.report import Row, environment, format_table, write_json
 from benchmarks.training import bench_engine, bench_epoch, bench_train_step
 
-SECTIONS = ("step", "predict", "data", "epoch", "engine")
+SECTIONS = ("step", "predict", "data", "epoch", "engine", "predict-loop")
 HERE = Path(__file__).resolve().parent
 
 
@@ -48,6 +48,7 @@ class Settings:
     epoch_rounds: int
     epoch_batches: int | None
     epoch_warmup_batches: int
+    predict_loop_batches: tuple[int, ...] = (16, 64, 256, 512)
     engine_rounds: int = 7
     engine_batches: int = 20
     batch_size: int = 256
@@ -85,6 +86,7 @@ QUICK = Settings(
     epoch_warmup_batches=3,
     engine_rounds=3,
     engine_batches=4,
+    predict_loop_batches=(16, 256),
 )
 
 
@@ -149,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds=settings.step_rounds,
             reps=settings.step_reps,
             warmup=settings.step_warmup,
+            seed=args.seed,
+        ),
+        "predict-loop": lambda: bench_predict_vs_loop(
+            device,
+            estimators=settings.estimators,
+            num_samples=settings.num_samples,
+            batch_sizes=settings.predict_loop_batches,
+            rounds=settings.predict_rounds,
             seed=args.seed,
         ),
         "engine": lambda: bench_engine(

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 from benchmarks.data_path import PilTransformDataset, bench_data_path, original_transform
-from benchmarks.prediction import bench_predict
+from benchmarks.prediction import bench_predict, bench_predict_vs_loop
 from benchmarks.report import Row, Target, format_table, write_json
 from benchmarks.timing import interleaved, paired_ratio
 from benchmarks.training import bench_engine, bench_epoch, bench_train_step
@@ -68,6 +68,16 @@ def test_predict_benchmark_one_round() -> None:
         CPU, estimators=("lrt",), num_samples=3, batch_size=4, chunk_sizes=(2,), rounds=1
     )
     check_rows(rows, ["lrt loop", "lrt vectorised", "lrt vectorised chunk=2"])
+
+
+def test_predict_vs_loop_benchmark_one_round() -> None:
+    rows = bench_predict_vs_loop(
+        CPU, estimators=("bbb",), num_samples=3, batch_sizes=(4,), rounds=1
+    )
+    check_rows(
+        rows, ["bbb batch 4 loop", "bbb batch 4 predict", "bbb batch 4 predict, all summaries"]
+    )
+    assert rows[1].target is not None and rows[1].target.value == 1.0
 
 
 def test_data_path_benchmark_one_round() -> None:

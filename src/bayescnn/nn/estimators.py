@@ -51,6 +51,13 @@ class Estimator(StrEnum):
     LRT = "lrt"
     FLIPOUT = "flipout"
 
+    @property
+    def activation_copies(self) -> int:
+        """Output-sized tensors one forward allocates per output row: the output alone
+        (bbb); mean, variance and noise (lrt); mean, perturbation and noise signs
+        (flipout). Used to model the memory a Monte-Carlo pass moves."""
+        return 1 if self is Estimator.BBB else 3
+
     @classmethod
     def parse(cls, value: str | Estimator) -> Estimator:
         """Return the estimator named ``value``, or raise an UnknownNameError listing the choices."""

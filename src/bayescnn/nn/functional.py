@@ -13,8 +13,12 @@ from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import monte_carlo
 
-CPU_ROWS_PER_CHUNK = 2048
-"""On the CPU, :func:`sample_forward` evaluates about this many rows (samples x batch) per pass."""
+CPU_PASS_BYTES = 64 * 1024**2
+"""On the CPU, :func:`sample_forward` stacks as many samples per pass as keep the pass's
+modelled activation memory within this many bytes: glibc keeps up to twice its largest
+mmap threshold (2 x 32 MiB) of freed memory for reuse, so a larger pass page-faults its
+temporaries in afresh and runs slower than a loop of single passes (measured on LeNet,
+allocator untuned: bbb 0.79x at 3,072 rows, flipout 0.88x at 1,536 rows)."""
 
 
 def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:
@@ -76,6 +80,30 @@ def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:
     return layers[0].prior.kl(torch.cat(mus), F.softplus(torch.cat(rhos)))
 
 
+def _row_bytes(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """One forward pass of ``model`` (a sample) and its activation bytes per input row.
+
+    Every leaf module's output counts once, a Bayesian layer's times its estimator's
+    :attr:`~bayescnn.nn.Estimator.activation_copies`: a model of the memory that one
+    row of a Monte-Carlo pass allocates (a function of shapes alone, so deterministic).
+    """
+    counted = [0]
+
+    def count(module: nn.Module, _inputs: object, output: object) -> None:
+        if isinstance(output, torch.Tensor):
+            copies = module.estimator.activation_copies if isinstance(module, BayesianLayer) else 1
+            counted[0] += output.numel() * output.element_size() * copies
+
+    leaves = [m for m in model.modules() if isinstance(m, BayesianLayer) or not any(m.children())]
+    handles = [leaf.register_forward_hook(count) for leaf in leaves]
+    try:
+        out = model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return out, counted[0] // max(x.shape[0], 1)
+
+
 def sample_forward(
     model: nn.Module, x: torch.Tensor, num_samples: int, *, chunk_size: int | None = None
 ) -> torch.Tensor:
@@ -83,12 +111,12 @@ def sample_forward(
 
     Every sample uses its own weight draw for every estimator (BBB included). The work
     is done ``chunk_size`` samples at a time to bound memory. The default is all samples
-    at once on an accelerator; on the CPU, where the work is compute-bound and large
-    tiled activations fall out of the cache, as many samples as keep a chunk within
-    :data:`CPU_ROWS_PER_CHUNK` rows (measured on LeNet with S = 25 and the allocator
-    tuned by :func:`bayescnn.tune_cpu_allocator`, in loop / vectorised speed at batch
-    256: 512 rows 1.04/1.19/1.06x for bbb/lrt/flipout, 2048 rows 1.03/1.30/1.11x, all
-    6400 at once 0.81/1.27/1.02x; at batch 16 every chunk size gave 1.6-2.1x).
+    at once on an accelerator. On the CPU, where the work is compute-bound and a pass
+    that allocates more than the allocator keeps for reuse page-faults its memory in
+    afresh, the first sample runs alone and measures the network's activation bytes
+    per row (:func:`_row_bytes`); the others are stacked as many per pass as keep a
+    pass within :data:`CPU_PASS_BYTES`, which is one per pass (a loop) when even two
+    would not fit. The choice depends on shapes alone, so results are reproducible.
 
     Returns:
         Tensor of shape ``(num_samples, batch, ...)``.
@@ -96,11 +124,15 @@ def sample_forward(
     if num_samples < 1:
         raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
     batch = x.shape[0]
-    if chunk_size is None:
-        chunk_size = num_samples if x.device.type != "cpu" else CPU_ROWS_PER_CHUNK // max(batch, 1)
-    chunk_size = max(1, min(chunk_size, num_samples))
     chunks = []
-    for start in range(0, num_samples, chunk_size):
+    if chunk_size is None and x.device.type == "cpu":
+        first, row_bytes = _row_bytes(model, x)
+        chunks.append(first.unsqueeze(0))
+        chunk_size = CPU_PASS_BYTES // max(row_bytes * batch, 1)
+    elif chunk_size is None:
+        chunk_size = num_samples
+    chunk_size = max(1, min(chunk_size, num_samples))
+    for start in range(len(chunks), num_samples, chunk_size):
         count = min(chunk_size, num_samples - start)
         with monte_carlo(model, count, batch):
             out = model(x)
