@@ -18,6 +18,8 @@ HELP: dict[str, str] = {
     "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling), lrt (local "
     "reparameterisation) or flipout",
     "activation": "activation of the zoo's architectures (the original's was softplus)",
+    "dropout": "MC dropout rate before each fully connected layer, kept on at prediction "
+    "(a baseline, usually with --frequentist; 0: off)",
     "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
     "registered prior",
     "prior_mu": "mean of the Gaussian prior",

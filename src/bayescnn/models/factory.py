@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +37,14 @@ class LayerFactory:
     linear: Callable[..., nn.Module]
     activation: type[nn.Module] = nn.ReLU
 
+    def with_dropout(self, p: float) -> LayerFactory:
+        """The same layers with MC dropout of rate ``p`` before every fully connected one
+        (kept at prediction: :class:`bayescnn.nn.MCDropout`); ``p = 0`` changes nothing."""
+        if p == 0:
+            return self
+        bnn.MCDropout(p)  # checks the rate
+        return dataclasses.replace(self, linear=_dropout_before(self.linear, p))
+
     @classmethod
     def frequentist(cls, activation: str = defaults.ACTIVATION) -> LayerFactory:
         """Plain ``nn.Conv2d`` / ``nn.Linear``."""
@@ -61,6 +71,13 @@ class LayerFactory:
             partial(bnn.Linear, **options),
             activation_class(activation),
         )
+
+
+def _dropout_before(linear: Callable[..., nn.Module], p: float) -> Callable[..., nn.Module]:
+    def make(*args: object, **kwargs: object) -> nn.Module:
+        return nn.Sequential(OrderedDict(dropout=bnn.MCDropout(p), linear=linear(*args, **kwargs)))
+
+    return make
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -109,6 +110,7 @@ def create(
     activation: str = defaults.ACTIVATION,
     posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
     posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
+    dropout: float = 0.0,
 ) -> nn.Module:
     """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
@@ -123,6 +125,9 @@ def create(
         estimator, prior, posterior_mu_init, posterior_rho_init: see
             :class:`bayescnn.nn.BayesianLayer` (prior default: N(0, 1)).
         activation: 'relu' or 'softplus' (the original's), for models that take it.
+        dropout: MC dropout rate before every fully connected layer, kept on at
+            prediction (Gal & Ghahramani 2016's baseline); for models built from
+            ``layers`` (the zoo's LeNet, AlexNet, 3Conv3FC).
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
@@ -133,7 +138,11 @@ def create(
         LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
         if bayesian
         else LayerFactory.frequentist(activation)
-    )
+    ).with_dropout(dropout)
+    if dropout and "layers" not in inspect.signature(builder).parameters:
+        raise InvalidArgumentError(
+            f"model {name!r} does not take dropout (its builder has no layers)"
+        )
     options = {
         "num_classes": num_classes,
         "in_channels": in_channels,

@@ -1,11 +1,18 @@
 """Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes."""
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
+from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import Linear
-from bayescnn.nn.sampling import frozen_eval_mode, monte_carlo, posterior_mean, set_posterior_mean
+from bayescnn.nn.sampling import (
+    frozen_eval_mode,
+    is_stochastic,
+    monte_carlo,
+    posterior_mean,
+    set_posterior_mean,
+)
 
 __all__ = [
     "BayesianLayer",
@@ -14,8 +21,10 @@ __all__ = [
     "Conv3d",
     "Estimator",
     "Linear",
+    "MCDropout",
     "bayesian_layers",
     "frozen_eval_mode",
+    "is_stochastic",
     "kl_divergence",
     "module_device",
     "monte_carlo",

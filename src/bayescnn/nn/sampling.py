@@ -56,6 +56,11 @@ def _stochastic_modules(model: nn.Module) -> Iterator[Stochastic]:
     return (m for m in model.modules() if isinstance(m, Stochastic))
 
 
+def is_stochastic(model: nn.Module) -> bool:
+    """Whether ``model`` samples (Bayesian layers, MC dropout): else one pass suffices."""
+    return any(True for _ in _stochastic_modules(model))
+
+
 def set_posterior_mean(model: nn.Module, enabled: bool = True) -> nn.Module:
     """Run every Bayesian layer of ``model`` at its posterior mean (or sample again)."""
     for module in _stochastic_modules(model):

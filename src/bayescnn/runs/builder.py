@@ -73,6 +73,7 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             if config.posterior_mu_init is None
             else tuple(config.posterior_mu_init),
             posterior_rho_init=tuple(config.posterior_rho_init),
+            dropout=config.dropout,
         )
 
 

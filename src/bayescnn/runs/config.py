@@ -50,6 +50,7 @@ class TrainConfig:
     bayesian: bool = True
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
+    dropout: float = 0.0
     # prior and posterior initialisation
     prior: str = defaults.PRIOR
     prior_mu: float = defaults.PRIOR_MU
@@ -117,6 +118,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.valid_size < 1.0:
             raise ConfigError(f"valid_size must be in [0, 1), got {self.valid_size}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
         if self.train_subset is not None and self.train_subset < 1:

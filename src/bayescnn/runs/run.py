@@ -14,6 +14,7 @@ import torch
 
 from bayescnn.errors import MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
+from bayescnn.nn import is_stochastic
 from bayescnn.runs.builder import (
     DataSplits,
     build_model,
@@ -158,7 +159,7 @@ def score_test_set(
         "test_examples": len(splits.test),
     }
     with seeded(config.seed, dist.device, epoch=config.epochs, stream=Stream.TEST, rank=dist.rank):
-        if config.bayesian:
+        if is_stochastic(model):
             report["samples"] = config.test_samples
             report["predictive"] = evaluate(model, loader, samples=config.test_samples, dist=dist)
             report["posterior_mean"] = evaluate(model, loader, posterior_mean=True, dist=dist)

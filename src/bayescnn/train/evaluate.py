@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn import metrics
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, module_device, sample_forward
+from bayescnn.nn import frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
 from bayescnn.train.distributed import Distributed
 
@@ -39,7 +39,7 @@ def predictive_probs(
     With ``posterior_mean`` the mean network's softmax instead (one pass).
     """
     all_probs, all_labels = [], []
-    if posterior_mean or not bayesian_layers(model):
+    if posterior_mean or not is_stochastic(model):
         samples = 1  # a deterministic network gives the same answer every time
     context = posterior_mean_mode(model) if posterior_mean else nullcontext()
     device = module_device(model)

@@ -24,7 +24,7 @@ from bayescnn.errors import (
     UnknownNameError,
     is_input_shape_error,
 )
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, module_device, sample_forward
+from bayescnn.nn import frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
 from bayescnn.uncertainty.prediction import (
     METHODS,
@@ -140,7 +140,7 @@ def predict_loader(
     methods = _parse_methods(method)
     score_names = _parse_scores(scores)
     # the mean network, or a network without Bayesian layers, gives one answer
-    num_samples = 1 if posterior_mean or not bayesian_layers(model) else samples
+    num_samples = 1 if posterior_mean or not is_stochastic(model) else samples
     device = module_device(model)
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
