@@ -10,6 +10,7 @@ from bayescnn import defaults, models
 from bayescnn.convert import to_bayesian
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
+    Ensemble,
     Estimator,
     kl_divergence,
     monte_carlo,
@@ -35,6 +36,7 @@ __all__ = [
     "ELBO",
     "BayesCNNError",
     "Callback",
+    "Ensemble",
     "Estimator",
     "GaussianPrior",
     "Prediction",

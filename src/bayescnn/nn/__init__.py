@@ -2,6 +2,7 @@
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.dropout import MCDropout
+from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer
@@ -19,6 +20,7 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "Conv3d",
+    "Ensemble",
     "Estimator",
     "Linear",
     "MCDropout",

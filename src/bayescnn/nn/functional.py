@@ -10,8 +10,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.layer import BayesianLayer
-from bayescnn.nn.sampling import monte_carlo
+from bayescnn.nn.sampling import is_stochastic, monte_carlo
 
 CPU_PASS_BYTES = 64 * 1024**2
 """On the CPU, :func:`sample_forward` stacks as many samples per pass as keep the pass's
@@ -118,11 +119,22 @@ def sample_forward(
     pass within :data:`CPU_PASS_BYTES`, which is one per pass (a loop) when even two
     would not fit. The choice depends on shapes alone, so results are reproducible.
 
+    An :class:`~bayescnn.nn.Ensemble` gives its members' samples one after another:
+    ``num_samples`` of each member that samples, one of each that does not.
+
     Returns:
-        Tensor of shape ``(num_samples, batch, ...)``.
+        Tensor of shape ``(num_samples, batch, ...)`` (for an ensemble, the members'
+        samples: ``M x num_samples`` or ``M`` rows).
     """
     if num_samples < 1:
         raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
+    if isinstance(model, Ensemble):  # each member's samples (one if it does not sample)
+        return torch.cat(
+            [
+                sample_forward(m, x, num_samples if is_stochastic(m) else 1, chunk_size=chunk_size)
+                for m in model.members
+            ]
+        )
     batch = x.shape[0]
     chunks = []
     if chunk_size is None and x.device.type == "cpu":

@@ -57,8 +57,11 @@ def _stochastic_modules(model: nn.Module) -> Iterator[Stochastic]:
 
 
 def is_stochastic(model: nn.Module) -> bool:
-    """Whether ``model`` samples (Bayesian layers, MC dropout): else one pass suffices."""
-    return any(True for _ in _stochastic_modules(model))
+    """Whether ``model`` samples (Bayesian layers, MC dropout, an ensemble's members):
+    else one pass gives its prediction."""
+    from bayescnn.nn.ensemble import Ensemble
+
+    return isinstance(model, Ensemble) or any(True for _ in _stochastic_modules(model))
 
 
 def set_posterior_mean(model: nn.Module, enabled: bool = True) -> nn.Module:

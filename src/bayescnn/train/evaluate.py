@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn import metrics
-from bayescnn.nn import frozen_eval_mode, is_stochastic, module_device, sample_forward
+from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
 from bayescnn.train.distributed import Distributed
 
@@ -43,9 +43,10 @@ def predictive_probs(
         samples = 1  # a deterministic network gives the same answer every time
     context = posterior_mean_mode(model) if posterior_mean else nullcontext()
     device = module_device(model)
+    forward = model if isinstance(model, Ensemble) else LogitsOnly(model)
     with frozen_eval_mode(model), context:
         for inputs, labels in batches:
-            logits = sample_forward(LogitsOnly(model), inputs.to(device), samples)
+            logits = sample_forward(forward, inputs.to(device), samples)
             labels = labels.to(device)
             all_probs.append(logits.float().softmax(-1).mean(0))
             all_labels.append(labels)

@@ -165,6 +165,7 @@ def predict_loader(
                     f"the model must return logits of shape (batch, classes), got "
                     f"{tuple(logits.shape[1:])} per sample"
                 )
+            drawn = logits.shape[0]  # an ensemble's members give their own count
             parts.append(summarise_batch(logits, methods, score_names))
             labels.append(None if batch_labels is None else batch_labels.long().cpu())
     if not parts:
@@ -177,7 +178,7 @@ def predict_loader(
         parts,
         torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
         methods=methods,
-        samples=num_samples,
+        samples=drawn,
     )
 
 
