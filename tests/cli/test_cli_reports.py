@@ -47,3 +47,31 @@ def test_plot_draws_the_training_curves_and_weight_distributions(run):
     assert main(["plot", str(run)]) == 0
     assert (run / "training_curves.png").is_file()
     assert (run / "weight_distributions.png").is_file()
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory, tiny_mnist_dir):
+    folder = tmp_path_factory.mktemp("cli") / "twin"
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size",
+            "28", "--epochs", "1", "--frequentist", "--device", "cpu", "--run-dir", str(folder)]  # fmt: skip
+    assert main(argv) == 0
+    return folder
+
+
+def test_evaluate_scores_several_runs_as_one_deep_ensemble(twin, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(twin), str(twin), "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == 25 and len(report["checkpoint"]) == 2
+
+
+def test_uncertainty_compares_methods_side_by_side_in_one_table(run, twin, capsys):
+    capsys.readouterr()
+    argv = ["uncertainty", str(run), "--compare", str(twin), "--compare", f"{twin},{twin}",
+            "--ood", "noise", "--limit", "100", "--samples", "3", "--out-dir", str(run / "cmp")]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "AUROC mutual_info" in out and "ensemble of 2" in out and "train s" in out
+    compared = json.loads((run / "cmp" / "comparison.json").read_text())
+    assert [c["members"] for c in compared] == [1, 1, 2]
+    assert compared[1]["ood_detection"]["mutual_info"]["auroc"] == 0.5, "one plain net: MI is 0"

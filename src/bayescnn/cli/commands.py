@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,25 +81,31 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bayescnn.runs import load_run, load_splits, make_loader
+    from bayescnn.cli.methods import load_method
+    from bayescnn.nn import is_stochastic
+    from bayescnn.runs import load_splits, make_loader
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
     from bayescnn.train.distributed import resolve_device
 
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
-    config = run.config
+    method = load_method(args.run, device)
+    config = method.run.config
     if args.data_dir is not None:
         config.data_dir = args.data_dir
     splits = load_splits(config)
     loader = make_loader(splits.test, splits, config, device, train=False)
     samples = args.samples or config.test_samples
-    report: dict[str, Any] = {"checkpoint": str(run.checkpoint)}
+    report: dict[str, Any] = {
+        "checkpoint": [str(p) for p in args.run]
+        if method.members > 1
+        else str(method.run.checkpoint)
+    }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(run.model, loader, samples=samples)
-        if config.bayesian:
+        report["predictive"] = evaluate(method.model, loader, samples=samples)
+        if is_stochastic(method.model):
             report["samples"] = samples
-            report["posterior_mean"] = evaluate(run.model, loader, posterior_mean=True)
+            report["posterior_mean"] = evaluate(method.model, loader, posterior_mean=True)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -108,43 +115,65 @@ def _slug(name: str) -> str:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from bayescnn.cli.methods import load_method, split_methods
     from bayescnn.data import load_dataset
-    from bayescnn.reports import format_summary_table, uncertainty_report
-    from bayescnn.runs import load_run
-    from bayescnn.seeding import Stream, seeded
+    from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import load_ood_set
 
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
-    config = run.config
+    methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]
+    config = methods[0].run.config
     data_dir = args.data_dir or config.data_dir
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
     ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
-    out_dir = (
+    base = (
         Path(args.out_dir)
         if args.out_dir
-        else run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
+        else methods[0].run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
     )
+    summaries = []
+    for method in methods:
+        out_dir = base / _slug(method.label) if len(methods) > 1 else base
+        summary = _score_method(method, test, ood, args, out_dir, device)
+        summaries.append(summary)
+        if len(methods) == 1:
+            print(format_summary_table(summary, markdown=args.markdown))
+    if len(methods) > 1:
+        (base / "comparison.json").write_text(json.dumps(summaries, indent=2) + "\n")
+        print(format_comparison_table(summaries, markdown=args.markdown))
+    print(f"report written to {base}")
+    return 0
+
+
+def _score_method(method, test, ood, args, out_dir: Path, device) -> dict[str, Any]:
+    """One method's uncertainty report, with its label and its costs."""
+    from bayescnn.reports import uncertainty_report
+    from bayescnn.seeding import Stream, seeded
+
+    config = method.run.config
     out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
         summary = uncertainty_report(
-            run.model,
+            method.model,
             test,
             ood,
-            mean=run.spec.mean,
-            std=run.spec.std,
+            mean=method.run.spec.mean,
+            std=method.run.spec.std,
             samples=args.samples,
             device=device,
             out_dir=out_dir,
             ood_name=args.ood,
             in_name=config.dataset,
         )
-    print(format_summary_table(summary, markdown=args.markdown))
-    print(f"report written to {out_dir}")
-    return 0
+    summary["method"] = method.label
+    summary["members"] = method.members
+    summary["train_seconds"] = method.train_seconds
+    summary["report_seconds"] = time.perf_counter() - started
+    return summary
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

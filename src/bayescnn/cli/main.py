@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="evaluate a trained run on its test set")
     evaluate.add_argument(
-        "run", metavar="RUN_OR_CHECKPOINT", help="run folder or .safetensors file"
+        "run",
+        metavar="RUN_OR_CHECKPOINT",
+        nargs="+",
+        help="run folder or .safetensors file; several form a deep ensemble (their mean)",
     )
     evaluate.add_argument(
         "--samples", type=int, help="Monte-Carlo samples (default: the run's test_samples)"
@@ -62,7 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare the run's test set with an out-of-distribution set: prints a table "
         "and writes uncertainty.json, uncertainty_scores.csv and PNG figures.",
     )
-    report.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="run folder or .safetensors file")
+    report.add_argument(
+        "run",
+        metavar="RUN_OR_CHECKPOINT",
+        nargs="+",
+        help="run folder or .safetensors file; several form a deep ensemble (their mean)",
+    )
+    report.add_argument(
+        "--compare",
+        metavar="RUN[,RUN...]",
+        action="append",
+        help="another method scored with the same data and samples (comma-separated runs: "
+        "an ensemble); repeat for more; prints one table of all and writes comparison.json",
+    )
     report.add_argument(
         "--ood",
         default="digits",

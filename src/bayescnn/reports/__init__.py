@@ -1,7 +1,7 @@
 """Reports and figures: uncertainty in and out of distribution, training, posteriors."""
 
 from bayescnn.reports.plots import plot_training_curves, plot_weight_distributions
-from bayescnn.reports.summary_table import format_summary_table
+from bayescnn.reports.summary_table import format_comparison_table, format_summary_table
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
     plot_reliability_diagram,
@@ -13,6 +13,7 @@ from bayescnn.reports.uncertainty_report import REPORT_FILES, uncertainty_report
 __all__ = [
     "REPORT_FILES",
     "UncertaintyExample",
+    "format_comparison_table",
     "format_summary_table",
     "plot_reliability_diagram",
     "plot_score_histograms",

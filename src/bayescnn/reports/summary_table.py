@@ -97,3 +97,35 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
     blocks = zip(headings, (in_table, uncertainty_table, ood_table), strict=True)
     separator = "\n\n" if markdown else "\n"
     return "\n\n".join(f"{heading}{separator}{body}" for heading, body in blocks)
+
+
+def format_comparison_table(
+    summaries: Sequence[Mapping[str, Any]], *, markdown: bool = False
+) -> str:
+    """One row per method of ``bayescnn uncertainty --compare``: accuracy, NLL, ECE, the OOD
+    AUROC of every score, and what training and scoring cost (seconds)."""
+    table = _markdown_table if markdown else _text_table
+    scores = list(summaries[0]["ood_detection"])
+    header = ["method", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
+    header += ["train s", "report s"]
+    rows = []
+    for summary in summaries:
+        metrics = summary["in_distribution"]
+        rows.append(
+            [
+                str(summary.get("method", "?")),
+                str(summary["samples"]),
+                f"{metrics['accuracy']:.4f}",
+                f"{metrics['nll']:.4f}",
+                f"{metrics['ece']:.4f}",
+                *(f"{summary['ood_detection'][s]['auroc']:.4f}" for s in scores),
+                f"{summary.get('train_seconds', float('nan')):.0f}",
+                f"{summary.get('report_seconds', float('nan')):.1f}",
+            ]
+        )
+    first = summaries[0]
+    heading = (
+        f"{first.get('in_name', 'in')} vs {first['ood_name']}: "
+        f"{first['num_in']} in-distribution and {first['num_out']} OOD examples"
+    )
+    return f"{'**' + heading + '**' if markdown else heading}\n\n{table(header, rows)}"
