@@ -8,6 +8,7 @@ command build runs from configs.
 
 from bayescnn import defaults, models
 from bayescnn.convert import to_bayesian
+from bayescnn.deploy import to_deterministic
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
     Ensemble,
@@ -58,4 +59,5 @@ __all__ = [
     "sample_forward",
     "set_posterior_mean",
     "to_bayesian",
+    "to_deterministic",
 ]
