@@ -32,9 +32,8 @@ class MissingExtraError(BayesCNNError, ImportError):
 
 
 try:
-    from torchmetrics import MeanMetric
-
     import lightning as L
+    from torchmetrics import MeanMetric
 except ImportError as error:
     raise MissingExtraError(
         f"bayescnn.lightning needs Lightning, which is not installed ({error}); "

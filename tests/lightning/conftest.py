@@ -2,13 +2,13 @@
 
 from collections.abc import Callable
 
+import lightning as L
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
 import bayescnn
-import lightning as L
 
 
 def two_blobs(count: int = 128, seed: int = 0) -> TensorDataset:

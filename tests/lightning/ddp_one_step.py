@@ -10,12 +10,12 @@ also writes the model before (``model.pt``) and after (``trained.pt``) the step.
 import sys
 from pathlib import Path
 
+import lightning as L
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import bayescnn
-import lightning as L
 from bayescnn.lightning import BayesianClassifier
 
 NUM_TRAIN = 1000  # the whole training set's size, the same on every rank

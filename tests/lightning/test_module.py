@@ -2,12 +2,12 @@
 
 import csv
 
+import lightning as L
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 import bayescnn
-import lightning as L
 from bayescnn.lightning import BayesianClassifier
 from bayescnn.train import KLWeight, classification_metrics
 
