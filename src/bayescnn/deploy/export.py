@@ -224,7 +224,9 @@ def export_onnx(
     The graph's input is ``"input"`` (batch dimension dynamic); its outputs are
     ``"logits"`` (mean network) or ``"mean_probs"``, ``"aleatoric"``, ``"epistemic"``
     (predictive, ``S`` weight draws per run by ``RandomNormalLike``). onnxruntime seeds
-    its random ops per process: call ``onnxruntime.set_seed`` for reproducible runs.
+    each random op when a session is created, from ``onnxruntime.set_seed``'s value or
+    else one per process: each run of a session draws anew, but a second session in
+    the same process repeats the first one's draws, so keep one session open.
 
     Args:
         model: a Bayesian (or plain) classifier; not modified.

@@ -11,10 +11,14 @@ and the entropy decomposition of its uncertainty (Depeweg et al., 2018) are
 The weights are drawn by weight sampling (Bayes by Backprop, Blundell et al., 2015):
 ``W_s = mu + sigma * eps_s`` with ``eps_s ~ N(0, I)`` drawn by ``torch.randn`` in the
 forward (``RandomNormalLike`` in ONNX), one independent draw per sample and layer,
-shared by the batch. It estimates the same posterior predictive whatever estimator the
-model was trained with: local reparameterisation and Flipout only change how the noise
-is correlated across the examples of a batch, never the distribution of one example's
-output, so the mean and the spread of ``p̄`` for each example are the same.
+shared by the batch. This is the Monte-Carlo estimate of the predictive of the
+posterior q(W) whatever estimator the model was trained with. Flipout, and local
+reparameterisation in linear layers, only change how the noise is correlated across the
+examples of a batch, not the distribution of one example's output, so the mean and
+spread of ``p̄`` agree with :func:`bayescnn.sample_forward`'s. Local reparameterisation
+in a convolution is an approximation: it samples every output position independently,
+although q(W) shares one weight draw across positions, so its predictive differs
+slightly from this one.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from torch import Tensor, nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.conv import _BayesConvNd
+from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
@@ -127,12 +132,32 @@ def entropy_terms(logits: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return mean_probs, aleatoric, epistemic
 
 
+class _DropoutMask(nn.Module):
+    """Inverted dropout ``x * m / (1 - p)``, ``m = [u >= p]``, ``u ~ U(0, 1)`` per element.
+
+    :class:`~bayescnn.nn.MCDropout` as explicit random ops: onnxruntime's graph
+    optimiser removes ONNX ``Dropout`` nodes even in training mode.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        keep = torch.rand_like(x) >= self.p
+        return x * keep.to(x.dtype) / (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class _SampledNetwork(nn.Module):
     """A copy of ``model`` that returns ``S`` logit samples ``(S, N, K)`` per forward.
 
-    Every Bayesian layer is wrapped in :class:`WeightSampling`; every other sampling
-    module (:class:`~bayescnn.nn.MCDropout`) samples, on each of the ``S * N`` rows. A
-    network that does not sample runs once (``S = 1``).
+    Every Bayesian layer is wrapped in :class:`WeightSampling` and every
+    :class:`~bayescnn.nn.MCDropout` becomes a random mask per element of the ``S * N``
+    rows; any other sampling module samples as it does. A network that does not sample
+    runs once (``S = 1``).
     """
 
     def __init__(self, model: nn.Module, num_samples: int) -> None:
@@ -146,6 +171,8 @@ class _SampledNetwork(nn.Module):
             for name, child in list(module.named_children()):
                 if isinstance(child, BayesianLayer):
                     setattr(module, name, WeightSampling(child, self.num_samples))
+                elif isinstance(child, MCDropout):
+                    setattr(module, name, _DropoutMask(child.p))
 
     def forward(self, x: Tensor) -> Tensor:
         batch = x.shape[0]
