@@ -75,3 +75,18 @@ def test_uncertainty_compares_methods_side_by_side_in_one_table(run, twin, capsy
     compared = json.loads((run / "cmp" / "comparison.json").read_text())
     assert [c["members"] for c in compared] == [1, 1, 2]
     assert compared[1]["ood_detection"]["mutual_info"]["auroc"] == 0.5, "one plain net: MI is 0"
+
+
+def test_uncertainty_against_a_notmnist_folder_in_its_published_layout(run, tmp_path, capsys):
+    from PIL import Image
+
+    root = tmp_path / "notMNIST_small"  # letters A-J, one folder each, 28x28 gray PNGs
+    for letter in "ABCDEFGHIJ":
+        (root / letter).mkdir(parents=True)
+        for index in range(3):
+            Image.new("L", (28, 28), color=40 * index).save(root / letter / f"{letter}{index}.png")
+    argv = ["uncertainty", str(run), "--ood", str(root), "--samples", "2", "--limit", "50",
+            "--out-dir", str(tmp_path / "report")]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
+    assert summary["num_out"] == 30 and "mutual_info" in summary["ood_detection"]

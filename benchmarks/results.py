@@ -1,0 +1,108 @@
+"""Regenerate the README's results: ``python -m benchmarks.results [--quick] [--jobs 2]``.
+
+Every run is a ``bayescnn train`` command (listed in :mod:`benchmarks.experiments`),
+kept under ``runs/results/NAME`` and skipped when its ``test.json`` exists, so an
+interrupted regeneration continues where it stopped. Then the tables are written as
+Markdown into ``docs/results.md`` and between the ``<!-- results:... -->`` markers of
+the README, with the figures in ``docs/figures/``. ``--quick`` trains each experiment
+for one epoch on 300 images (a smoke run of the whole pipeline, not results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.experiments import EXPERIMENTS, Experiment
+from benchmarks.results_tables import write_results
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK_ARGS = (
+    "--epochs",
+    "1",
+    "--train-subset",
+    "300",
+    "--valid-samples",
+    "1",
+    "--test-samples",
+    "2",
+)
+
+
+def run_experiment(
+    experiment: Experiment, runs: Path, *, quick: bool, data_dir: str | None
+) -> dict:
+    """Train one experiment's run (unless done) and return its record."""
+    folder = runs / experiment.name
+    record_file = folder / "record.json"
+    if record_file.is_file():
+        return json.loads(record_file.read_text())
+    command = [sys.executable, "-m", "bayescnn", "train"]
+    if (folder / "last.safetensors").is_file():  # an interrupted regeneration: continue it
+        command += ["--resume", str(folder)]
+    else:
+        command += [*experiment.args, "--device", "cpu", "--run-dir", str(folder)]
+        command += ["--dataset", experiment.dataset]
+        if data_dir is not None:
+            command += ["--data-dir", data_dir]
+        if quick:
+            command += list(QUICK_ARGS)
+    env = os.environ | {"OMP_NUM_THREADS": "1", "CI": os.environ.get("CI", "")}
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{experiment.name} failed:\n{done.stderr[-3000:]}")
+    metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    record = {
+        "name": experiment.name,
+        "dataset": experiment.dataset,
+        "command": "bayescnn train "
+        + " ".join([*experiment.args, "--dataset", experiment.dataset]),
+        "test": json.loads((folder / "test.json").read_text()),
+        "best_valid_nll": min(row["valid_nll"] for row in metrics),
+        "best_valid_accuracy": max(row["valid_accuracy"] for row in metrics),
+        "train_seconds": sum(row["seconds"] for row in metrics),
+        "wall_seconds": seconds,
+    }
+    record_file.write_text(json.dumps(record, indent=2))
+    print(f"done {experiment.name}: {record['test']['predictive']['accuracy']:.4f} "
+          f"({seconds:.0f} s)", flush=True)  # fmt: skip
+    return record
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.results", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one short epoch per experiment")
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (1 thread each)")
+    parser.add_argument("--only", default="", help="comma-separated experiment name prefixes")
+    parser.add_argument("--data-dir", default=None, help="folder searched first for the data")
+    parser.add_argument("--runs", type=Path, default=None, help="default runs/results[-quick]")
+    parser.add_argument("--no-write", action="store_true", help="train only, write no tables")
+    args = parser.parse_args(argv)
+    runs = args.runs or ROOT / "runs" / ("results-quick" if args.quick else "results")
+    runs.mkdir(parents=True, exist_ok=True)
+    prefixes = [p for p in args.only.split(",") if p]
+    chosen = [e for e in EXPERIMENTS if not prefixes or e.name.startswith(tuple(prefixes))]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        records = list(
+            pool.map(
+                lambda e: run_experiment(e, runs, quick=args.quick, data_dir=args.data_dir), chosen
+            )
+        )
+    print(f"{len(records)} runs in {time.perf_counter() - started:.0f} s", flush=True)
+    if not args.no_write:
+        write_results(records, runs, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The results tables and figures, from the run records of :mod:`benchmarks.results`.
+
+Writes ``docs/results.md`` (every table) and the README's ``<!-- results:NAME -->``
+sections, and ``docs/figures/sweep_prior_sigma.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from benchmarks.experiments import DATASETS, SWEEP
+
+ROOT = Path(__file__).resolve().parent.parent
+OOD_SETS = {"fmnist": "digits", "mnist": "fashion-mnist"}
+"""Each dataset's out-of-distribution set: scikit-learn's digits, Fashion-MNIST for MNIST."""
+PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
+"""The seed paper's Table 1, MNIST validation accuracy in %: (Bayesian, frequentist)."""
+
+
+def _row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+    return "\n".join(lines)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]:
+    """The one-at-a-time sweep on one dataset, and the winner by validation NLL."""
+    rows, best, best_nll = [], None, float("inf")
+    for setting, args in SWEEP.items():
+        record = records.get(f"{tag}-lenet-bayesian-{setting}")
+        if record is None:
+            continue
+        test = record["test"]["predictive"]
+        if record["best_valid_nll"] < best_nll:
+            best, best_nll = setting, record["best_valid_nll"]
+        rows.append([
+            setting, " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
+            _pct(record["best_valid_accuracy"]), _pct(test["accuracy"]), f"{test['nll']:.4f}",
+            f"{test['ece']:.4f}", f"{record['train_seconds']:.0f}",
+        ])  # fmt: skip
+    header = ["setting", "flags", "valid NLL", "valid acc.", "test acc.", "test NLL", "test ECE",
+              "train s"]  # fmt: skip
+    rows = [[f"**{r[0]}**" if r[0] == best else r[0], *r[1:]] for r in rows]
+    return _table(header, rows), best
+
+
+def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict] | None:
+    """``bayescnn uncertainty`` of every method against the dataset's OOD set."""
+    names = {
+        "Bayesian (lrt)": [f"{tag}-lenet-bayesian-default"],
+        "Bayesian (flipout)": [f"{tag}-lenet-bayesian-flipout"],
+        "Bayesian (bbb)": [f"{tag}-lenet-bayesian-bbb"],
+        "frequentist twin": [f"{tag}-lenet-frequentist-seed0"],
+        "MC dropout (p = 0.25)": [f"{tag}-lenet-mc-dropout"],
+        "deep ensemble of 5": [f"{tag}-lenet-frequentist-seed{s}" for s in range(5)],
+    }
+    present = {k: v for k, v in names.items() if all((runs / n / "test.json").is_file() for n in v)}
+    if not present:
+        return None
+    out = runs / f"compare-{tag}"
+    if (out / "comparison.json").is_file():
+        return json.loads((out / "comparison.json").read_text())
+    folders = [",".join(str(runs / n) for n in v) for v in present.values()]
+    command = [sys.executable, "-m", "bayescnn", "uncertainty", *folders[0].split(","),
+               "--ood", OOD_SETS[tag], "--samples", str(samples), "--out-dir", str(out),
+               "--device", "cpu"]  # fmt: skip
+    for folder in folders[1:]:
+        command += ["--compare", folder]
+    if quick:
+        command += ["--limit", "300"]
+    env = os.environ | {"OMP_NUM_THREADS": "2"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"comparison on {tag} failed:\n{done.stderr[-3000:]}")
+    summaries = json.loads((out / "comparison.json").read_text())
+    for label, summary in zip(present, summaries, strict=True):
+        summary["label"] = label
+    (out / "comparison.json").write_text(json.dumps(summaries, indent=2))
+    return summaries
+
+
+def comparison_table(summaries: list[dict]) -> str:
+    """Accuracy, NLL, ECE, OOD AUROC and cost of each method, side by side."""
+    freq = next((s for s in summaries if s["label"] == "frequentist twin"), summaries[0])
+    rows = []
+    for s in summaries:
+        metrics, ood = s["in_distribution"], s["ood_detection"]
+        rows.append([
+            s["label"], _pct(metrics["accuracy"]), f"{metrics['nll']:.4f}", f"{metrics['ece']:.4f}",
+            f"{ood['entropy']['auroc']:.4f}", f"{ood['mutual_info']['auroc']:.4f}",
+            f"{ood['max_prob']['auroc']:.4f}",
+            f"{s['train_seconds'] / max(freq['train_seconds'], 1e-9):.1f}x",
+            f"{s['report_seconds'] / max(freq['report_seconds'], 1e-9):.1f}x",
+        ])  # fmt: skip
+    header = ["method", "accuracy", "NLL", "ECE", "OOD AUROC, entropy", "OOD AUROC, mutual info",
+              "OOD AUROC, max prob", "training cost", "scoring cost"]  # fmt: skip
+    first = summaries[0]
+    note = (f"\n\nTest set of {first['in_name']} ({first['num_in']} images) against "
+            f"{first['ood_name']} ({first['num_out']} images), {first['samples']} samples; "
+            "costs relative to the frequentist twin.")  # fmt: skip
+    return _table(header, rows) + note
+
+
+def uncertainty_table(summaries: list[dict], labels: Sequence[str]) -> str:
+    """Mean aleatoric and epistemic uncertainty in and out of distribution, per method."""
+    rows = []
+    for s in summaries:
+        if s["label"] not in labels:
+            continue
+        for method, parts in s["uncertainty"].items():
+            rows.append([
+                s["label"], method, f"{parts['in']['aleatoric']:.4g}",
+                f"{parts['out']['aleatoric']:.4g}", f"{parts['in']['epistemic']:.4g}",
+                f"{parts['out']['epistemic']:.4g}",
+            ])  # fmt: skip
+    header = ["model", "decomposition", "aleatoric in", "aleatoric out", "epistemic in",
+              "epistemic out"]  # fmt: skip
+    return _table(header, rows)
+
+
+def mnist_table(records: Mapping[str, dict]) -> str:
+    """The seed paper's MNIST column beside ours, same budget for every model."""
+    rows = []
+    for model, (paper_bayes, paper_freq) in PAPER_MNIST.items():
+        for kind, paper in (("Bayesian (lrt)", paper_bayes), ("frequentist", paper_freq)):
+            suffix = "bayesian-default" if kind.startswith("Bayesian") else "frequentist-seed0"
+            record = records.get(f"mnist-{model}-{suffix}")
+            test = record["test"]["predictive"] if record else None
+            rows.append([
+                model, kind, f"{paper}%" if paper else "none (not in the paper)",
+                _pct(test["accuracy"]) if test else "not run", f"{test['nll']:.4f}" if test else "",
+                f"{test['ece']:.4f}" if test else "",
+            ])  # fmt: skip
+    header = ["model", "kind", "paper (validation acc.)", "ours (test acc.)", "NLL", "ECE"]
+    return _table(header, rows)
+
+
+def plot_prior_sweep(records: Mapping[str, dict], path: Path) -> Path | None:
+    """Accuracy and ECE against the prior's sigma, both datasets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sigmas = {"prior-0.1": 0.1, "prior-0.3": 0.3, "default": 1.0}
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    drew = False
+    for tag, name in DATASETS.items():
+        points = [(sigma, records[f"{tag}-lenet-bayesian-{k}"]["test"]["predictive"])
+                  for k, sigma in sigmas.items() if f"{tag}-lenet-bayesian-{k}" in records]  # fmt: skip
+        if not points:
+            continue
+        drew = True
+        xs = [p[0] for p in points]
+        axes[0].plot(xs, [100 * p[1]["accuracy"] for p in points], "o-", label=name)
+        axes[1].plot(xs, [p[1]["ece"] for p in points], "o-", label=name)
+    if not drew:
+        plt.close(fig)
+        return None
+    for ax, label in zip(axes, ("test accuracy (%)", "test ECE (15 bins)"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("prior sigma (N(0, sigma^2))")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Bayesian LeNet-5, lrt, 10 epochs: accuracy and calibration against the prior")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _replace_section(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(\n<!-- /results:{name} -->)", re.S)
+    return (
+        pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+        if pattern.search(text)
+        else text
+    )
+
+
+def write_results(records: list[dict], runs: Path, *, quick: bool) -> dict[str, str]:
+    """Build every table (and run the comparisons), write docs/results.md and the README."""
+    by_name = {r["name"]: r for r in records}
+    sections: dict[str, str] = {}
+    for tag, name in DATASETS.items():
+        table, best = sweep_table(by_name, tag)
+        sections[f"sweep-{tag}"] = f"{table}\n\nBest by validation NLL on {name}: **{best}**."
+        summaries = comparison(runs, tag, quick=quick, samples=5 if quick else 25)
+        if summaries:
+            sections[f"compare-{tag}"] = comparison_table(summaries)
+            sections[f"uncertainty-{tag}"] = uncertainty_table(
+                summaries, ["Bayesian (lrt)", "frequentist twin"]
+            )
+    sections["mnist-table"] = mnist_table(by_name)
+    figures = ROOT / "docs" / "figures"
+    plot_prior_sweep(
+        by_name, figures / ("sweep_prior_sigma-quick.png" if quick else "sweep_prior_sigma.png")
+    )
+    heading = "quick smoke run, not results" if quick else "python -m benchmarks.results"
+    text = f"# Results ({heading})\n\n" + "\n\n".join(
+        f"## {name}\n\n{body}" for name, body in sections.items()
+    )
+    target = ROOT / "docs" / ("results-quick.md" if quick else "results.md")
+    target.write_text(text + "\n")
+    if not quick:
+        readme = ROOT / "README.md"
+        updated = readme.read_text()
+        for name, body in sections.items():
+            updated = _replace_section(updated, name, body)
+        readme.write_text(updated)
+    print(f"wrote {target}")
+    return sections
