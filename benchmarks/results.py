@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="folder searched first for the data")
     parser.add_argument("--runs", type=Path, default=None, help="default runs/results[-quick]")
     parser.add_argument("--no-write", action="store_true", help="train only, write no tables")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="where results.md goes")
     args = parser.parse_args(argv)
     runs = args.runs or ROOT / "runs" / ("results-quick" if args.quick else "results")
     runs.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(f"{len(records)} runs in {time.perf_counter() - started:.0f} s", flush=True)
     if not args.no_write:
-        write_results(records, runs, quick=args.quick)
+        write_results(records, runs, quick=args.quick, docs=args.docs)
     return 0
 
 

@@ -193,8 +193,11 @@ def _replace_section(text: str, name: str, body: str) -> str:
     )
 
 
-def write_results(records: list[dict], runs: Path, *, quick: bool) -> dict[str, str]:
-    """Build every table (and run the comparisons), write docs/results.md and the README."""
+def write_results(
+    records: list[dict], runs: Path, *, quick: bool, docs: Path = ROOT / "docs"
+) -> dict[str, str]:
+    """Build every table (and run the comparisons), write ``docs/results.md`` and, unless
+    ``quick``, the README's sections."""
     by_name = {r["name"]: r for r in records}
     sections: dict[str, str] = {}
     for tag, name in DATASETS.items():
@@ -207,7 +210,7 @@ def write_results(records: list[dict], runs: Path, *, quick: bool) -> dict[str, 
                 summaries, ["Bayesian (lrt)", "frequentist twin"]
             )
     sections["mnist-table"] = mnist_table(by_name)
-    figures = ROOT / "docs" / "figures"
+    figures = docs / "figures"
     plot_prior_sweep(
         by_name, figures / ("sweep_prior_sigma-quick.png" if quick else "sweep_prior_sigma.png")
     )
@@ -215,7 +218,7 @@ def write_results(records: list[dict], runs: Path, *, quick: bool) -> dict[str, 
     text = f"# Results ({heading})\n\n" + "\n\n".join(
         f"## {name}\n\n{body}" for name, body in sections.items()
     )
-    target = ROOT / "docs" / ("results-quick.md" if quick else "results.md")
+    target = docs / ("results-quick.md" if quick else "results.md")
     target.write_text(text + "\n")
     if not quick:
         readme = ROOT / "README.md"
