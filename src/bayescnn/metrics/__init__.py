@@ -1,4 +1,5 @@
-"""Evaluation metrics: accuracy, proper scoring rules, calibration and OOD detection.
+"""Evaluation metrics: accuracy, proper scoring rules, calibration, OOD detection and
+selective prediction.
 
 Every metric takes tensors (predictive probabilities, labels, per-example scores); the
 scores themselves are uncertainty measures, computed by :mod:`bayescnn.uncertainty`.
@@ -7,13 +8,17 @@ scores themselves are uncertainty measures, computed by :mod:`bayescnn.uncertain
 from bayescnn.metrics.calibration import CalibrationResult, calibration
 from bayescnn.metrics.classification import accuracy, brier_score, nll
 from bayescnn.metrics.ood import OODResult, ood_detection
+from bayescnn.metrics.selective import accuracy_at_coverage, aurc, risk_coverage_curve
 
 __all__ = [
     "CalibrationResult",
     "OODResult",
     "accuracy",
+    "accuracy_at_coverage",
+    "aurc",
     "brier_score",
     "calibration",
     "nll",
     "ood_detection",
+    "risk_coverage_curve",
 ]
