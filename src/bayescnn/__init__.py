@@ -16,6 +16,7 @@ from bayescnn.nn import (
     kl_divergence,
     monte_carlo,
     posterior_mean,
+    prune_by_snr,
     sample_forward,
     set_posterior_mean,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "posterior_mean",
     "predict",
     "predict_loader",
+    "prune_by_snr",
     "register_ood_score",
     "sample_forward",
     "set_posterior_mean",

@@ -7,6 +7,8 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
+from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
 from bayescnn.nn.sampling import (
     frozen_eval_mode,
     is_stochastic,
@@ -22,15 +24,20 @@ __all__ = [
     "Conv3d",
     "Ensemble",
     "Estimator",
+    "LayerStatistics",
     "Linear",
     "MCDropout",
     "bayesian_layers",
     "frozen_eval_mode",
     "is_stochastic",
     "kl_divergence",
+    "layer_statistics",
     "module_device",
     "monte_carlo",
     "posterior_mean",
+    "prune_by_magnitude",
+    "prune_by_snr",
     "sample_forward",
     "set_posterior_mean",
+    "signal_to_noise",
 ]
