@@ -5,7 +5,7 @@ from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
-from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
 from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
 from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
@@ -29,6 +29,7 @@ __all__ = [
     "MCDropout",
     "bayesian_layers",
     "frozen_eval_mode",
+    "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",

@@ -14,7 +14,7 @@ import torch
 
 from bayescnn.errors import MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
-from bayescnn.nn import is_stochastic
+from bayescnn.nn import is_stochastic, module_device
 from bayescnn.runs.builder import (
     DataSplits,
     build_model,
@@ -31,10 +31,21 @@ from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar
 from bayescnn.train.checkpoints import Checkpoints
+from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
 from bayescnn.train.evaluate import evaluate
+from bayescnn.uncertainty import predict_loader
 
-__all__ = ["default_run_dir", "read_run_config", "resume_run", "score_test_set", "train_run"]
+__all__ = [
+    "THRESHOLD_FILE",
+    "default_run_dir",
+    "read_run_config",
+    "resume_run",
+    "score_test_set",
+    "train_run",
+    "uncertainty_threshold",
+    "write_uncertainty_threshold",
+]
 
 log = logging.getLogger("bayescnn.train")
 
@@ -99,6 +110,7 @@ def train_run(
     )
     own: list[Callback] = [
         Checkpoints(files.root, metadata={"config": config.to_dict()}, resume=resume),
+        PosteriorDiagnostics(),
         MetricsFile(files.metrics),
         DivergenceGuard(config.log_every, advice=advice),
         ProgressBar(config.log_every),
@@ -131,7 +143,10 @@ def train_run(
         compile=config.compile,
         grad_clip=config.grad_clip,
     )
-    return files.root, score_test_set(model, splits, config, files, dist)
+    report = score_test_set(model, splits, config, files, dist)
+    if dist.is_main:
+        write_uncertainty_threshold(model, splits, config, files.root)
+    return files.root, report
 
 
 def _shard_loader(data, splits: DataSplits, config: TrainConfig, dist: distributed.Distributed):
@@ -169,6 +184,54 @@ def score_test_set(
         files.test.write_text(json.dumps(report, indent=2) + "\n")
     log.info("test: %s", json.dumps(report))
     return report
+
+
+THRESHOLD_FILE = "uncertainty_threshold.json"
+"""The run folder's file of the threshold above which ``bayescnn predict`` flags an image."""
+
+THRESHOLD_QUANTILE = 0.95
+
+
+def uncertainty_threshold(
+    model: torch.nn.Module, splits: DataSplits, config: TrainConfig
+) -> dict[str, Any] | None:
+    """The 95th percentile of the mutual information over the validation split.
+
+    The mutual information ``I = H[p̄] - mean_t H[p_t]`` (the epistemic part of the entropy
+    decomposition, in nats) of each in-distribution validation image is estimated with
+    the config's ``test_samples`` Monte-Carlo samples, seeded by the config's seed. An
+    image whose ``I`` exceeds the returned ``threshold`` is rarer than 1 in 20 of the
+    training distribution. Returns ``None`` when the validation split is empty.
+    """
+    if len(splits.valid) == 0:
+        return None
+    device = module_device(model) or torch.device("cpu")
+    loader = make_loader(splits.valid, splits, config, device, train=False)
+    with seeded(config.seed, device, stream=Stream.VALID):
+        prediction = predict_loader(
+            model, loader, samples=config.test_samples, method="entropy", scores="none"
+        )
+    assert prediction.entropy is not None
+    threshold = torch.quantile(prediction.entropy.epistemic.double(), THRESHOLD_QUANTILE)
+    return {
+        "score": "mutual_info",
+        "quantile": THRESHOLD_QUANTILE,
+        "threshold": float(threshold),
+        "samples": prediction.samples,
+    }
+
+
+def write_uncertainty_threshold(
+    model: torch.nn.Module, splits: DataSplits, config: TrainConfig, run_dir: str | Path
+) -> dict[str, Any] | None:
+    """Compute :func:`uncertainty_threshold` and write it to ``run_dir/`` :data:`THRESHOLD_FILE`."""
+    threshold = uncertainty_threshold(model, splits, config)
+    if threshold is None:
+        log.info("no validation split: no uncertainty threshold for bayescnn predict")
+        return None
+    (Path(run_dir) / THRESHOLD_FILE).write_text(json.dumps(threshold, indent=2) + "\n")
+    log.info("uncertainty threshold: %s", json.dumps(threshold))
+    return threshold
 
 
 def read_run_config(run_dir: str | Path) -> TrainConfig:

@@ -6,6 +6,7 @@ Nothing here reads configs, names or run folders: see :mod:`bayescnn.runs` for t
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar, read_metrics
 from bayescnn.train.checkpoints import Checkpoints
+from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, FitState, fit
 from bayescnn.train.errors import DivergenceError
 from bayescnn.train.evaluate import classification_metrics, evaluate, predictive_probs
@@ -30,6 +31,7 @@ __all__ = [
     "FitState",
     "KLWeight",
     "MetricsFile",
+    "PosteriorDiagnostics",
     "Progress",
     "ProgressBar",
     "TrainStep",
