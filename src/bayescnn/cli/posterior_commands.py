@@ -1,0 +1,142 @@
+"""``bayescnn inspect`` and ``bayescnn prune``: the posterior's health and what it is worth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bayescnn.errors import InvalidArgumentError
+
+
+def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``inspect`` and ``prune``."""
+    inspect = commands.add_parser(
+        "inspect",
+        help="per-layer posterior table (KL, sigma, SNR) and SNR/sigma histograms",
+        description="Print each Bayesian layer's KL, mean sigma and fraction of weights with "
+        "signal-to-noise ratio |mu|/sigma below 1; draw RUN/posterior.png.",
+    )
+    inspect.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
+    inspect.set_defaults(handler=cmd_inspect)
+
+    prune = commands.add_parser(
+        "prune",
+        help="test accuracy, NLL and ECE after removing the lowest-SNR weights",
+        description="Remove the given fractions of weights by signal-to-noise ratio (and, as "
+        "the baseline, by |mu|) and score the test set; writes prune.json, prune.csv and "
+        "pruning.png into RUN/prune/.",
+    )
+    prune.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
+    prune.add_argument(
+        "--fractions", default="0.5,0.75,0.9,0.95,0.98", help="comma-separated, each in [0, 1]"
+    )
+    prune.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default 25)")
+    prune.add_argument("--limit", type=int, help="score at most N test images")
+    prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
+    prune.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    prune.set_defaults(handler=cmd_prune)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from bayescnn.nn import layer_statistics
+    from bayescnn.reports.posterior_figures import plot_posterior_histograms
+    from bayescnn.runs import load_run
+
+    run = load_run(args.run)
+    stats = layer_statistics(run.model)
+    if not stats:
+        raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
+    print(
+        f"{'layer':<12}{'weights':>10}{'KL (nats)':>14}{'KL/weight':>11}{'mean sigma':>12}{'SNR<1':>8}"
+    )
+    for name, s in stats.items():
+        print(f"{name:<12}{s.weights:>10}{s.kl:>14.4g}{s.kl_per_weight:>11.3g}"
+              f"{s.mean_sigma:>12.3g}{100 * s.snr_below_1:>7.1f}%")  # fmt: skip
+    figure = plot_posterior_histograms(run.model, run.checkpoint.parent / "posterior.png")
+    print(f"wrote {figure}")
+    return 0
+
+
+def _fractions(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidArgumentError(
+            f"--fractions must be numbers separated by commas, got {text!r}"
+        ) from None
+    bad = [v for v in values if not 0.0 <= v <= 1.0]
+    if bad or not values:
+        raise InvalidArgumentError(f"every fraction must be in [0, 1], got {bad or text!r}")
+    return sorted(set(values))
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from bayescnn.io import save_checkpoint
+    from bayescnn.nn import prune_by_magnitude, prune_by_snr
+    from bayescnn.runs import load_run, load_splits, make_loader
+    from bayescnn.seeding import Stream, seeded
+    from bayescnn.train import evaluate
+    from bayescnn.train.distributed import resolve_device
+
+    fractions = _fractions(args.fractions)
+    if args.samples < 1:
+        raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
+    device = resolve_device(args.device)
+    run = load_run(args.run, device=device)
+    splits = load_splits(run.config)
+    test = (
+        splits.test
+        if args.limit is None
+        else splits.test.subset(range(min(args.limit, len(splits.test))))
+    )
+    loader = make_loader(test, splits, run.config, device, train=False)
+    out = run.checkpoint.parent / "prune"
+    out.mkdir(exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for criterion, prune in (("snr", prune_by_snr), ("magnitude", prune_by_magnitude)):
+        for fraction in [0.0, *fractions]:
+            model = load_run(args.run, device=device).model
+            removed = prune(model, fraction)
+            with seeded(run.config.seed, device, stream=Stream.TEST):
+                metrics = evaluate(model, loader, samples=args.samples)
+            rows.append(
+                {
+                    "criterion": criterion,
+                    "fraction": fraction,
+                    "removed": sum(removed.values()),
+                    **metrics,
+                }
+            )
+            if args.save and criterion == "snr" and fraction > 0:
+                path = out / f"pruned-snr-{fraction:g}.safetensors"
+                meta = {"config": run.config.to_dict(), "epoch": 0, "best_valid_nll": None,
+                        "pruned": {"criterion": "snr", "fraction": fraction, "removed": removed}}  # fmt: skip
+                save_checkpoint(path, model_state=model.state_dict(), metadata=meta)
+    _report(rows, out, args.run)
+    return 0
+
+
+def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
+    from bayescnn.reports.posterior_figures import plot_pruning_curves
+
+    (out / "prune.json").write_text(json.dumps(rows, indent=2) + "\n")
+    keys = ["criterion", "fraction", "removed", "accuracy", "nll", "ece"]
+    lines = [",".join(keys)] + [",".join(str(row[k]) for k in keys) for row in rows]
+    (out / "prune.csv").write_text("\n".join(lines) + "\n")
+    print(f"{'criterion':<10}{'fraction':>9}{'removed':>9}{'accuracy':>10}{'NLL':>8}{'ECE':>8}")
+    for row in rows:
+        print(f"{row['criterion']:<10}{row['fraction']:>9.3g}{row['removed']:>9}"
+              f"{100 * row['accuracy']:>9.2f}%{row['nll']:>8.3f}{row['ece']:>8.4f}")  # fmt: skip
+    curves = {}
+    for criterion, label in (("snr", "by SNR |mu|/sigma"), ("magnitude", "by |mu|")):
+        points = [(r["fraction"], r["accuracy"]) for r in rows if r["criterion"] == criterion]
+        curves[label] = points
+        base = points[0][1]
+        kept = [f for f, acc in points if acc >= base - 0.005]
+        print(
+            f"{label}: accuracy within 0.5 points of the unpruned model up to {max(kept):g} removed"
+        )
+    figure = plot_pruning_curves(curves, out / "pruning.png", title=f"Pruning {Path(run).name}")
+    print(f"wrote {out / 'prune.json'}, {out / 'prune.csv'} and {figure}")
