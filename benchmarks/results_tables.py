@@ -185,12 +185,10 @@ def plot_prior_sweep(records: Mapping[str, dict], path: Path) -> Path | None:
 
 
 def _replace_section(text: str, name: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(\n<!-- /results:{name} -->)", re.S)
-    return (
-        pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
-        if pattern.search(text)
-        else text
-    )
+    """Put ``body`` between the README's ``<!-- results:name -->`` markers."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.S)
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
 
 
 def write_results(
