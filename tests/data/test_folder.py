@@ -115,11 +115,11 @@ def test_missing_folder_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("prefix", ["folder:", ""], ids=["folder-prefix", "plain-path"])
-def test_load_dataset_returns_a_plain_folder_as_test_set_with_empty_train(tmp_path, prefix):
+def test_load_dataset_holds_out_a_fifth_of_a_plain_folder_as_test_set(tmp_path, prefix):
     write_letters(tmp_path / "notMNIST")
     train, test = load_dataset(f"{prefix}{tmp_path / 'notMNIST'}", channels=3, image_size=32)
-    assert test.images.shape == (6, 3, 32, 32)
-    assert train.images.shape == (0, 3, 32, 32)
+    assert test.images.shape == (1, 3, 32, 32)  # round(0.2 * 6)
+    assert train.images.shape == (5, 3, 32, 32)
     assert train.classes == test.classes == ("A", "B", "C")
 
 

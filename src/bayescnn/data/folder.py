@@ -13,12 +13,17 @@ from PIL import Image
 from bayescnn.data.convert import as_size, resize_images
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
+from bayescnn.data.split import train_valid_split
 from bayescnn.errors import InvalidArgumentError, MissingFileError
+from bayescnn.seeding import derive_seed
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
 """File name endings (case-insensitive) read as images; other files are ignored."""
 
 _GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "F"})
+
+_TEST_SPLIT_STREAM = 21
+"""The random stream of the test split of a folder without ``train``/``test`` subfolders."""
 
 
 def find_class_folders(root: str | Path) -> tuple[str, ...]:
@@ -150,19 +155,38 @@ def load_image_folder_splits(
     channels: int | None = None,
     image_size: int | tuple[int, int] | None = None,
     skip_corrupt: bool = False,
+    test_size: float = 0.2,
+    seed: int = 0,
 ) -> tuple[ImageData, ImageData]:
-    """Loads ``(train, test)`` from an image folder.
+    """Loads ``(train, test)`` from an image folder in either of two layouts.
 
-    With ``root/train`` and ``root/test`` present, each is read as a class-per-folder set
-    with the train classes and their order (test may lack some). Otherwise the whole of
-    ``root`` is the test split and the train split is empty: such folders (notMNIST)
-    serve as out-of-distribution tests.
-    Arguments are as for :func:`load_image_folder`.
+    * ``root/train/<class>`` and ``root/test/<class>``: each is read as a class-per-folder
+      set with the train classes and their order (test may lack some);
+    * ``root/<class>``: the images are split at random (not stratified) into a test part
+      of ``round(test_size * N)`` images and a train part; the same ``seed`` always gives
+      the same split.
+
+    Other arguments are as for :func:`load_image_folder`.
+
+    Raises:
+        InvalidArgumentError: If ``test_size`` is outside ``(0, 1)`` or a plain folder has
+            too few images for both parts.
     """
     options = {"image_size": image_size, "skip_corrupt": skip_corrupt}
     if not has_train_test_layout(root):
-        test = load_image_folder(root, channels=channels, **options)
-        return test.subset([]), test
+        if not 0 < test_size < 1:
+            raise InvalidArgumentError(f"test_size must lie in (0, 1), got {test_size}")
+        data = load_image_folder(root, channels=channels, **options)
+        train, test = train_valid_split(
+            data, test_size, seed=derive_seed(seed, 0, _TEST_SPLIT_STREAM)
+        )
+        if len(train) == 0 or len(test) == 0:
+            raise InvalidArgumentError(
+                f"{root} holds {len(data)} image(s): too few for a train and a "
+                f"{test_size:.0%} test split; add images, or give it {root}/train/<class> "
+                f"and {root}/test/<class> subfolders"
+            )
+        return train, test
     train = load_image_folder(Path(root) / "train", channels=channels, **options)
     unknown = set(find_class_folders(Path(root) / "test")) - set(train.classes)
     if unknown:

@@ -18,11 +18,16 @@ from bayescnn.data.download import (
     download_svhn,
 )
 from bayescnn.data.errors import DataNotFoundError
-from bayescnn.data.folder import describe_image_folder, load_image_folder_splits
+from bayescnn.data.folder import (
+    describe_image_folder,
+    find_class_folders,
+    has_train_test_layout,
+    load_image_folder_splits,
+)
 from bayescnn.data.idx import idx_file_names, load_idx
 from bayescnn.data.spec import DatasetSpec, Split
 from bayescnn.data.svhn import SVHN_CLASSES, SVHN_FILES, load_svhn
-from bayescnn.errors import UnknownNameError
+from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.registry import Registry
 
 FOLDER_PREFIX = "folder:"
@@ -191,26 +196,69 @@ def get_spec(name: str | Path) -> DatasetSpec:
     its normalisation is the neutral mean 0.5, std 0.5 per channel.
 
     Raises:
-        ValueError: If ``name`` is neither a known name nor a folder.
+        MissingFileError: If ``"folder:<path>"`` or a path-like name is not a folder.
+        InvalidArgumentError: If a folder has fewer than two class folders.
+        UnknownNameError: If ``name`` is neither a known name nor a path.
     """
     text = str(name)
     if text in DATASETS:
         return DATASETS.get(text)
-    if text.startswith(FOLDER_PREFIX) or Path(text).is_dir():
-        root = Path(text.removeprefix(FOLDER_PREFIX))
-        classes, channels, image_size = describe_image_folder(root)
-        return DatasetSpec(
-            name=f"{FOLDER_PREFIX}{root}",
-            num_classes=len(classes),
-            in_channels=channels,
-            image_size=image_size,
-            mean=(0.5,) * channels,
-            std=(0.5,) * channels,
-            folder=root,
-        )
+    if text.startswith(FOLDER_PREFIX) or isinstance(name, Path) or _looks_like_path(text):
+        return _folder_spec(Path(text.removeprefix(FOLDER_PREFIX)))
     raise UnknownNameError(
         f"{DATASETS.unknown_message(text)}, '{FOLDER_PREFIX}<path>' or an existing folder of "
         "class subfolders"
+    )
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether a dataset name can only mean a folder (it exists, or has a path's shape)."""
+    return (
+        Path(text).is_dir()
+        or any(mark in text for mark in ("/", "\\"))
+        or text.startswith((".", "~"))
+    )
+
+
+def _folder_spec(root: Path) -> DatasetSpec:
+    """The spec of an image folder (``root/<class>`` or ``root/train|test/<class>``)."""
+    if not root.is_dir():
+        raise MissingFileError(
+            f"folder not found: {root} (a dataset is {', '.join(DATASETS.names())}, "
+            f"'{FOLDER_PREFIX}<path>' or a folder of class subfolders)"
+        )
+    if find_class_folders(root) in (("train",), ("test",)):  # half of a split layout
+        raise InvalidArgumentError(_one_class_message(root, find_class_folders(root)[0]))
+    classes, channels, image_size = describe_image_folder(root)
+    if len(classes) < 2:
+        raise InvalidArgumentError(_one_class_message(root, classes[0]))
+    return DatasetSpec(
+        name=f"{FOLDER_PREFIX}{root}",
+        num_classes=len(classes),
+        in_channels=channels,
+        image_size=image_size,
+        mean=(0.5,) * channels,
+        std=(0.5,) * channels,
+        folder=root,
+    )
+
+
+def _one_class_message(root: Path, name: str) -> str:
+    """Why a folder of one class cannot train a classifier, and how to lay it out."""
+    if has_train_test_layout(root):
+        return (
+            f"{root}/train has one class folder ({name}); a classifier needs two or more: "
+            f"put each class's images in its own subfolder, {root}/train/<class>/<image>.png"
+        )
+    if name in ("train", "test"):
+        return (
+            f"{root} has a {name}/ folder only; give it both {root}/train/<class>/ and "
+            f"{root}/test/<class>/, or use {root}/<class>/<image>.png (a seeded test split "
+            "is then held out)"
+        )
+    return (
+        f"{root} has one class folder ({name}); a classifier needs two or more: put each "
+        f"class's images in its own subfolder, {root}/<class>/<image>.png"
     )
 
 
@@ -222,6 +270,8 @@ def load_dataset(
     image_size: int | tuple[int, int] | None = None,
     channels: int | None = None,
     skip_corrupt: bool = False,
+    test_size: float = 0.2,
+    seed: int = 0,
 ) -> tuple[ImageData, ImageData]:
     """Loads the ``(train, test)`` splits of a dataset, converted once to the wanted shape.
 
@@ -237,6 +287,9 @@ def load_dataset(
         image_size: Resize all images to ``H`` or ``(H, W)`` (antialiased bilinear).
         channels: Convert all images to 1 (gray) or 3 (RGB) channels.
         skip_corrupt: For image folders, skip unreadable images with a warning.
+        test_size: For a folder without ``train``/``test`` subfolders, the fraction of
+            its images held out as the test split.
+        seed: Seed of that split (the same seed always gives the same split).
 
     Raises:
         ValueError: If the name is unknown.
@@ -245,7 +298,12 @@ def load_dataset(
     spec = get_spec(name)
     if spec.folder is not None:
         return load_image_folder_splits(
-            spec.folder, channels=channels, image_size=image_size, skip_corrupt=skip_corrupt
+            spec.folder,
+            channels=channels,
+            image_size=image_size,
+            skip_corrupt=skip_corrupt,
+            test_size=test_size,
+            seed=seed,
         )
     if spec.load is not None:
         root = Path(data_dir) if data_dir is not None else None

@@ -139,10 +139,19 @@ class DataSplits:
 
 
 def load_splits(config: TrainConfig) -> DataSplits:
-    """Load the dataset, take the seeded validation split and an optional training subset."""
+    """Load the dataset, take the seeded validation split and an optional training subset.
+
+    A folder without ``train``/``test`` subfolders gets a seeded 20% test split (the
+    config's seed). ``train_subset`` N keeps the first N training and the first N // 4
+    validation examples.
+    """
     spec = get_spec(config.dataset)
     train, test = load_dataset(
-        config.dataset, config.data_dir, download=config.download, image_size=config.image_size
+        config.dataset,
+        config.data_dir,
+        download=config.download,
+        image_size=config.image_size,
+        seed=config.seed,
     )
     if len(train) == 0:
         raise InvalidArgumentError(f"dataset {config.dataset!r} has no training examples")
