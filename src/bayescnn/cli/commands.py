@@ -7,12 +7,12 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from bayescnn.cli.train_options import train_overrides
-from bayescnn.errors import ConfigError
+from bayescnn.errors import ConfigError, InvalidArgumentError
 
 log = logging.getLogger("bayescnn.train")
 
@@ -46,6 +46,18 @@ def _summary(report: dict[str, Any]) -> str:
     )
 
 
+def _remove_failed_start(log_file: Path, before: set[Path], new_dirs: list[Path]) -> None:
+    """Undo a start that failed before writing more than its log: remove the log, and the
+    folders this call created if they are empty (``before``: the run folder's entries)."""
+    folder = log_file.parent
+    if not folder.is_dir() or set(folder.iterdir()) - before != {log_file}:
+        return
+    log_file.unlink()
+    for path in new_dirs:  # deepest first; a folder that holds anything else is kept
+        with suppress(OSError):
+            path.rmdir()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bayescnn.runs import (
         RunFiles,
@@ -69,9 +81,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = TrainConfig.from_dict(values | train_overrides(args))
         folder = Path(args.run_dir) if args.run_dir else default_run_dir(config)
     dist = distributed.setup(config.device)
+    log_file = RunFiles(folder).log
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    new_dirs = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
-        with _run_log(RunFiles(folder).log, is_main=dist.is_main):
+        with _run_log(log_file, is_main=dist.is_main):
             folder, report = train_run(config, folder, resume=args.resume is not None, dist=dist)
+    except BaseException:
+        if dist.is_main and log_file not in before:
+            _remove_failed_start(log_file, before, new_dirs)
+        raise
     finally:
         distributed.teardown(dist)
     if dist.is_main:
@@ -181,15 +200,32 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from bayescnn.runs import RunFiles, load_run
 
     run = load_run(args.run)
-    files = RunFiles(run.checkpoint.parent)
-    written = [plot_training_curves(files.read_metrics(), files.root / "training_curves.png")]
-    if run.config.bayesian:
-        twin = load_run(args.frequentist).model if args.frequentist else None
-        written.append(
-            plot_weight_distributions(
-                run.model, twin, out_png=files.root / "weight_distributions.png"
+    twin = None
+    if args.frequentist:
+        if not run.config.bayesian:
+            raise InvalidArgumentError(
+                f"{args.run} is a frequentist run; --frequentist TWIN compares a Bayesian run's "
+                "weights with its frequentist twin"
             )
+        twin_run = load_run(args.frequentist)
+        if twin_run.config.bayesian:
+            raise InvalidArgumentError(
+                f"--frequentist {args.frequentist} is a Bayesian run; give the twin trained "
+                "with --frequentist"
+            )
+        twin = twin_run.model
+    files = RunFiles(run.checkpoint.parent)
+    curves = files.root / "training_curves.png"
+    weights = files.root / "weight_distributions.png"
+    targets = (curves, weights) if run.config.bayesian else (curves,)
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not args.force:
+        raise InvalidArgumentError(
+            f"{' and '.join(existing)} already exist; pass --force to overwrite them"
         )
+    written = [plot_training_curves(files.read_metrics(), curves)]
+    if run.config.bayesian:
+        written.append(plot_weight_distributions(run.model, twin, out_png=weights))
     for path in written:
         print(f"wrote {path}")
     return 0

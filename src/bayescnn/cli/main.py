@@ -13,8 +13,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bayescnn import __version__
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.cpu_allocator import tune_cpu_allocator
+from bayescnn.cli.predict_command import add_predict_command
 from bayescnn.cli.train_options import add_train_options
 from bayescnn.errors import BayesCNNError
 
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback of every error"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
@@ -97,7 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument(
         "--frequentist", metavar="RUN", help="a frequentist twin run to compare weights with"
     )
+    plot.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite the run's existing figures (without it, plot refuses to)",
+    )
     plot.set_defaults(handler=cmd_plot)
+    add_predict_command(commands)
     return parser
 
 

@@ -33,7 +33,8 @@ HELP: dict[str, str] = {
     "download": "download the dataset with torchvision if it is not found",
     "image_size": "resize images to this square size once, at load time (the original used 32)",
     "valid_size": "fraction of the training set held out for validation",
-    "train_subset": "train on only the first N training examples (quick runs)",
+    "train_subset": "train on only the first N training examples and validate on the first "
+    "N // 4 validation examples (quick runs)",
     "augment": "random crop/flip augmentation (default: on for CIFAR/SVHN, off for MNIST-likes)",
     "epochs": "number of epochs",
     "batch_size": "minibatch size",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
@@ -15,7 +16,7 @@ from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn import BayesianLayer, bayesian_layers
 from bayescnn.reports._figure import new_figure, save_figure
 
-__all__ = ["plot_training_curves", "plot_weight_distributions"]
+__all__ = ["plot_training_curves", "plot_weight_distributions", "training_curves_figure"]
 
 _PANELS = (
     ("Loss and negative log-likelihood", "nats per example", ("loss", "nll")),
@@ -47,18 +48,21 @@ def _series(rows: Sequence[Mapping[str, object]], key: str) -> tuple[list[float]
 
 
 def plot_training_curves(metrics_rows: Sequence[Mapping[str, object]], out_png: str | Path) -> Path:
-    """Plot the per-epoch metrics present in ``metrics_rows``, one panel per kind.
+    """Plot the per-epoch metrics present in ``metrics_rows`` (see
+    :func:`training_curves_figure`) and write the PNG ``out_png``; returns its path."""
+    return save_figure(training_curves_figure(metrics_rows), out_png)
+
+
+def training_curves_figure(metrics_rows: Sequence[Mapping[str, object]]) -> Figure:
+    """The per-epoch metrics present in ``metrics_rows``, one panel per kind.
 
     Keys are grouped by suffix: ``*_loss``/``*_nll`` (the ELBO loss and its NLL part),
     ``*_acc``, ``*_kl`` and ``lr`` (log scale); other keys and missing or non-finite
-    values are skipped. The x axis is ``epoch`` (or the row number).
+    values are skipped. The x axis is ``epoch`` (or the row number). Each panel's legend
+    stands to the right of its axes, so it never covers a curve.
 
     Args:
         metrics_rows: Rows like ``{"epoch": 1, "train_loss": ..., "valid_acc": ...}``.
-        out_png: The PNG file to write.
-
-    Returns:
-        The path written.
 
     Raises:
         InvalidArgumentError: If no row holds a plottable metric.
@@ -81,7 +85,7 @@ def plot_training_curves(metrics_rows: Sequence[Mapping[str, object]], out_png: 
     panels = sorted(keys)
     columns = 1 if len(panels) == 1 else 2
     rows = math.ceil(len(panels) / columns)
-    figure = new_figure(5.5 * columns, 3.8 * rows + 0.4)
+    figure = new_figure(7.0 * columns, 3.8 * rows + 0.4)
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for axis in axes[len(panels) :]:
         axis.set_visible(False)
@@ -99,9 +103,9 @@ def plot_training_curves(metrics_rows: Sequence[Mapping[str, object]], out_png: 
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
+        axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     figure.suptitle("Training curves")
-    return save_figure(figure, out_png)
+    return figure
 
 
 def _find_layer(model: nn.Module, layer: str | None) -> tuple[str, BayesianLayer]:

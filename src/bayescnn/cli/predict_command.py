@@ -1,0 +1,310 @@
+"""``bayescnn predict RUN PATH...``: the class and uncertainty of image files.
+
+Each image is read as the run's training images were (PIL, converted to the run's
+channels, resized by antialiased bilinear interpolation to the run's ``image_size``,
+normalised with the run's mean and std) and predicted with ``S`` Monte-Carlo samples.
+Its uncertainty is the entropy decomposition ``H[p̄] = mean_t H[p_t] + I`` in nats
+(Depeweg et al., 2018): the expected entropy (aleatoric) and the mutual information
+``I`` (epistemic). An image is flagged ``uncertain`` when its ``I`` exceeds the run's
+threshold, the 95th percentile of ``I`` over its in-distribution validation split
+(``RUN/uncertainty_threshold.json``, written by ``bayescnn train``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from bayescnn.data.convert import resize_images
+from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
+from bayescnn.errors import BayesCNNError, InvalidArgumentError
+
+if TYPE_CHECKING:
+    from bayescnn.runs import LoadedRun
+    from bayescnn.uncertainty import Prediction
+
+__all__ = [
+    "CSV_HEADER",
+    "Threshold",
+    "add_predict_command",
+    "cmd_predict",
+    "find_images",
+    "read_image",
+]
+
+CSV_HEADER = ("path", "class", "probability", "aleatoric", "epistemic", "uncertain")
+"""The columns of ``bayescnn predict``'s table and CSV file."""
+
+_BATCH_SIZE = 256
+
+
+def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``bayescnn predict`` to the command line's subparsers."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="class and aleatoric/epistemic uncertainty of image files, with an uncertain flag",
+        description="Predict image files and folders (searched recursively for "
+        f"{', '.join(IMAGE_EXTENSIONS)}) with a trained run: prints, per image, the class, "
+        "its probability, the aleatoric (expected entropy) and epistemic (mutual "
+        "information) uncertainty in nats, and whether the mutual information exceeds the "
+        "run's threshold (its 95th percentile on the validation split). Unreadable files "
+        "are named on stderr and skipped.",
+    )
+    parser.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
+    parser.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE.csv",
+        help="also write the table as CSV (a header, one row per image)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder searched first for the run's data (only to compute a missing threshold)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.set_defaults(handler=cmd_predict)
+    return parser
+
+
+def find_images(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
+    """The image files named by ``paths``, and a note for each path that yields none.
+
+    A file is taken whatever its name; a folder is searched recursively for
+    :data:`bayescnn.data.folder.IMAGE_EXTENSIONS` (case-insensitive), skipping hidden
+    files and folders, in sorted order. Each file is listed once.
+    """
+    found: dict[Path, None] = {}
+    notes: list[str] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            found[path] = None
+        elif path.is_dir():
+            images = sorted(
+                file
+                for file in path.rglob("*")
+                if file.suffix.lower() in IMAGE_EXTENSIONS
+                and not any(part.startswith(".") for part in file.relative_to(path).parts)
+                and file.is_file()
+            )
+            if not images:
+                notes.append(f"no images in {path} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+            found.update(dict.fromkeys(images))
+        else:
+            notes.append(f"no such file or folder: {path}")
+    return list(found), notes
+
+
+def read_image(path: Path, channels: int, image_size: int) -> torch.Tensor:
+    """One image as the run's training images: ``1 x C x H x W`` uint8.
+
+    Converted by PIL to gray (``channels=1``) or RGB (3), then resized to ``image_size``
+    by antialiased bilinear interpolation (:func:`bayescnn.data.convert.resize_images`).
+
+    Raises:
+        Exception: Whatever PIL raises for a file it cannot decode.
+    """
+    with Image.open(path) as image:
+        image.load()
+        pixels = np.array(image.convert("L" if channels == 1 else "RGB"))
+    array = pixels.reshape(*pixels.shape[:2], -1).transpose(2, 0, 1)
+    return resize_images(torch.from_numpy(np.ascontiguousarray(array)).unsqueeze(0), image_size)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The mutual information above which an image is flagged, and its provenance."""
+
+    value: float
+    samples: int
+    quantile: float
+
+
+def _read_images(
+    files: Sequence[Path], channels: int, image_size: int
+) -> tuple[list[Path], torch.Tensor | None]:
+    """The readable files and their images; each unreadable file is named on stderr."""
+    readable: list[Path] = []
+    images: list[torch.Tensor] = []
+    for path in files:
+        try:
+            images.append(read_image(path, channels, image_size))
+        except MemoryError:
+            raise  # running out of memory is not a damaged file
+        except Exception as error:  # PIL raises many types for damaged files
+            _note(f"skipped {path}: cannot read it as an image ({error})")
+            continue
+        readable.append(path)
+    return readable, torch.cat(images) if images else None
+
+
+def _batches(
+    images: torch.Tensor, mean: Sequence[float], std: Sequence[float], device: torch.device
+) -> Iterator[torch.Tensor]:
+    """Normalised float batches ``(x / 255 - mean) / std``, as the training loader makes them."""
+    std_tensor = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    mean_tensor = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    scale, shift = 1.0 / (255.0 * std_tensor), mean_tensor / std_tensor
+    for start in range(0, len(images), _BATCH_SIZE):
+        batch = images[start : start + _BATCH_SIZE].to(device)
+        yield batch.float().mul_(scale).sub_(shift)
+
+
+def _note(message: str) -> None:
+    print(f"bayescnn: {message}", file=sys.stderr)
+
+
+def _load_threshold(run: LoadedRun, args: argparse.Namespace) -> Threshold | None:
+    """The run's stored threshold; else computed from its validation split and stored."""
+    from bayescnn.runs import load_splits
+    from bayescnn.runs.run import THRESHOLD_FILE, uncertainty_threshold
+
+    path = run.checkpoint.parent / THRESHOLD_FILE
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+            return Threshold(
+                float(stored["threshold"]), int(stored["samples"]), float(stored["quantile"])
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            _note(f"ignoring {path}: {error!r}")
+    config = run.config
+    if args.data_dir is not None:
+        config = dataclasses.replace(config, data_dir=args.data_dir)
+    _note(
+        f"no usable {THRESHOLD_FILE} in {path.parent}: computing it from the run's validation "
+        f"split ({config.test_samples} samples)"
+    )
+    try:
+        computed = uncertainty_threshold(run.model, load_splits(config), config)
+    except BayesCNNError as error:
+        _note(f"cannot compute the threshold, the uncertain column stays empty: {error}")
+        return None
+    if computed is None:
+        _note("the run has no validation split: the uncertain column stays empty")
+        return None
+    try:
+        path.write_text(json.dumps(computed, indent=2) + "\n")
+        _note(f"stored the threshold in {path}")
+    except OSError as error:
+        _note(f"could not store the threshold in {path}: {error}")
+    return Threshold(computed["threshold"], computed["samples"], computed["quantile"])
+
+
+def _class_names(run: LoadedRun) -> tuple[str, ...] | None:
+    """The run's class names in label order, if known without reading its data."""
+    names = getattr(run.spec, "classes", None)
+    if names is None and run.spec.folder is not None:
+        names = describe_image_folder(run.spec.folder)[0]
+    return tuple(names) if names is not None and len(names) == run.spec.num_classes else None
+
+
+def _rows(
+    paths: Sequence[Path],
+    prediction: Prediction,
+    classes: Sequence[str] | None,
+    threshold: Threshold | None,
+) -> list[list[Any]]:
+    """One row of :data:`CSV_HEADER` per image (numbers as floats, the flag as text)."""
+    entropy = prediction.entropy
+    assert entropy is not None
+    probability = prediction.probs.gather(1, prediction.predicted.unsqueeze(1)).squeeze(1)
+    rows = []
+    for index, path in enumerate(paths):
+        label = int(prediction.predicted[index])
+        mutual_info = float(entropy.epistemic[index])
+        rows.append(
+            [
+                str(path),
+                classes[label] if classes is not None else str(label),
+                float(probability[index]),
+                float(entropy.aleatoric[index]),
+                mutual_info,
+                "" if threshold is None else str(mutual_info > threshold.value).lower(),
+            ]
+        )
+    return rows
+
+
+def _formatted(rows: Sequence[Sequence[Any]], digits: int) -> list[list[str]]:
+    return [[f"{v:.{digits}g}" if isinstance(v, float) else v for v in row] for row in rows]
+
+
+def _print_table(rows: Sequence[Sequence[Any]]) -> None:
+    table = [list(CSV_HEADER), *_formatted(rows, 4)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(CSV_HEADER))]
+    for row in table:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
+    from bayescnn.runs import load_run
+    from bayescnn.seeding import Stream, seeded
+    from bayescnn.train.distributed import resolve_device
+    from bayescnn.uncertainty import predict_loader
+
+    if args.samples is not None and args.samples < 1:
+        raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
+    device = resolve_device(args.device)
+    run = load_run(args.run, device=device)
+    config = run.config
+    files, notes = find_images(args.paths)
+    for note in notes:
+        _note(note)
+    paths, images = _read_images(files, run.spec.in_channels, config.image_size)
+    if images is None:
+        unreadable = f" ({len(files)} unreadable, named above)" if files else ""
+        raise InvalidArgumentError(
+            f"no image could be read from {' '.join(map(str, args.paths))}{unreadable}"
+        )
+    threshold = _load_threshold(run, args)
+    samples = args.samples or config.test_samples
+    if threshold is not None and samples != threshold.samples:
+        _note(
+            f"the threshold was estimated with {threshold.samples} samples, these predictions "
+            f"use {samples}: the flag is most reliable with --samples {threshold.samples}"
+        )
+    with seeded(config.seed, device, stream=Stream.TEST):  # the same answer every time
+        prediction = predict_loader(
+            run.model,
+            _batches(images, run.spec.mean, run.spec.std, device),
+            samples=samples,
+            method="entropy",
+            scores="none",
+        )
+    rows = _rows(paths, prediction, _class_names(run), threshold)
+    _print_table(rows)
+    if threshold is not None:
+        flagged = sum(row[-1] == "true" for row in rows)
+        print(
+            f"{len(rows)} image(s), {flagged} uncertain: mutual information above "
+            f"{threshold.value:.4g} nats (the {100 * threshold.quantile:.0f}th percentile of the "
+            "validation split)"
+        )
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_HEADER)
+            writer.writerows(_formatted(rows, 6))
+        print(f"wrote {out}")
+    return 0
