@@ -144,7 +144,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]
     config = methods[0].run.config
     data_dir = args.data_dir or config.data_dir
-    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size)
+    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
     ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
