@@ -1,6 +1,7 @@
 """Reports and figures: uncertainty in and out of distribution, training, posteriors."""
 
 from bayescnn.reports.plots import plot_training_curves, plot_weight_distributions
+from bayescnn.reports.shift_figures import plot_risk_coverage, plot_shift_boxplots
 from bayescnn.reports.summary_table import format_comparison_table, format_summary_table
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
@@ -16,7 +17,9 @@ __all__ = [
     "format_comparison_table",
     "format_summary_table",
     "plot_reliability_diagram",
+    "plot_risk_coverage",
     "plot_score_histograms",
+    "plot_shift_boxplots",
     "plot_training_curves",
     "plot_uncertainty_examples",
     "plot_weight_distributions",
