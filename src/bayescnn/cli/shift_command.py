@@ -121,8 +121,11 @@ def cmd_shift(args: argparse.Namespace) -> int:
             )
         runs["frequentist"] = twin
     config = run.config
-    _, test = load_dataset(
-        config.dataset, args.data_dir or config.data_dir, image_size=config.image_size
+    _, test = load_dataset(  # a folder dataset's test split is the run's seeded one
+        config.dataset,
+        args.data_dir or config.data_dir,
+        image_size=config.image_size,
+        seed=config.seed,
     )
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
