@@ -31,7 +31,7 @@ name               corruption                               c at severity 1, 2, 
 ``zoom``           zoom out: scale by ``c`` about centre    0.9, 0.8, 0.7, 0.6, 0.5
 =================  =======================================  ==============================
 
-The first ten follow CIFAR-10-C's tables (``elastic`` and the geometric ones are ours:
+The first nine follow CIFAR-10-C's tables (``elastic`` and the geometric ones are ours:
 CIFAR-10-C's elastic also applies an affine warp; MNIST-C's rotate, shear, translate and
 scale have one severity). ``brightness`` shifts the HSV value as CIFAR-10-C does:
 torchvision's ``adjust_brightness`` multiplies, which would leave MNIST's black background
