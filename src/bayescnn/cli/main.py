@@ -18,6 +18,7 @@ from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncerta
 from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.cli.posterior_commands import add_posterior_commands
 from bayescnn.cli.predict_command import add_predict_command
+from bayescnn.cli.shift_command import add_shift_command
 from bayescnn.cli.train_options import add_train_options
 from bayescnn.errors import BayesCNNError
 
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.set_defaults(handler=cmd_plot)
     add_predict_command(commands)
     add_posterior_commands(commands)
+    add_shift_command(commands)
     return parser
 
 
