@@ -5,6 +5,7 @@ import itertools
 import pytest
 import torch
 
+import bayescnn
 from bayescnn.nn import noise
 from bayescnn.nn.noise import standard_normal
 
@@ -54,3 +55,10 @@ def test_under_torch_compile_large_noise_is_left_to_torch_randn(monkeypatch):
     got = standard_normal(LARGE, device=CPU, dtype=torch.float32)
     torch.manual_seed(8)
     assert torch.equal(got, torch.randn(LARGE))
+
+
+def test_large_noise_tensors_can_be_drawn_under_inference_mode():
+    with torch.inference_mode():
+        model = bayescnn.models.create("lenet", estimator="lrt", in_channels=1, image_size=32)
+        out = bayescnn.sample_forward(model, torch.randn(512, 1, 32, 32), 3)
+    assert out.shape == (3, 512, 10) and out.isfinite().all()

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from bayescnn import __version__
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.cpu_allocator import tune_cpu_allocator
+from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
 from bayescnn.cli.predict_command import add_predict_command
 from bayescnn.cli.shift_command import add_shift_command
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_command(commands)
     add_posterior_commands(commands)
     add_shift_command(commands)
+    add_export_command(commands)
     return parser
 
 

@@ -66,8 +66,11 @@ def standard_normal(
     seeds = torch.randint(0, _SEED_BOUND, (CPU_STREAMS,)).tolist()
     slices = out.view(-1).tensor_split(CPU_STREAMS)
 
+    inference = torch.is_inference_mode_enabled()  # thread-local: carry it to the workers
+
     def fill(index: int) -> None:
-        slices[index].normal_(generator=seeded_generator(seeds[index]))
+        with torch.inference_mode(inference):
+            slices[index].normal_(generator=seeded_generator(seeds[index]))
 
     list(_thread_pool().map(fill, range(CPU_STREAMS)))
     return out
