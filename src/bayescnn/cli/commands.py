@@ -36,16 +36,6 @@ def _run_log(path: Path, *, is_main: bool) -> Iterator[None]:
         handler.close()
 
 
-def _summary(report: dict[str, Any]) -> str:
-    """'test accuracy 88.2%, NLL 0.328, ECE 0.0073 (25 samples)'."""
-    metrics = report["predictive"]
-    samples = f" ({report['samples']} samples)" if "samples" in report else ""
-    return (
-        f"test accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
-        f"ECE {metrics['ece']:.3g}{samples}"
-    )
-
-
 def _remove_failed_start(log_file: Path, before: set[Path], new_dirs: list[Path]) -> None:
     """Undo a start that failed before writing more than its log: remove the log, and the
     folders this call created if they are empty (``before``: the run folder's entries)."""
@@ -86,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     new_dirs = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         with _run_log(log_file, is_main=dist.is_main):
-            folder, report = train_run(config, folder, resume=args.resume is not None, dist=dist)
+            folder, _ = train_run(config, folder, resume=args.resume is not None, dist=dist)
     except BaseException:
         if dist.is_main and log_file not in before:
             _remove_failed_start(log_file, before, new_dirs)
@@ -94,7 +84,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         distributed.teardown(dist)
     if dist.is_main:
-        print(_summary(report))
         print(f"run folder: {folder} (test.json, metrics.jsonl, best.safetensors)")
     return 0
 

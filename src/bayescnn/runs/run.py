@@ -182,8 +182,18 @@ def score_test_set(
             report["predictive"] = evaluate(model, loader, samples=1, dist=dist)
     if dist.is_main:
         files.test.write_text(json.dumps(report, indent=2) + "\n")
-    log.info("test: %s", json.dumps(report))
+    log.info("test: %s (test.json)", summarize_report(report))
     return report
+
+
+def summarize_report(report: dict[str, Any]) -> str:
+    """'accuracy 88.17%, NLL 0.3304, ECE 0.0073 (25 samples)': the test report in one line."""
+    metrics = report["predictive"]
+    samples = f" ({report['samples']} samples)" if "samples" in report else ""
+    return (
+        f"accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
+        f"ECE {metrics['ece']:.3g}{samples}"
+    )
 
 
 THRESHOLD_FILE = "uncertainty_threshold.json"
