@@ -21,13 +21,13 @@ def plot_posterior_histograms(model: nn.Module, out_png: str | Path) -> Path:
     axes = figure.subplots(max(len(layers), 1), 2, squeeze=False)
     for row, (name, layer) in enumerate(layers):
         snr = signal_to_noise(layer).flatten()
-        snr = snr[snr > 0].log10().cpu()
+        snr = snr.clamp_min(1e-4).log10().cpu()  # a mean of exactly 0 shows at -4
         sigma = layer.weight_sigma.detach().flatten().cpu()
         axes[row][0].hist(snr.numpy(), bins=60, color="tab:blue")
         axes[row][0].axvline(0.0, color="black", linewidth=0.8)
         axes[row][0].set_ylabel(name)
         axes[row][1].hist(sigma.numpy(), bins=60, color="tab:red")
-    axes[0][0].set_title("log10 SNR = log10(|mu| / sigma); SNR < 1 left of the line")
+    axes[0][0].set_title("log10 |mu|/sigma (SNR < 1 left of 0)")
     axes[0][1].set_title("sigma = softplus(rho)")
     return save_figure(figure, out_png)
 
