@@ -34,6 +34,7 @@ from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
 from bayescnn.train.evaluate import evaluate
+from bayescnn.train.progress import ProgressIterable, with_progress
 from bayescnn.uncertainty import predict_loader
 
 __all__ = [
@@ -68,8 +69,9 @@ def train_run(
 ) -> tuple[Path, dict[str, Any]]:
     """Train the run a config describes into a run folder; returns it and the test report.
 
-    The folder gets ``config.yaml``, ``metrics.jsonl``, ``last``/``best.safetensors`` and
-    ``test.json``. A new run refuses a folder that already holds one.
+    The folder gets ``config.yaml``, ``metrics.jsonl``, ``last``/``best.safetensors``,
+    ``test.json``. A new run refuses a folder that already holds one. Training, validation
+    and test passes show their progress (:mod:`bayescnn.train.progress`).
 
     Args:
         resume: continue the run in ``run_dir`` from its last checkpoint, exactly.
@@ -115,6 +117,7 @@ def train_run(
         DivergenceGuard(config.log_every, advice=advice),
         ProgressBar(config.log_every),
     ]
+    valid = _shard_loader(splits.valid, splits, config, dist) if len(splits.valid) else None
     fit(
         model,
         make_loader(
@@ -126,7 +129,7 @@ def train_run(
             rank=dist.rank,
             world_size=dist.world_size,
         ),
-        _shard_loader(splits.valid, splits, config, dist) if len(splits.valid) else None,
+        with_progress(valid, "validation", enabled=dist.is_main) if valid is not None else None,
         epochs=config.epochs,
         # N_train is the whole training set on every rank, not this rank's shard: each
         # rank's loss is its minibatch's mean NLL + beta * KL / N_train, and DDP averages
@@ -169,17 +172,26 @@ def score_test_set(
     )
     load_model_state(model, best.model_state)
     loader = _shard_loader(splits.test, splits, config, dist)
+
+    def shown(desc: str) -> ProgressIterable:
+        return with_progress(loader, desc, enabled=dist.is_main)
+
     report: dict[str, Any] = {
         "epoch": best.metadata["epoch"] + 1,
         "test_examples": len(splits.test),
     }
     with seeded(config.seed, dist.device, epoch=config.epochs, stream=Stream.TEST, rank=dist.rank):
         if is_stochastic(model):
-            report["samples"] = config.test_samples
-            report["predictive"] = evaluate(model, loader, samples=config.test_samples, dist=dist)
-            report["posterior_mean"] = evaluate(model, loader, posterior_mean=True, dist=dist)
+            samples = config.test_samples
+            report["samples"] = samples
+            report["predictive"] = evaluate(
+                model, shown(f"test ({samples} samples)"), samples=samples, dist=dist
+            )
+            report["posterior_mean"] = evaluate(
+                model, shown("test (posterior mean)"), posterior_mean=True, dist=dist
+            )
         else:
-            report["predictive"] = evaluate(model, loader, samples=1, dist=dist)
+            report["predictive"] = evaluate(model, shown("test"), samples=1, dist=dist)
     if dist.is_main:
         files.test.write_text(json.dumps(report, indent=2) + "\n")
     log.info("test: %s (test.json)", summarize_report(report))
@@ -219,7 +231,11 @@ def uncertainty_threshold(
     loader = make_loader(splits.valid, splits, config, device, train=False)
     with seeded(config.seed, device, stream=Stream.VALID):
         prediction = predict_loader(
-            model, loader, samples=config.test_samples, method="entropy", scores="none"
+            model,
+            with_progress(loader, "uncertainty threshold (validation)"),
+            samples=config.test_samples,
+            method="entropy",
+            scores="none",
         )
     assert prediction.entropy is not None
     threshold = torch.quantile(prediction.entropy.epistemic.double(), THRESHOLD_QUANTILE)

@@ -18,6 +18,7 @@ from bayescnn.train.objective import (
     expected_nll,
     predictive_nll,
 )
+from bayescnn.train.progress import with_progress
 from bayescnn.train.step import TrainStep, default_optimizer
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "predictive_nll",
     "predictive_probs",
     "read_metrics",
+    "with_progress",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ from tqdm import tqdm
 from bayescnn.io import atomic_write_bytes
 from bayescnn.train.engine import Callback, FitState
 from bayescnn.train.errors import DivergenceError
+from bayescnn.train.progress import DEFAULT_INTERVAL, Ticker, interactive
 
 __all__ = ["DivergenceGuard", "MetricsFile", "ProgressBar", "read_metrics"]
+
+log = logging.getLogger("bayescnn.train")
 
 
 class DivergenceGuard(Callback):
@@ -50,44 +54,83 @@ class DivergenceGuard(Callback):
             )
 
 
-def _interactive() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
 class ProgressBar(Callback):
-    """A tqdm bar per epoch with the running loss, refreshed every ``every`` steps.
+    """Each epoch's progress: a tqdm bar on a terminal, else a logged line every few seconds.
 
-    Shown only on an interactive terminal (not under CI) unless ``enabled`` says so.
+    On an interactive terminal (not under CI) a tqdm bar per epoch shows the running loss,
+    refreshed every ``every`` steps. Otherwise (output piped to a file or a scheduler's
+    log) a line such as ``epoch 3/10: step 120/188 (64%), loss 0.4123, 41 s`` is logged
+    through the ``bayescnn.train`` logger every ``interval`` seconds. Rank 0 only.
+
+    Args:
+        every: steps between refreshes of the bar's loss (each costs one device sync).
+        enabled: False shows nothing.
+        interval: seconds between logged lines (0: one per step).
+        bar: True draws the bar, False logs lines; default: the bar on an interactive
+            terminal.
+        clock: a monotonic clock in seconds (tests pass a fake one).
     """
 
-    def __init__(self, every: int = 50, enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        every: int = 50,
+        enabled: bool = True,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        bar: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.every = max(1, every)
         self.enabled = enabled
+        self.interval = interval
+        self.bar = bar
+        self._ticker = Ticker(interval, clock)
         self._bar: tqdm | None = None
+        self._logging = False
+        self._examples = 0
 
     def on_epoch_start(self, state: FitState) -> None:
-        enabled = _interactive() if self.enabled is None else self.enabled
-        self._bar = tqdm(
-            total=state.steps or None,
-            desc=f"epoch {state.epoch + 1}/{state.epochs}",
-            leave=False,
-            disable=not enabled or not state.dist.is_main,
-        )
+        self._examples = 0
+        show = self.enabled and state.dist.is_main
+        draw = self.bar if self.bar is not None else interactive()
+        self._logging = show and not draw
+        self._ticker.start()
+        if show and draw:
+            self._bar = tqdm(
+                total=state.steps or None,
+                desc=f"epoch {state.epoch + 1}/{state.epochs}",
+                leave=False,
+            )
+
+    def _running_loss(self, state: FitState) -> float:
+        assert state.totals is not None
+        return state.totals[0].item() / max(self._examples, 1)
 
     def on_step_end(self, state: FitState, terms: Any) -> None:
-        if self._bar is None or self._bar.disable:
-            return
-        self._bar.total = state.steps
-        self._bar.update(1)
-        if (state.step + 1) % self.every == 0:
-            assert state.totals is not None
-            examples = (state.step + 1) * terms.logits.shape[1]
-            self._bar.set_postfix(loss=f"{state.totals[0].item() / examples:.4f}")
+        self._examples += terms.logits.shape[1]
+        if self._bar is not None:
+            self._bar.total = state.steps
+            self._bar.update(1)
+            if (state.step + 1) % self.every == 0:
+                self._bar.set_postfix(loss=f"{self._running_loss(state):.4f}")
+        elif self._logging and self._ticker.due():
+            done = state.step + 1
+            log.info(
+                "epoch %d/%d: step %d/%d (%.0f%%), loss %.4f, %.0f s",
+                state.epoch + 1,
+                state.epochs,
+                done,
+                state.steps,
+                100 * done / max(state.steps, 1),
+                self._running_loss(state),
+                self._ticker.elapsed,
+            )
 
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        self._logging = False
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
