@@ -57,6 +57,8 @@ HELP: dict[str, str] = {
     "out_dir": "folder under which run folders are created",
     "run_name": "name of the run folder (default: dataset-model-kind-time)",
     "log_every": "check the loss for divergence and refresh the progress bar every N steps",
+    "tensorboard": "also write each epoch's metrics as TensorBoard scalars into "
+    "RUN/tensorboard/ (needs pip install 'bayescnn[tensorboard]')",
 }
 
 

@@ -93,6 +93,7 @@ class TrainConfig:
     out_dir: str = "runs"
     run_name: str | None = None
     log_every: int = 50
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         self.validate()

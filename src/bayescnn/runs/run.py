@@ -35,6 +35,7 @@ from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
 from bayescnn.train.evaluate import evaluate
 from bayescnn.train.progress import ProgressIterable, with_progress
+from bayescnn.train.tensorboard import TensorBoardLogger
 from bayescnn.uncertainty import predict_loader
 
 __all__ = [
@@ -70,8 +71,9 @@ def train_run(
     """Train the run a config describes into a run folder; returns it and the test report.
 
     The folder gets ``config.yaml``, ``metrics.jsonl``, ``last``/``best.safetensors``,
-    ``test.json``. A new run refuses a folder that already holds one. Training, validation
-    and test passes show their progress (:mod:`bayescnn.train.progress`).
+    ``test.json`` and, with ``config.tensorboard``, ``tensorboard/``. A new run refuses a
+    folder that already holds one. Training, validation and test passes show their
+    progress (:mod:`bayescnn.train.progress`).
 
     Args:
         resume: continue the run in ``run_dir`` from its last checkpoint, exactly.
@@ -104,6 +106,8 @@ def train_run(
         len(splits.test),
         device,
     )
+    # made before training so that a missing tensorboard package fails the run at once
+    tensorboard = [TensorBoardLogger(files.root / "tensorboard")] if config.tensorboard else []
     if dist.is_main and not resume:
         write_config_file(config, files.config)
     advice = (
@@ -116,6 +120,7 @@ def train_run(
         MetricsFile(files.metrics),
         DivergenceGuard(config.log_every, advice=advice),
         ProgressBar(config.log_every),
+        *tensorboard,
     ]
     valid = _shard_loader(splits.valid, splits, config, dist) if len(splits.valid) else None
     fit(

@@ -20,6 +20,7 @@ from bayescnn.train.objective import (
 )
 from bayescnn.train.progress import with_progress
 from bayescnn.train.step import TrainStep, default_optimizer
+from bayescnn.train.tensorboard import TensorBoardLogger, TensorBoardMissingError
 
 __all__ = [
     "ELBO",
@@ -35,6 +36,8 @@ __all__ = [
     "PosteriorDiagnostics",
     "Progress",
     "ProgressBar",
+    "TensorBoardLogger",
+    "TensorBoardMissingError",
     "TrainStep",
     "classification_metrics",
     "default_optimizer",
