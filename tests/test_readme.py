@@ -1,4 +1,5 @@
-"""The README stays true: its fit example runs, and its lists of choices are the registries'."""
+"""The README stays true: its fit and compat examples run, and its lists of choices are the
+registries'."""
 
 import re
 from pathlib import Path
@@ -37,6 +38,15 @@ def test_the_fit_example_runs_as_written(monkeypatch, tmp_path):
     assert len(namespace["history"]) == 3
     assert namespace["pred"].probs.shape == (8, 10)
     assert len(_block_after("<!-- fit-example").strip().splitlines()) <= 15
+
+
+def test_the_compat_example_runs_as_written(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(_block_after("<!-- compat-example"), "README.md", "exec"), namespace)
+    assert namespace["logits"].shape == (2, 10) and namespace["kl"] > 0
+    logits, kl = namespace["Net"]()(torch.randn(2, 3, 32, 32))
+    assert logits.shape == (2, 10) and kl > 0
 
 
 def _readme_choices() -> dict[str, list[str]]:
