@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -58,7 +59,12 @@ def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]
 
 
 def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict] | None:
-    """``bayescnn uncertainty`` of every method against the dataset's OOD set."""
+    """``bayescnn uncertainty`` of every trained method against the dataset's OOD set.
+
+    Each method is scored by its own command into ``runs/compare-TAG/LABEL`` and kept, so
+    methods trained later are added without scoring the others again; the same table
+    comes from one ``bayescnn uncertainty RUN --compare ...`` command.
+    """
     names = {
         "Bayesian (lrt)": [f"{tag}-lenet-bayesian-default"],
         "Bayesian (flipout)": [f"{tag}-lenet-bayesian-flipout"],
@@ -67,29 +73,32 @@ def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict]
         "MC dropout (p = 0.25)": [f"{tag}-lenet-mc-dropout"],
         "deep ensemble of 5": [f"{tag}-lenet-frequentist-seed{s}" for s in range(5)],
     }
-    present = {k: v for k, v in names.items() if all((runs / n / "test.json").is_file() for n in v)}
-    if not present:
-        return None
-    out = runs / f"compare-{tag}"
-    if (out / "comparison.json").is_file():
-        return json.loads((out / "comparison.json").read_text())
-    folders = [",".join(str(runs / n) for n in v) for v in present.values()]
-    command = [sys.executable, "-m", "bayescnn", "uncertainty", *folders[0].split(","),
-               "--ood", OOD_SETS[tag], "--samples", str(samples), "--out-dir", str(out),
-               "--device", "cpu"]  # fmt: skip
-    for folder in folders[1:]:
-        command += ["--compare", folder]
-    if quick:
-        command += ["--limit", "300"]
-    env = os.environ | {"OMP_NUM_THREADS": "2"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"comparison on {tag} failed:\n{done.stderr[-3000:]}")
-    summaries = json.loads((out / "comparison.json").read_text())
-    for label, summary in zip(present, summaries, strict=True):
+    summaries = []
+    for label, members in names.items():
+        if not all((runs / n / "record.json").is_file() for n in members):
+            continue
+        out = runs / f"compare-{tag}" / re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        if not (out / "uncertainty.json").is_file():
+            command = [sys.executable, "-m", "bayescnn", "uncertainty",
+                       *(str(runs / n) for n in members), "--ood", OOD_SETS[tag],
+                       "--samples", str(samples), "--out-dir", str(out), "--device", "cpu"]  # fmt: skip
+            if quick:
+                command += ["--limit", "300"]
+            env = os.environ | {"OMP_NUM_THREADS": "2"}
+            started = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"scoring {label} on {tag} failed:\n{done.stderr[-3000:]}")
+            (out / "seconds.json").write_text(
+                json.dumps({"seconds": time.perf_counter() - started})
+            )
+        summary = json.loads((out / "uncertainty.json").read_text())
+        records = [json.loads((runs / n / "record.json").read_text()) for n in members]
         summary["label"] = label
-    (out / "comparison.json").write_text(json.dumps(summaries, indent=2))
-    return summaries
+        summary["train_seconds"] = sum(r["train_seconds"] for r in records)
+        summary["report_seconds"] = json.loads((out / "seconds.json").read_text())["seconds"]
+        summaries.append(summary)
+    return summaries or None
 
 
 def comparison_table(summaries: list[dict]) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "MissingExtraError",
     "MissingFileError",
     "ModelInputError",
     "RunExistsError",
@@ -59,6 +60,10 @@ class RunExistsError(BayesCNNError, FileExistsError):
 
 class ModelInputError(InvalidArgumentError):
     """Inputs do not fit the model (their shape, dtype or values)."""
+
+
+class MissingExtraError(BayesCNNError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
 
 
 _SHAPE_MISMATCH = re.compile(

@@ -21,15 +21,10 @@ import torch
 from torch import nn
 from torch.utils.data import DistributedSampler
 
-from bayescnn.errors import BayesCNNError, InvalidArgumentError, InvalidTypeError
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
 from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
 from bayescnn.train.evaluate import LogitsOnly
-
-
-class MissingExtraError(BayesCNNError, ImportError):
-    """An optional dependency is not installed; the message says which extra to install."""
-
 
 try:
     import lightning as L

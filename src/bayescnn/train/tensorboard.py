@@ -10,14 +10,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bayescnn.errors import BayesCNNError
+from bayescnn.errors import MissingExtraError
 from bayescnn.train.engine import Callback, FitState
 
 __all__ = ["TensorBoardLogger", "TensorBoardMissingError", "scalars"]
 
 
-class TensorBoardMissingError(BayesCNNError, ImportError):
-    """TensorBoard is not installed; the message says how to install it."""
+TensorBoardMissingError = MissingExtraError
+"""TensorBoard is not installed (the shared :class:`bayescnn.errors.MissingExtraError`)."""
 
 
 def _summary_writer() -> type:
