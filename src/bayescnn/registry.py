@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from enum import StrEnum
+from typing import Any, Generic, Self, TypeVar
 
 from bayescnn.errors import InvalidArgumentError, UnknownNameError
 
 T = TypeVar("T")
 
-__all__ = ["Registry", "call_with_accepted"]
+__all__ = ["Choice", "Registry", "call_with_accepted"]
 
 _MISSING = object()
 
@@ -110,3 +112,24 @@ def call_with_accepted(function: Callable[..., Any], options: Mapping[str, Any])
         return function(**options)
     accepted = {p.name for p in parameters}
     return function(**{key: value for key, value in options.items() if key in accepted})
+
+
+def _words(name: str) -> str:
+    """'ExportFormat' -> 'export format'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+class Choice(StrEnum):
+    """A fixed set of option names (an estimator, an export format) parsed from strings;
+    errors name the kind after the class (``ExportFormat`` -> "export format")."""
+
+    @classmethod
+    def parse(cls, value: str | Self) -> Self:
+        """The member named ``value``, or an UnknownNameError listing the choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(repr(member.value) for member in cls)
+            raise UnknownNameError(
+                f"unknown {_words(cls.__name__)} {value!r}; choose one of {choices}"
+            ) from None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import io
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 
 import torch
@@ -34,10 +33,10 @@ from bayescnn.deploy.predictive import MonteCarloPredictive, check_num_samples, 
 from bayescnn.errors import (
     InvalidTypeError,
     ModelInputError,
-    UnknownNameError,
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.registry import Choice
 
 __all__ = [
     "INPUT_NAME",
@@ -60,7 +59,7 @@ PREDICTIVE_OUTPUTS = ("mean_probs", "aleatoric", "epistemic")
 """Output names of the Monte-Carlo predictive graph."""
 
 
-class ExportFormat(StrEnum):
+class ExportFormat(Choice):
     """The file formats :func:`export` writes."""
 
     ONNX = "onnx"
@@ -70,17 +69,6 @@ class ExportFormat(StrEnum):
     def suffix(self) -> str:
         """The usual file suffix: ``.onnx`` or ``.pt2``."""
         return ".onnx" if self is ExportFormat.ONNX else ".pt2"
-
-    @classmethod
-    def parse(cls, value: str | ExportFormat) -> ExportFormat:
-        """The format named ``value``, or an UnknownNameError listing the choices."""
-        try:
-            return cls(value)
-        except ValueError:
-            choices = ", ".join(repr(f.value) for f in cls)
-            raise UnknownNameError(
-                f"unknown export format {value!r}; choose one of {choices}"
-            ) from None
 
 
 class _FirstOutput(nn.Module):

@@ -23,15 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import torch
 from torch.autograd.function import once_differentiable
 
-from bayescnn.errors import UnknownNameError
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import MonteCarlo
+from bayescnn.registry import Choice
 
 Op = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 """``op(x, weight, bias)``: the layer's deterministic functional op (F.linear, F.conv2d, ...)."""
@@ -44,7 +43,7 @@ Returns ``S * B`` rows, sample-major. ``tiled`` says whether ``x`` already holds
 """
 
 
-class Estimator(StrEnum):
+class Estimator(Choice):
     """Which Monte-Carlo gradient estimator a Bayesian layer uses."""
 
     BBB = "bbb"
@@ -57,17 +56,6 @@ class Estimator(StrEnum):
         (bbb); mean, variance and noise (lrt); mean, perturbation and noise signs
         (flipout). Used to model the memory a Monte-Carlo pass moves."""
         return 1 if self is Estimator.BBB else 3
-
-    @classmethod
-    def parse(cls, value: str | Estimator) -> Estimator:
-        """Return the estimator named ``value``, or raise an UnknownNameError listing the choices."""
-        try:
-            return cls(value)
-        except ValueError:
-            choices = ", ".join(repr(e.value) for e in cls)
-            raise UnknownNameError(
-                f"unknown estimator {value!r}; choose one of {choices}"
-            ) from None
 
 
 @dataclass(frozen=True)
