@@ -1,16 +1,28 @@
-"""A tiny trained run shared by the command-line tests that only read it."""
+"""Tiny trained runs for the command-line tests."""
+
+from pathlib import Path
 
 import pytest
 
 from bayescnn.cli.main import main
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, tiny_mnist_dir):
-    """A Bayesian LeNet trained for one epoch on the tiny MNIST (2 test samples)."""
-    folder = tmp_path_factory.mktemp("tiny-run") / "run"
-    argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size",
-            "28", "--batch-size", "100", "--epochs", "1", "--valid-samples", "1",
-            "--test-samples", "2", "--device", "cpu", "--run-dir", str(folder)]  # fmt: skip
+def train_tiny_run(folder: Path, data_dir: Path, *extra: str, epochs: int = 2) -> Path:
+    """``bayescnn train`` of a Bayesian LeNet on the tiny MNIST (2 test samples) into ``folder``."""
+    argv = ["train", "--dataset", "mnist", "--data-dir", str(data_dir), "--image-size", "28",
+            "--batch-size", "100", "--epochs", str(epochs), "--valid-samples", "1",
+            "--test-samples", "2", "--device", "cpu", "--run-dir", str(folder), *extra]  # fmt: skip
     assert main(argv) == 0
     return folder
+
+
+@pytest.fixture(scope="session")
+def train_tiny():
+    """:func:`train_tiny_run`, for module fixtures that need a run of their own."""
+    return train_tiny_run
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_mnist_dir):
+    """A Bayesian LeNet trained for one epoch on the tiny MNIST, shared by tests that read it."""
+    return train_tiny_run(tmp_path_factory.mktemp("tiny-run") / "run", tiny_mnist_dir, epochs=1)

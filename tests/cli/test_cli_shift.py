@@ -11,13 +11,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, tiny_mnist_dir):
-    folder = tmp_path_factory.mktemp("shift") / "run"
-    argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size",
-            "28", "--batch-size", "100", "--epochs", "2", "--valid-samples", "1",
-            "--test-samples", "2", "--device", "cpu", "--run-dir", str(folder)]  # fmt: skip
-    assert main(argv) == 0
-    return folder
+def run(tmp_path_factory, tiny_mnist_dir, train_tiny):
+    return train_tiny(tmp_path_factory.mktemp("shift") / "run", tiny_mnist_dir)
 
 
 @pytest.fixture(scope="module")
