@@ -21,7 +21,7 @@ from bayescnn.nn import (
     set_posterior_mean,
 )
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
-from bayescnn.runs import load_run
+from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit
 from bayescnn.uncertainty import (
     Prediction,

@@ -44,7 +44,7 @@ def test_a_plain_user_module_is_made_bayesian_trains_and_is_rebuilt_by_evaluate(
     assert _train(user_package, tiny_mnist_dir, run) == 0
     assert yaml.safe_load((run / "config.yaml").read_text())["model"] == user_package
     assert json.loads((run / "test.json").read_text())["predictive"]["accuracy"] > 0.5
-    model = bayescnn.load_run(run).model
+    model = bayescnn.load_run(run)
     assert len(bayescnn.nn.bayesian_layers(model)) == 2
     capsys.readouterr()
     assert main(["evaluate", str(run), "--device", "cpu"]) == 0
@@ -53,7 +53,7 @@ def test_a_plain_user_module_is_made_bayesian_trains_and_is_rebuilt_by_evaluate(
 
 def test_with_frequentist_the_user_module_stays_plain(tmp_path, tiny_mnist_dir, user_package):
     assert _train(user_package, tiny_mnist_dir, tmp_path / "run", "--frequentist") == 0
-    model = bayescnn.load_run(tmp_path / "run").model
+    model = bayescnn.load_run(tmp_path / "run")
     assert not bayescnn.nn.bayesian_layers(model)
 
 

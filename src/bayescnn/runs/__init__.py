@@ -15,7 +15,13 @@ from bayescnn.runs.builder import (
 )
 from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
 from bayescnn.runs.config import CHOICES, TrainConfig, read_config_file, write_config_file
-from bayescnn.runs.files import LoadedRun, RunFiles, find_checkpoint, load_run
+from bayescnn.runs.files import (
+    LoadedRun,
+    RunFiles,
+    find_checkpoint,
+    load_run,
+    load_trained_model,
+)
 from bayescnn.runs.run import (
     default_run_dir,
     read_run_config,
@@ -42,6 +48,7 @@ __all__ = [
     "find_checkpoint",
     "load_run",
     "load_splits",
+    "load_trained_model",
     "make_loader",
     "read_config_file",
     "read_run_config",

@@ -88,3 +88,9 @@ def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedR
     model = build_model(config, spec).to(device)
     load_model_state(model, checkpoint.model_state)
     return LoadedRun(model, config, spec, checkpoint_path)
+
+
+def load_trained_model(path: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
+    """The trained model of a run folder or checkpoint (``bayescnn.load_run``); use
+    :func:`load_run` for its config and dataset spec too."""
+    return load_run(path, device=device).model
