@@ -87,12 +87,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=None, help="default runs/results[-quick]")
     parser.add_argument("--no-write", action="store_true", help="train only, write no tables")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="where results.md goes")
+    parser.add_argument(
+        "--write-only", action="store_true", help="train nothing: write the tables of finished runs"
+    )
     args = parser.parse_args(argv)
     runs = args.runs or ROOT / "runs" / ("results-quick" if args.quick else "results")
     runs.mkdir(parents=True, exist_ok=True)
     prefixes = [p for p in args.only.split(",") if p]
     chosen = [e for e in EXPERIMENTS if not prefixes or e.name.startswith(tuple(prefixes))]
     started = time.perf_counter()
+    if args.write_only:
+        finished = [runs / e.name / "record.json" for e in chosen]
+        records = [json.loads(path.read_text()) for path in finished if path.is_file()]
+        write_results(records, runs, quick=args.quick, docs=args.docs)
+        return 0
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         records = list(
             pool.map(
