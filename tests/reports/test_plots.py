@@ -22,8 +22,9 @@ def lenet(bayesian: bool):
     return models.create("lenet", bayesian=bayesian, in_channels=1, image_size=16)
 
 
-def test_training_curves_are_a_valid_png(tmp_path):
-    rows = [
+def _rows(epochs: int) -> list[dict]:
+    """Metrics rows shaped like a run's metrics.jsonl."""
+    return [
         {
             "epoch": epoch,
             "train_loss": 2.0 / epoch,
@@ -31,11 +32,31 @@ def test_training_curves_are_a_valid_png(tmp_path):
             "train_kl": 100.0 / epoch,
             "train_acc": 0.5 + 0.1 * epoch,
             "valid_nll": 1.6 / epoch,
-            "valid_acc": 0.45 + 0.1 * epoch,
+            "valid_accuracy": 0.45 + 0.1 * epoch,
             "lr": 0.001,
         }
-        for epoch in range(1, 4)
+        for epoch in range(1, epochs + 1)
     ]
+
+
+def test_no_legend_overlaps_any_panel_and_each_lies_inside_the_figure():
+    from bayescnn.reports.plots import training_curves_figure
+
+    figure = training_curves_figure(_rows(5))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    panels = [axis for axis in figure.axes if axis.get_visible()]
+    assert len(panels) == 4
+    for axis in panels:
+        legend = axis.get_legend().get_window_extent(renderer)
+        for other in panels:
+            assert not legend.overlaps(other.get_window_extent(renderer))
+        assert figure.bbox.x0 <= legend.x0 and legend.x1 <= figure.bbox.x1
+        assert figure.bbox.y0 <= legend.y0 and legend.y1 <= figure.bbox.y1
+
+
+def test_training_curves_are_a_valid_png(tmp_path):
+    rows = _rows(3)
     path = plot_training_curves(rows, tmp_path / "curves.png")
     assert path == tmp_path / "curves.png"
     assert_valid_png(path)
