@@ -49,17 +49,12 @@ your own with :func:`register_corruption`::
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
-import torch.nn.functional as torch_f
-from PIL import Image
 from torch import Tensor
 from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as F
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.registry import Registry
@@ -244,140 +239,5 @@ def speckle_noise(images: Tensor, severity: int, generator: torch.Generator) -> 
     return _uint8(pixels + pixels * c * _randn(images.shape, generator, images.device))
 
 
-# photometric -----------------------------------------------------------------------
-
-
-@register_corruption("gaussian_blur")
-def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Gaussian blur of std ``c · s/32`` pixels, ``c`` in 0.4-1.0."""
-    sigma = _level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * _scale(images)
-    size = _kernel_size(sigma, min(images.shape[-2:]))
-    return F.gaussian_blur(images, [size, size], [sigma, sigma])
-
-
-@register_corruption("contrast")
-def contrast(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """``m + c (x - m)`` with ``m`` the image's mean gray level, ``c`` in 0.75-0.15."""
-    return F.adjust_contrast(images, _level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
-
-
-@register_corruption("brightness")
-def brightness(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """HSV value ``V + c`` at constant hue and saturation, ``c`` in 0.05-0.30.
-
-    With ``V = max_channel x``, every channel is multiplied by ``min(V + c, 1) / V``; a
-    black pixel becomes the gray ``c`` (a gray image gets ``x + c``).
-    """
-    c = _level((0.05, 0.10, 0.15, 0.20, 0.30), severity)
-    pixels = _unit(images)
-    value = pixels.amax(dim=1, keepdim=True)
-    brighter = (value + c).clamp(max=1.0)
-    return _uint8(torch.where(value > 0, pixels * brighter / value.clamp_min(1e-12), brighter))
-
-
-def _jpeg_image(image: np.ndarray, quality: int) -> np.ndarray:
-    """One ``(C, H, W)`` uint8 image through Pillow's JPEG codec (RGB as RGB, else per channel)."""
-    planes = [image.transpose(1, 2, 0)] if image.shape[0] == 3 else list(image)
-    decoded = []
-    for plane in planes:
-        buffer = io.BytesIO()
-        Image.fromarray(plane).save(buffer, format="JPEG", quality=quality)
-        decoded.append(np.asarray(Image.open(buffer)))
-    return decoded[0].transpose(2, 0, 1) if image.shape[0] == 3 else np.stack(decoded)
-
-
-@register_corruption("jpeg")
-def jpeg(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """JPEG compression by Pillow at quality ``c`` in 80-40, as CIFAR-10-C.
-
-    (torchvision's ``jpeg`` is deprecated with its image codecs since torchvision 0.29.)
-    """
-    quality = int(_level((80, 65, 58, 50, 40), severity))
-    array = images.cpu().numpy()
-    result = np.stack([_jpeg_image(image, quality) for image in array])
-    return torch.from_numpy(result).to(images.device)
-
-
-@register_corruption("pixelate")
-def pixelate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Area-downsample to ``⌊c·H⌋ x ⌊c·W⌋`` and nearest-upsample back, ``c`` in 0.95-0.65."""
-    c = _level((0.95, 0.90, 0.85, 0.75, 0.65), severity)
-    height, width = images.shape[-2:]
-    small = (max(1, int(height * c)), max(1, int(width * c)))
-    pixels = torch_f.interpolate(images.float(), size=small, mode="area")
-    pixels = torch_f.interpolate(pixels, size=(height, width), mode="nearest")
-    return pixels.round_().clamp_(0, 255).to(torch.uint8)
-
-
-# geometric -------------------------------------------------------------------------
-
-
-@register_corruption("elastic")
-def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """A smooth random displacement field per image, RMS ``c · s/32`` pixels.
-
-    Uniform noise on ``[-1, 1]`` per pixel and axis is blurred (std ``3 · s/32`` pixels),
-    rescaled to the RMS displacement ``c`` in 0.5-2.5 and applied with torchvision's
-    ``elastic_transform`` (bilinear, zero fill).
-    """
-    scale = _scale(images)
-    rms = _level((0.5, 1.0, 1.5, 2.0, 2.5), severity) * scale
-    count, _, height, width = images.shape
-    sigma = 3.0 * scale
-    size = _kernel_size(sigma, min(height, width))
-    noise = _rand((count, 2, height, width), generator, images.device) * 2 - 1
-    field = F.gaussian_blur(noise, [size, size], [sigma, sigma])
-    field = field / field.square().mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-12)
-    pixels_to_grid = torch.tensor([2.0 / width, 2.0 / height], device=images.device)
-    displacement = (rms * field).permute(0, 2, 3, 1) * pixels_to_grid  # (N, H, W, 2)
-    return torch.cat(
-        [
-            F.elastic_transform(images[i : i + 1], displacement[i : i + 1], _BILINEAR)
-            for i in range(count)
-        ]
-    )
-
-
-@register_corruption("rotate")
-def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Rotation about the centre by ``±c`` degrees (sign drawn per image), ``c`` in 15-75."""
-    angle = _level((15, 30, 45, 60, 75), severity)
-    sign = _randint(2, images.shape[0], generator, images.device)
-    return _per_group(
-        images,
-        sign,
-        [lambda x, a=a: F.rotate(x, a, interpolation=_BILINEAR) for a in (angle, -angle)],
-    )
-
-
-@register_corruption("shear")
-def shear(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Horizontal shear by ``±c`` degrees (sign drawn per image), ``c`` in 10-50."""
-    angle = _level((10, 20, 30, 40, 50), severity)
-    sign = _randint(2, images.shape[0], generator, images.device)
-
-    def sheared(degrees: float) -> Callable[[Tensor], Tensor]:
-        return lambda x: F.affine(x, 0.0, [0, 0], 1.0, [degrees, 0.0], interpolation=_BILINEAR)
-
-    return _per_group(images, sign, [sheared(angle), sheared(-angle)])
-
-
-@register_corruption("translate")
-def translate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """A shift of ``c · side`` pixels in one of 8 directions (drawn per image), ``c`` in 0.05-0.25."""
-    distance = _level((0.05, 0.10, 0.15, 0.20, 0.25), severity) * min(images.shape[-2:])
-    direction = _randint(8, images.shape[0], generator, images.device)
-
-    def shifted(k: int) -> Callable[[Tensor], Tensor]:
-        dx = distance * math.cos(k * math.pi / 4)
-        dy = distance * math.sin(k * math.pi / 4)
-        return lambda x: F.affine(x, 0.0, [dx, dy], 1.0, [0.0, 0.0], interpolation=_BILINEAR)
-
-    return _per_group(images, direction, [shifted(k) for k in range(8)])
-
-
-@register_corruption("zoom")
-def zoom(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Zoom out: scale by ``c`` in 0.9-0.5 about the centre, the border filled with 0."""
-    factor = _level((0.9, 0.8, 0.7, 0.6, 0.5), severity)
-    return F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=_BILINEAR)
+from bayescnn.shift import geometric as _geometric  # noqa: E402, F401  (registers them)
+from bayescnn.shift import photometric as _photometric  # noqa: E402, F401
