@@ -19,9 +19,9 @@ from bayescnn.shift.evaluate import (
     SELECTIVE_SCORES,
     ShiftRecord,
     evaluate_shift,
-    write_shift_records,
 )
 from bayescnn.shift.parsing import parse_corruptions, parse_severities
+from bayescnn.shift.records import write_shift_records
 
 __all__ = [
     "AUROC_SCORES",

@@ -24,14 +24,10 @@ others' records as they were.
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -60,7 +56,6 @@ __all__ = [
     "SELECTIVE_SCORES",
     "ShiftRecord",
     "evaluate_shift",
-    "write_shift_records",
 ]
 
 log = logging.getLogger("bayescnn.shift")
@@ -292,28 +287,3 @@ def evaluate_shift(
             records.append(_record(name, severity, prediction, clean))
             log.info("shift: %s severity %d: accuracy %.4f", name, severity, records[-1].accuracy)
     return records
-
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
-def write_shift_records(
-    rows: Sequence[dict[str, Any]], json_path: str | Path, csv_path: str | Path
-) -> tuple[Path, Path]:
-    """Write flat rows (e.g. :meth:`ShiftRecord.to_dict`, plus any columns of the caller)
-    as a JSON list and a CSV with one row each; the CSV's columns are the union of keys,
-    in order of first appearance. Returns both paths."""
-    json_path, csv_path = Path(json_path), Path(csv_path)
-    for path in (json_path, csv_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(list(rows), indent=2) + "\n")
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with csv_path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(column)) for column in columns])
-    return json_path, csv_path
