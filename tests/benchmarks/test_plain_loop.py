@@ -1,0 +1,47 @@
+"""Smoke tests of ``benchmarks/plain_loop.py``: the issue's plain loop runs and reports sane rows."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from bayescnn.data import DataNotFoundError, ImageData, get_spec
+from benchmarks import plain_loop
+
+
+def synthetic(count: int, seed: int) -> ImageData:
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (count, 1, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (count,), generator=generator)
+    return ImageData(images, labels, tuple(str(k) for k in range(10)))
+
+
+def test_both_models_train_and_report_every_metric() -> None:
+    data = (synthetic(64, 0), synthetic(32, 1), synthetic(16, 2))
+    spec = get_spec("fashion-mnist")
+    rows = [plain_loop.run_model(b, data, spec, epochs=1, seed=0) for b in (True, False)]
+    assert [row["model"] for row in rows] == ["lenet bayesian", "lenet frequentist"]
+    assert [row["samples"] for row in rows] == [plain_loop.SAMPLES, 1]
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1 and 0 <= row["ece"] <= 1
+        assert math.isfinite(row["nll"]) and row["train_seconds"] > 0
+        assert 0 <= row["auroc_mutual_info"] <= 1 and 0 <= row["auroc_entropy"] <= 1
+    assert rows[1]["auroc_mutual_info"] == 0.5  # a deterministic model has no disagreement
+    assert plain_loop.table(rows).count("\n") == 3
+
+
+@pytest.mark.slow
+def test_command_line_on_fashion_mnist_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "plain.json"
+    argv = ["--epochs", "1", "--limit-train", "256", "--limit-test", "100", "--out", str(out)]
+    try:
+        plain_loop.main(argv)
+    except DataNotFoundError:
+        pytest.skip("Fashion-MNIST is not on this machine")
+    result = json.loads(out.read_text())
+    assert (result["ood"], result["num_train"], result["num_test"]) == ("digits", 256, 100)
+    assert len(result["rows"]) == 2
