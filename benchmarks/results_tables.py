@@ -15,11 +15,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.experiments import DATASETS, SWEEP
+from benchmarks.experiments import DATASETS, ROUND_2, SWEEP
 
 ROOT = Path(__file__).resolve().parent.parent
 OOD_SETS = {"fmnist": "digits", "mnist": "fashion-mnist"}
 """Each dataset's out-of-distribution set: scikit-learn's digits, Fashion-MNIST for MNIST."""
+DEFAULT_LABEL = "Bayesian (flipout, default)"
 PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
 """The seed paper's Table 1, MNIST validation accuracy in %: (Bayesian, frequentist)."""
 
@@ -48,11 +49,11 @@ def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]
         if record["best_valid_nll"] < best_nll:
             best, best_nll = setting, record["best_valid_nll"]
         rows.append([
-            setting, " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
+            setting, "2 (flipout)" if setting in ROUND_2 else "1 (lrt)", " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
             _pct(record["best_valid_accuracy"]), _pct(test["accuracy"]), f"{test['nll']:.4f}",
             f"{test['ece']:.4f}", f"{record['train_seconds']:.0f}",
         ])  # fmt: skip
-    header = ["setting", "flags", "valid NLL", "valid acc.", "test acc.", "test NLL", "test ECE",
+    header = ["setting", "round", "flags", "valid NLL", "valid acc.", "test acc.", "test NLL", "test ECE",
               "train s"]  # fmt: skip
     rows = [[f"**{r[0]}**" if r[0] == best else r[0], *r[1:]] for r in rows]
     return _table(header, rows), best
@@ -66,8 +67,8 @@ def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict]
     comes from one ``bayescnn uncertainty RUN --compare ...`` command.
     """
     names = {
-        "Bayesian (lrt)": [f"{tag}-lenet-bayesian-default"],
-        "Bayesian (flipout)": [f"{tag}-lenet-bayesian-flipout"],
+        DEFAULT_LABEL: [f"{tag}-lenet-bayesian-flipout"],
+        "Bayesian (lrt)": [f"{tag}-lenet-bayesian-lrt"],
         "Bayesian (bbb)": [f"{tag}-lenet-bayesian-bbb"],
         "frequentist twin": [f"{tag}-lenet-frequentist-seed0"],
         "MC dropout (p = 0.25)": [f"{tag}-lenet-mc-dropout"],
@@ -147,8 +148,12 @@ def mnist_table(records: Mapping[str, dict]) -> str:
     """The seed paper's MNIST column beside ours, same budget for every model."""
     rows = []
     for model, (paper_bayes, paper_freq) in PAPER_MNIST.items():
-        for kind, paper in (("Bayesian (lrt)", paper_bayes), ("frequentist", paper_freq)):
-            suffix = "bayesian-default" if kind.startswith("Bayesian") else "frequentist-seed0"
+        runs = [("Bayesian (flipout, default)", paper_bayes, "bayesian-default")]
+        if model == "lenet":  # LeNet-5's default is the sweep's flipout run; the others beside
+            runs = [("Bayesian (flipout, default)", paper_bayes, "bayesian-flipout"),
+                    ("Bayesian (lrt)", paper_bayes, "bayesian-lrt"),
+                    ("Bayesian (bbb)", paper_bayes, "bayesian-bbb")]  # fmt: skip
+        for kind, paper, suffix in [*runs, ("frequentist", paper_freq, "frequentist-seed0")]:
             record = records.get(f"mnist-{model}-{suffix}")
             test = record["test"]["predictive"] if record else None
             rows.append([
@@ -167,7 +172,7 @@ def plot_prior_sweep(records: Mapping[str, dict], path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sigmas = {"prior-0.1": 0.1, "prior-0.3": 0.3, "default": 1.0}
+    sigmas = {"prior-0.1": 0.1, "prior-0.3": 0.3, "lrt": 1.0}
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     drew = False
     for tag, name in DATASETS.items():
@@ -217,7 +222,7 @@ def write_results(
         if summaries:
             sections[f"compare-{tag}"] = comparison_table(summaries)
             sections[f"uncertainty-{tag}"] = uncertainty_table(
-                summaries, ["Bayesian (lrt)", "frequentist twin"]
+                summaries, [DEFAULT_LABEL, "frequentist twin"]
             )
     sections["mnist-table"] = mnist_table(by_name)
     figures = docs / "figures"
@@ -229,6 +234,7 @@ def write_results(
         f"## {name}\n\n{body}" for name, body in sections.items()
     )
     target = docs / ("results-quick.md" if quick else "results.md")
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text + "\n")
     if not quick:
         readme = ROOT / "README.md"
