@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.experiments import EXPERIMENTS, Experiment
+from benchmarks.experiments import DATASETS, EXPERIMENTS, Experiment
 from benchmarks.results_tables import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,23 @@ def run_experiment(
     return record
 
 
+def run_plain_loop(tag: str, runs: Path, *, quick: bool, data_dir: str | None) -> dict:
+    """The issue's plain user loop on one dataset (:mod:`benchmarks.plain_loop`), unless done."""
+    out = runs / f"plain-loop-{tag}.json"
+    if not out.is_file():
+        command = [sys.executable, "-m", "benchmarks.plain_loop", "--dataset", DATASETS[tag],
+                   "--threads", "1", "--out", str(out)]  # fmt: skip
+        if data_dir is not None:
+            command += ["--data-dir", data_dir]
+        if quick:
+            command += ["--epochs", "1", "--limit-train", "300", "--limit-test", "300"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"the plain loop on {tag} failed:\n{done.stderr[-3000:]}")
+        print(f"done plain-loop-{tag}", flush=True)
+    return json.loads(out.read_text())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.results", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short epoch per experiment")
@@ -95,18 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs.mkdir(parents=True, exist_ok=True)
     prefixes = [p for p in args.only.split(",") if p]
     chosen = [e for e in EXPERIMENTS if not prefixes or e.name.startswith(tuple(prefixes))]
+    loops = [t for t in DATASETS if not prefixes or f"plain-loop-{t}".startswith(tuple(prefixes))]
     started = time.perf_counter()
     if args.write_only:
         finished = [runs / e.name / "record.json" for e in chosen]
         records = [json.loads(path.read_text()) for path in finished if path.is_file()]
         write_results(records, runs, quick=args.quick, docs=args.docs)
         return 0
+    options = {"quick": args.quick, "data_dir": args.data_dir}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        records = list(
-            pool.map(
-                lambda e: run_experiment(e, runs, quick=args.quick, data_dir=args.data_dir), chosen
-            )
-        )
+        trained = [pool.submit(run_experiment, e, runs, **options) for e in chosen]
+        looped = [pool.submit(run_plain_loop, t, runs, **options) for t in loops]
+        records = [job.result() for job in trained]
+        for job in looped:
+            job.result()
     print(f"{len(records)} runs in {time.perf_counter() - started:.0f} s", flush=True)
     if not args.no_write:
         write_results(records, runs, quick=args.quick, docs=args.docs)

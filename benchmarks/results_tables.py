@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.experiments import DATASETS, ROUND_2, SWEEP
+from benchmarks.targets import targets_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 OOD_SETS = {"fmnist": "digits", "mnist": "fashion-mnist"}
@@ -215,16 +216,25 @@ def write_results(
     ``quick``, the README's sections."""
     by_name = {r["name"]: r for r in records}
     sections: dict[str, str] = {}
+    all_summaries: dict[str, list[dict]] = {}
     for tag, name in DATASETS.items():
         table, best = sweep_table(by_name, tag)
         sections[f"sweep-{tag}"] = f"{table}\n\nBest by validation NLL on {name}: **{best}**."
         summaries = comparison(runs, tag, quick=quick, samples=5 if quick else 25)
+        all_summaries[tag] = summaries or []
         if summaries:
             sections[f"compare-{tag}"] = comparison_table(summaries)
             sections[f"uncertainty-{tag}"] = uncertainty_table(
                 summaries, [DEFAULT_LABEL, "frequentist twin"]
             )
     sections["mnist-table"] = mnist_table(by_name)
+    plain = {
+        t: json.loads(f.read_text())
+        for t in DATASETS
+        if (f := runs / f"plain-loop-{t}.json").is_file()
+    }
+    rows = targets_rows(by_name, all_summaries, plain, DEFAULT_LABEL)
+    sections["targets"] = _table(["way", "target", "measured", "met?"], rows)
     figures = docs / "figures"
     plot_prior_sweep(
         by_name, figures / ("sweep_prior_sigma-quick.png" if quick else "sweep_prior_sigma.png")
