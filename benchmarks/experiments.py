@@ -45,11 +45,14 @@ SWEEP: dict[str, tuple[str, ...]] = {
 }
 """Settings varied one at a time (the values of the original code among them)."""
 
+SEEDS = (0, 1, 2)
+"""The seeds of the default Bayesian LeNet-5 (seed 0 is the sweep's flipout run)."""
+
 ROUND_2 = ("rho-4", "kl-annealing")
 """The settings tried around the chosen defaults (flipout); the rest vary around lrt."""
 
 PRIORITY = ("prior-0.1", "ensemble", "prior-0.3", "mu-normal-0.1", "softplus", "flipout", "bbb",
-            "rho-3", "prior-mixture", "rho-4", "kl-annealing", "mnist-table")  # fmt: skip
+            "rho-3", "prior-mixture", "rho-4", "kl-annealing", "mnist-table", "seeds")  # fmt: skip
 """The order runs are trained in, most informative first (a regeneration can be cut short)."""
 
 
@@ -87,6 +90,12 @@ def _experiments() -> list[Experiment]:
                     ("--model", model, "--frequentist"),
                     "mnist-table",
                 )
+        elif step == "seeds":  # the default's spread over seeds (the twin has 5 already)
+            for tag in DATASETS:
+                for seed in SEEDS[1:]:
+                    args = ("--model", "lenet", "--seed", str(seed))
+                    found.append(Experiment(f"{tag}-lenet-bayesian-flipout-seed{seed}",
+                                            DATASETS[tag], ("--epochs", "10", *args), "seeds"))  # fmt: skip
         else:
             for tag in DATASETS:
                 add(tag, f"lenet-bayesian-{step}", ("--model", "lenet", *SWEEP[step]), "sweep")

@@ -7,21 +7,15 @@ sections, and ``docs/figures/sweep_prior_sigma.png``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.experiments import DATASETS, ROUND_2, SWEEP
+from benchmarks.scoring import DEFAULT_LABEL, comparison, seeds_table
 from benchmarks.targets import targets_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-OOD_SETS = {"fmnist": "digits", "mnist": "fashion-mnist"}
-"""Each dataset's out-of-distribution set: scikit-learn's digits, Fashion-MNIST for MNIST."""
-DEFAULT_LABEL = "Bayesian (flipout, default)"
 PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
 """The seed paper's Table 1, MNIST validation accuracy in %: (Bayesian, frequentist)."""
 
@@ -60,49 +54,6 @@ def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]
     return _table(header, rows), best
 
 
-def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict] | None:
-    """``bayescnn uncertainty`` of every trained method against the dataset's OOD set.
-
-    Each method is scored by its own command into ``runs/compare-TAG/LABEL`` and kept, so
-    methods trained later are added without scoring the others again; the same table
-    comes from one ``bayescnn uncertainty RUN --compare ...`` command.
-    """
-    names = {
-        DEFAULT_LABEL: [f"{tag}-lenet-bayesian-flipout"],
-        "Bayesian (lrt)": [f"{tag}-lenet-bayesian-lrt"],
-        "Bayesian (bbb)": [f"{tag}-lenet-bayesian-bbb"],
-        "frequentist twin": [f"{tag}-lenet-frequentist-seed0"],
-        "MC dropout (p = 0.25)": [f"{tag}-lenet-mc-dropout"],
-        "deep ensemble of 5": [f"{tag}-lenet-frequentist-seed{s}" for s in range(5)],
-    }
-    summaries = []
-    for label, members in names.items():
-        if not all((runs / n / "record.json").is_file() for n in members):
-            continue
-        out = runs / f"compare-{tag}" / re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        if not (out / "uncertainty.json").is_file():
-            command = [sys.executable, "-m", "bayescnn", "uncertainty",
-                       *(str(runs / n) for n in members), "--ood", OOD_SETS[tag],
-                       "--samples", str(samples), "--out-dir", str(out), "--device", "cpu"]  # fmt: skip
-            if quick:
-                command += ["--limit", "300"]
-            env = os.environ | {"OMP_NUM_THREADS": "2"}
-            started = time.perf_counter()
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"scoring {label} on {tag} failed:\n{done.stderr[-3000:]}")
-            (out / "seconds.json").write_text(
-                json.dumps({"seconds": time.perf_counter() - started})
-            )
-        summary = json.loads((out / "uncertainty.json").read_text())
-        records = [json.loads((runs / n / "record.json").read_text()) for n in members]
-        summary["label"] = label
-        summary["train_seconds"] = sum(r["train_seconds"] for r in records)
-        summary["report_seconds"] = json.loads((out / "seconds.json").read_text())["seconds"]
-        summaries.append(summary)
-    return summaries or None
-
-
 def comparison_table(summaries: list[dict]) -> str:
     """Accuracy, NLL, ECE, OOD AUROC and cost of each method, side by side."""
     freq = next((s for s in summaries if s["label"] == "frequentist twin"), summaries[0])
@@ -123,8 +74,9 @@ def comparison_table(summaries: list[dict]) -> str:
             f"{first['ood_name']} ({first['num_out']} images), {first['samples']} samples; "
             "costs relative to the frequentist twin, from the wall-clock seconds of runs made "
             "while 2-5 jobs shared 2 cores: indicative only (the controlled ratios are in Speed: "
-            "a Bayesian LRT step costs 1.9x its twin's on the CPU; scoring 25 samples costs about "
-            "25 passes against the twin's one, an ensemble's 5).")  # fmt: skip
+            "a LeNet-5 step costs 1.67x (flipout), 1.91x (lrt) and 1.10x (bbb) its twin's on the "
+            "CPU; scoring 25 samples costs about 25 passes against the twin's one, an "
+            "ensemble's 5).")  # fmt: skip
     return _table(header, rows) + note
 
 
@@ -227,6 +179,9 @@ def write_results(
             sections[f"uncertainty-{tag}"] = uncertainty_table(
                 summaries, [DEFAULT_LABEL, "frequentist twin"]
             )
+        spread = seeds_table(runs, tag, quick=quick, samples=5 if quick else 25)
+        if spread is not None:
+            sections[f"seeds-{tag}"] = spread
     sections["mnist-table"] = mnist_table(by_name)
     plain = {
         t: json.loads(f.read_text())

@@ -13,4 +13,5 @@ def test_the_quick_results_pipeline_trains_compares_and_writes_its_tables(tmp_pa
     assert "| Bayesian (flipout, default) |" in text and "| Bayesian (lrt) |" in text
     assert "| frequentist twin |" in text
     assert "## targets" in text and "| plain loop | MNIST accuracy" in text
+    assert "## seeds-mnist" in text
     assert (tmp_path / "docs" / "figures" / "sweep_prior_sigma-quick.png").is_file()
