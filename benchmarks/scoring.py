@@ -71,14 +71,15 @@ def score_method(
 
 def seeds_table(runs: Path, tag: str, *, quick: bool, samples: int) -> str | None:
     """Mean and standard deviation over seeds: the default Bayesian LeNet-5 and its twin."""
-    kinds = {
+    kinds = {  # the first of each is the comparison's run, scored there under that label
         DEFAULT_LABEL: ["lenet-bayesian-flipout", *(f"lenet-bayesian-flipout-seed{s}" for s in SEEDS[1:])],
         "frequentist twin": [f"lenet-frequentist-seed{s}" for s in range(5)],
     }  # fmt: skip
     rows = []
     for label, names in kinds.items():
-        found = [score_method(runs, tag, f"{label} {name}", [f"{tag}-{name}"], quick=quick,
-                              samples=samples) for name in names]  # fmt: skip
+        labels = [label, *(f"{label} {name}" for name in names[1:])]
+        found = [score_method(runs, tag, key, [f"{tag}-{name}"], quick=quick, samples=samples)
+                 for key, name in zip(labels, names, strict=True)]  # fmt: skip
         scored = [s for s in found if s is not None]
         if not scored:
             continue
