@@ -44,7 +44,7 @@ def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]
         if record["best_valid_nll"] < best_nll:
             best, best_nll = setting, record["best_valid_nll"]
         rows.append([
-            setting, "2 (flipout)" if setting in ROUND_2 else "1 (lrt)", " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
+            setting, "2 (around flipout)" if setting in ROUND_2 else "1 (around lrt)", " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
             _pct(record["best_valid_accuracy"]), _pct(test["accuracy"]), f"{test['nll']:.4f}",
             f"{test['ece']:.4f}", f"{record['train_seconds']:.0f}",
         ])  # fmt: skip
