@@ -119,10 +119,10 @@ def bench_predict_vs_loop(
             variants: dict[str, Callable[[], object]] = {
                 "loop": lambda m=model, x=inputs: user_loop(m, x, num_samples),
                 "predict": lambda m=model, x=inputs: bayescnn.predict(
-                    m, x, samples=num_samples, method=(), scores=()
+                    m, x, samples=num_samples, batch_size=len(x), method=(), scores=()
                 ),
                 "predict, all summaries": lambda m=model, x=inputs: bayescnn.predict(
-                    m, x, samples=num_samples
+                    m, x, samples=num_samples, batch_size=len(x)
                 ),
             }
             samples = interleaved(variants, rounds=rounds, warmup=1, sync=synchronizer(device))

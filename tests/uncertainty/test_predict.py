@@ -122,6 +122,27 @@ def test_predict_loader_over_batches_equals_predict_on_the_concatenation():
         assert_close(joined.scores[name], whole.scores[name])
 
 
+def test_predict_in_batches_equals_one_pass_and_keeps_every_row():
+    model, x = tiny_model(), inputs(10)
+    labels = torch.arange(10) % NUM_CLASSES
+    batched = predict(model, x, labels=labels, samples=3, batch_size=4, posterior_mean=True)
+    whole = predict(model, x, labels=labels, samples=3, batch_size=10, posterior_mean=True)
+    assert torch.equal(batched.labels, labels)
+    assert_close(batched.probs, whole.probs)
+    assert_close(batched.entropy.total, whole.entropy.total)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_invalid_batch_sizes_are_rejected(batch_size):
+    with pytest.raises(InvalidArgumentError, match="batch_size must be a positive integer"):
+        predict(tiny_model(), inputs(), batch_size=batch_size)
+
+
+def test_labels_of_another_length_are_rejected():
+    with pytest.raises(InvalidArgumentError, match="3 labels for 6 inputs"):
+        predict(tiny_model(), inputs(), labels=torch.zeros(3, dtype=torch.long))
+
+
 def test_predict_loader_accepts_bare_input_batches():
     prediction = predict_loader(tiny_model(), [inputs(3), inputs(2)], samples=2)
     assert len(prediction) == 5 and prediction.labels is None

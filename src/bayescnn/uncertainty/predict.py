@@ -188,20 +188,24 @@ def predict(
     *,
     labels: Tensor | None = None,
     samples: int = 25,
+    batch_size: int = 256,
     chunk_size: int | None = None,
     method: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
 ) -> Prediction:
-    """Predict with uncertainty for one batch of normalised inputs.
+    """Predict with uncertainty for normalised inputs, a whole test set included.
 
-    The same as :func:`predict_loader` over the single batch ``(inputs, labels)``.
+    The same as :func:`predict_loader` over ``(inputs, labels)`` split into batches of
+    ``batch_size`` rows, so that ``S x batch_size`` activations, not ``S x N``, are
+    alive at once.
 
     Args:
         model: A Bayesian (or plain) classifier returning logits.
         inputs: Normalised inputs, shape ``(N, ...)``.
         labels: Optional true labels, shape ``(N,)``.
         samples: Posterior samples ``S`` per example.
+        batch_size: Examples per forward pass (``>= 1``).
         chunk_size: Samples per vectorised forward pass (default: all at once).
         method: ``'all'``, ``'none'`` (or ``()``), or a subset of
             ``('softmax', 'normalized', 'entropy')``.
@@ -211,10 +215,21 @@ def predict(
     Returns:
         The :class:`Prediction`, on the CPU.
     """
-    batch: Tensor | tuple[Tensor, Tensor] = inputs if labels is None else (inputs, labels)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
+    parts = inputs.split(batch_size) if isinstance(inputs, Tensor) else [inputs]
+    if labels is not None and len(labels) != len(inputs):
+        raise InvalidArgumentError(
+            f"labels must have one entry per input: got {len(labels)} labels for "
+            f"{len(inputs)} inputs"
+        )
+    if labels is None:
+        batches: list[Tensor | tuple[Tensor, Tensor]] = list(parts)
+    else:
+        batches = list(zip(parts, labels.split(batch_size), strict=True))
     return predict_loader(
         model,
-        [batch],
+        batches,
         samples=samples,
         chunk_size=chunk_size,
         method=method,
