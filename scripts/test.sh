@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need, from nothing, then run them: the linter, the test
-# suite (about 1.5 minutes on 2 cores) and the real-data runs marked slow (a few more).
+# suite (3.5-5 minutes on 2 quiet cores) and the real-data runs marked slow (about 1 more).
 # `.ci/run` calls this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
