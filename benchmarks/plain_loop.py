@@ -1,7 +1,8 @@
 """Issue #12's targets measured the way a user's own plain loop would measure them.
 
 ``python -m benchmarks.plain_loop --dataset fashion-mnist [--epochs 10] [--seed 0]
-[--threads N] [--limit-train N] [--limit-test N] [--data-dir DIR] [--out FILE.json]``
+[--threads N] [--limit-train N] [--limit-test N] [--data-dir DIR] [--rho-lr-scale K]
+[--out FILE.json]``
 
 LeNet-5 from ``models.create`` with the library defaults, Bayesian and its frequentist
 twin, trained on the whole training split (no validation split) by Adam (lr 1e-3,
@@ -37,9 +38,24 @@ SAMPLES = 25
 SCORES = ("mutual_info", "entropy")
 
 
-def train(model: nn.Module, loader: InMemoryLoader, epochs: int, *, bayesian: bool) -> float:
-    """The issue's loop: Adam on ``CE + KL / N`` (KL only when Bayesian); returns seconds."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+def train(
+    model: nn.Module,
+    loader: InMemoryLoader,
+    epochs: int,
+    *,
+    bayesian: bool,
+    rho_lr_scale: float = 1.0,
+) -> float:
+    """The issue's loop: Adam on ``CE + KL / N`` (KL only when Bayesian); returns seconds.
+
+    ``rho_lr_scale`` multiplies the learning rate of the ``*_rho`` parameters (an
+    exploration of how far the posterior's spread is limited by the optimiser).
+    """
+    named = list(model.named_parameters())
+    rho = [p for name, p in named if name.endswith("_rho")]
+    rest = [p for name, p in named if not name.endswith("_rho")]
+    groups = [{"params": rest}] + ([{"params": rho, "lr": LR * rho_lr_scale}] if rho else [])
+    optimizer = torch.optim.Adam(groups, lr=LR)
     num_train = len(loader.labels)
     model.train()
     started = time.perf_counter()
@@ -75,7 +91,13 @@ def evaluate(model: nn.Module, test: InMemoryLoader, ood: InMemoryLoader) -> dic
 
 
 def run_model(
-    bayesian: bool, data: tuple[ImageData, ...], spec: DatasetSpec, *, epochs: int, seed: int
+    bayesian: bool,
+    data: tuple[ImageData, ...],
+    spec: DatasetSpec,
+    *,
+    epochs: int,
+    seed: int,
+    rho_lr_scale: float = 1.0,
 ) -> dict[str, Any]:
     """Trains and evaluates one LeNet-5 built with the library defaults."""
     train_data, test_data, ood_data = data
@@ -83,7 +105,7 @@ def run_model(
     model = bayescnn.models.create("lenet", bayesian=bayesian, num_classes=10, in_channels=1)
     norm = {"mean": spec.mean, "std": spec.std}
     loader = InMemoryLoader(train_data, BATCH_SIZE, shuffle=True, seed=seed, **norm)
-    seconds = train(model, loader, epochs, bayesian=bayesian)
+    seconds = train(model, loader, epochs, bayesian=bayesian, rho_lr_scale=rho_lr_scale)
     test, ood = (InMemoryLoader(d, 500, shuffle=False, **norm) for d in (test_data, ood_data))
     metrics = evaluate(model, test, ood)
     name = "bayesian" if bayesian else "frequentist"
@@ -117,7 +139,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         ood, like=test_data, data_dir=args.data_dir, seed=args.seed, limit=args.limit_test
     )
     data, spec = (train_data, test_data, ood_data), get_spec(args.dataset)
-    options = {"epochs": args.epochs, "seed": args.seed}
+    options = {"epochs": args.epochs, "seed": args.seed, "rho_lr_scale": args.rho_lr_scale}
     rows = [run_model(bayesian, data, spec, **options) for bayesian in (True, False)]
     sizes = {"num_train": len(train_data), "num_test": len(test_data), "num_ood": len(ood_data)}
     return {"dataset": args.dataset, "ood": ood, **options, **sizes, "rows": rows}
@@ -133,6 +155,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--limit-train", type=int, default=None, help="first N training images")
     parser.add_argument("--limit-test", type=int, default=None, help="first N test, N OOD images")
+    parser.add_argument(
+        "--rho-lr-scale", type=float, default=1.0, help="learning rate of rho over the rest's"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args(argv)
     if args.threads is not None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bayescnn.data import DataNotFoundError, ImageData, get_spec
+import bayescnn
+from bayescnn.data import DataNotFoundError, ImageData, InMemoryLoader, get_spec
 from benchmarks import plain_loop
 
 
@@ -45,3 +46,14 @@ def test_command_line_on_fashion_mnist_writes_json(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert (result["ood"], result["num_train"], result["num_test"]) == ("digits", 256, 100)
     assert len(result["rows"]) == 2
+
+
+def test_rho_lr_scale_sets_the_learning_rate_of_the_rho_parameters_alone() -> None:
+    torch.manual_seed(0)
+    model = bayescnn.models.create("lenet", bayesian=True, num_classes=10, in_channels=1)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    loader = InMemoryLoader(synthetic(32, 0), 16, shuffle=True, seed=0, mean=(0.5,), std=(0.5,))
+    plain_loop.train(model, loader, 1, bayesian=True, rho_lr_scale=0.0)
+    for name, p in model.named_parameters():
+        moved = not torch.equal(p, before[name])
+        assert moved == (not name.endswith("_rho")), name
