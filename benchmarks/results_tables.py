@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.experiments import DATASETS, ROUND_2, SWEEP
-from benchmarks.scoring import DEFAULT_LABEL, comparison, seeds_table
+from benchmarks.scoring import DEFAULT_LABEL, SPREAD_HEADER, comparison, seed_spread
 from benchmarks.targets import targets_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,16 +172,17 @@ def write_results(
     for tag, name in DATASETS.items():
         table, best = sweep_table(by_name, tag)
         sections[f"sweep-{tag}"] = f"{table}\n\nBest by validation NLL on {name}: **{best}**."
-        summaries = comparison(runs, tag, quick=quick, samples=5 if quick else 25)
+        samples = 5 if quick else 25
+        summaries = comparison(runs, tag, quick=quick, samples=samples)
         all_summaries[tag] = summaries or []
         if summaries:
             sections[f"compare-{tag}"] = comparison_table(summaries)
             sections[f"uncertainty-{tag}"] = uncertainty_table(
                 summaries, [DEFAULT_LABEL, "frequentist twin"]
             )
-        spread = seeds_table(runs, tag, quick=quick, samples=5 if quick else 25)
-        if spread is not None:
-            sections[f"seeds-{tag}"] = spread
+        spread = seed_spread(runs, tag, quick=quick, samples=samples)
+        if spread:
+            sections[f"seeds-{tag}"] = _table(SPREAD_HEADER, spread)
     sections["mnist-table"] = mnist_table(by_name)
     plain = {
         t: json.loads(f.read_text())

@@ -69,8 +69,9 @@ def score_method(
     return summary
 
 
-def seeds_table(runs: Path, tag: str, *, quick: bool, samples: int) -> str | None:
-    """Mean and standard deviation over seeds: the default Bayesian LeNet-5 and its twin."""
+def seed_spread(runs: Path, tag: str, *, quick: bool, samples: int) -> list[list[str]]:
+    """Rows of mean ± standard deviation over seeds (columns ``SPREAD_HEADER``): the
+    default Bayesian LeNet-5 and its twin, each seed scored alone."""
     kinds = {  # the first of each is the comparison's run, scored there under that label
         DEFAULT_LABEL: ["lenet-bayesian-flipout", *(f"lenet-bayesian-flipout-seed{s}" for s in SEEDS[1:])],
         "frequentist twin": [f"lenet-frequentist-seed{s}" for s in range(5)],
@@ -89,11 +90,7 @@ def seeds_table(runs: Path, tag: str, *, quick: bool, samples: int) -> str | Non
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f"{statistics.mean(values):.4f} ± {spread:.4f}")
         rows.append(cells)
-    if not rows:
-        return None
-    header = ["method", "seeds", *SPREAD_COLUMNS]
-    lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(row) + " |" for row in lines)
+    return rows
 
 
 SPREAD_COLUMNS = {
@@ -104,3 +101,4 @@ SPREAD_COLUMNS = {
     "OOD AUROC, entropy": lambda s: s["ood_detection"]["entropy"]["auroc"],
 }
 """The seeds table's columns: what each is read from in an ``uncertainty.json``."""
+SPREAD_HEADER = ["method", "seeds", *SPREAD_COLUMNS]
