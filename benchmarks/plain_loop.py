@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.plain_loop --dataset fashion-mnist [--epochs 10] [--seed 0]
 [--threads N] [--limit-train N] [--limit-test N] [--data-dir DIR] [--rho-lr-scale K]
-[--out FILE.json]``
+[--bayesian-layers all|GLOB ...] [--no-twin] [--out FILE.json]``
 
 LeNet-5 from ``models.create`` with the library defaults, Bayesian and its frequentist
 twin, trained on the whole training split (no validation split) by Adam (lr 1e-3,
@@ -48,14 +48,10 @@ def train(
 ) -> float:
     """The issue's loop: Adam on ``CE + KL / N`` (KL only when Bayesian); returns seconds.
 
-    ``rho_lr_scale`` multiplies the learning rate of the ``*_rho`` parameters (an
-    exploration of how far the posterior's spread is limited by the optimiser).
+    ``rho_lr_scale`` multiplies the learning rate of the posterior's rho
+    (:func:`bayescnn.train.parameter_groups`).
     """
-    named = list(model.named_parameters())
-    rho = [p for name, p in named if name.endswith("_rho")]
-    rest = [p for name, p in named if not name.endswith("_rho")]
-    groups = [{"params": rest}] + ([{"params": rho, "lr": LR * rho_lr_scale}] if rho else [])
-    optimizer = torch.optim.Adam(groups, lr=LR)
+    optimizer = bayescnn.train.default_optimizer(model, LR, rho_lr_scale)  # Adam(lr) at 1
     num_train = len(loader.labels)
     model.train()
     started = time.perf_counter()
@@ -98,17 +94,23 @@ def run_model(
     epochs: int,
     seed: int,
     rho_lr_scale: float = 1.0,
+    bayesian_layers: str = "all",
 ) -> dict[str, Any]:
-    """Trains and evaluates one LeNet-5 built with the library defaults."""
+    """Trains and evaluates one LeNet-5 built with the library defaults (``bayesian_layers``:
+    see :func:`bayescnn.models.create`)."""
     train_data, test_data, ood_data = data
     torch.manual_seed(seed)  # a script owns the process: it may seed globally
-    model = bayescnn.models.create("lenet", bayesian=bayesian, num_classes=10, in_channels=1)
+    model = bayescnn.models.create(
+        "lenet", bayesian=bayesian, num_classes=10, in_channels=1, bayesian_layers=bayesian_layers
+    )
     norm = {"mean": spec.mean, "std": spec.std}
     loader = InMemoryLoader(train_data, BATCH_SIZE, shuffle=True, seed=seed, **norm)
     seconds = train(model, loader, epochs, bayesian=bayesian, rho_lr_scale=rho_lr_scale)
     test, ood = (InMemoryLoader(d, 500, shuffle=False, **norm) for d in (test_data, ood_data))
     metrics = evaluate(model, test, ood)
     name = "bayesian" if bayesian else "frequentist"
+    if bayesian and bayesian_layers != "all":
+        name += f" ({bayesian_layers} only)"
     return {"model": f"lenet {name}", **metrics, "train_seconds": seconds}
 
 
@@ -139,8 +141,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         ood, like=test_data, data_dir=args.data_dir, seed=args.seed, limit=args.limit_test
     )
     data, spec = (train_data, test_data, ood_data), get_spec(args.dataset)
-    options = {"epochs": args.epochs, "seed": args.seed, "rho_lr_scale": args.rho_lr_scale}
-    rows = [run_model(bayesian, data, spec, **options) for bayesian in (True, False)]
+    options = {
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "rho_lr_scale": args.rho_lr_scale,
+        "bayesian_layers": ",".join(args.bayesian_layers),
+    }
+    kinds = (True,) if args.no_twin else (True, False)
+    rows = [run_model(bayesian, data, spec, **options) for bayesian in kinds]
     sizes = {"num_train": len(train_data), "num_test": len(test_data), "num_ood": len(ood_data)}
     return {"dataset": args.dataset, "ood": ood, **options, **sizes, "rows": rows}
 
@@ -158,6 +166,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--rho-lr-scale", type=float, default=1.0, help="learning rate of rho over the rest's"
     )
+    parser.add_argument(
+        "--bayesian-layers",
+        "--include",
+        nargs="+",
+        default=["all"],
+        help="which layers are Bayesian: all, or globs (e.g. 'fc*')",
+    )
+    parser.add_argument("--no-twin", action="store_true", help="skip the frequentist twin")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args(argv)
     if args.threads is not None:

@@ -40,6 +40,18 @@ def test_layers_converter_zoo_and_command_line_share_prior_init_and_estimator():
         assert _settings(each) == expected
 
 
+def test_zoo_and_command_line_make_the_same_layers_bayesian():
+    config = TrainConfig()
+    assert config.bayesian_layers == defaults.BAYESIAN_LAYERS
+    zoo = bayescnn.models.create("lenet")
+    from_config = build_model(config, get_spec("mnist"))
+    names = [
+        [n for n, m in model.named_modules() if isinstance(m, bnn.BayesianLayer)]
+        for model in (zoo, from_config)
+    ]
+    assert names[0] == names[1] and names[0]
+
+
 def test_zoo_and_command_line_share_the_activation():
     config = TrainConfig()
     assert config.activation == defaults.ACTIVATION

@@ -63,6 +63,7 @@ def _convert_layer(
     *,
     estimator: Estimator,
     prior: Prior | None,
+    posterior_mu_init: InitPair | None,
     posterior_rho_init: InitPair,
     init_from_weights: bool,
     delta: float,
@@ -73,6 +74,7 @@ def _convert_layer(
         bias=module.bias is not None,
         estimator=estimator,
         prior=prior,
+        posterior_mu_init=posterior_mu_init,
         posterior_rho_init=posterior_rho_init,
         device=weight.device,
         dtype=weight.dtype,
@@ -97,6 +99,7 @@ def to_bayesian(
     exclude: Sequence[str] | None = None,
     init_from_weights: bool = False,
     delta: float = 0.1,
+    posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
     posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
     inplace: bool = False,
 ) -> nn.Module:
@@ -115,6 +118,8 @@ def to_bayesian(
         init_from_weights: MOPED (Krishnan et al. 2020): start the posterior mean at
             the trained weights and sigma at ``delta * |w|``.
         delta: MOPED's scale, > 0.
+        posterior_mu_init: ``(mean, std)`` of a normal init of the posterior means when
+            not starting from the weights (None: PyTorch's init of the plain layer).
         posterior_rho_init: rho init when not starting from the weights.
         inplace: modify ``model`` itself instead of a deep copy.
 
@@ -144,6 +149,7 @@ def to_bayesian(
                     cls,
                     estimator=estimator,
                     prior=prior,
+                    posterior_mu_init=posterior_mu_init,
                     posterior_rho_init=posterior_rho_init,
                     init_from_weights=init_from_weights,
                     delta=delta,

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 ESTIMATOR = "flipout"
 """Flipout: weight sampling decorrelated across the batch by random sign flips."""
+BAYESIAN_LAYERS = "all"
+"""Every weight layer of the zoo's models Bayesian (``'fc*'``: the head only)."""
 ACTIVATION = "relu"
 PRIOR = "gaussian"
 PRIOR_MU = 0.0

@@ -48,12 +48,20 @@ def test_command_line_on_fashion_mnist_writes_json(tmp_path: Path) -> None:
     assert len(result["rows"]) == 2
 
 
-def test_rho_lr_scale_sets_the_learning_rate_of_the_rho_parameters_alone() -> None:
+def test_a_bayesian_head_with_a_faster_rho_is_one_row_named_after_its_layers() -> None:
+    data = (synthetic(64, 0), synthetic(32, 1), synthetic(16, 2))
+    spec = get_spec("fashion-mnist")
+    options = {"epochs": 1, "seed": 0, "rho_lr_scale": 3.0, "bayesian_layers": "fc*"}
+    row = plain_loop.run_model(True, data, spec, **options)
+    assert row["model"] == "lenet bayesian (fc* only)" and row["samples"] == plain_loop.SAMPLES
+    assert 0 <= row["auroc_mutual_info"] <= 1
+
+
+def test_rho_lr_scale_reaches_the_optimiser_of_the_plain_loop() -> None:
     torch.manual_seed(0)
     model = bayescnn.models.create("lenet", bayesian=True, num_classes=10, in_channels=1)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    loader = InMemoryLoader(synthetic(32, 0), 16, shuffle=True, seed=0, mean=(0.5,), std=(0.5,))
-    plain_loop.train(model, loader, 1, bayesian=True, rho_lr_scale=0.0)
-    for name, p in model.named_parameters():
-        moved = not torch.equal(p, before[name])
-        assert moved == (not name.endswith("_rho")), name
+    loader = InMemoryLoader(synthetic(16, 0), 16, shuffle=True, seed=0, mean=(0.5,), std=(0.5,))
+    plain_loop.train(model, loader, 1, bayesian=True, rho_lr_scale=4.0)
+    moved = {n: (p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters()}
+    assert moved["fc2.weight_rho"] == pytest.approx(4 * moved["fc2.weight_mu"], rel=1e-3)

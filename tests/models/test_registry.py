@@ -7,6 +7,7 @@ from torch import nn
 import bayescnn
 from bayescnn import models
 from bayescnn import nn as bnn
+from bayescnn.models import create
 
 
 @pytest.mark.parametrize("name", ["lenet", "alexnet", "3conv3fc", "resnet18"])
@@ -58,3 +59,54 @@ def test_unknown_model_or_activation_is_a_value_error_listing_the_choices():
 def test_too_small_images_are_a_clear_error():
     with pytest.raises(ValueError, match="too small"):
         models.create("lenet", image_size=8)
+
+
+def _kinds(model):
+    return {
+        name: isinstance(m, bnn.BayesianLayer)
+        for name, m in model.named_modules()
+        if isinstance(m, nn.Linear | nn.Conv2d | bnn.BayesianLayer)
+    }
+
+
+@pytest.mark.parametrize("layers", ["fc*", "fc1, fc2,fc3", ["fc*"]])
+def test_bayesian_layers_makes_only_the_named_layers_bayesian(layers):
+    model = create("lenet", bayesian_layers=layers, in_channels=1, image_size=32)
+    kinds = _kinds(model)
+    assert kinds == {"conv1": False, "conv2": False, "fc1": True, "fc2": True, "fc3": True}
+    assert model(torch.randn(2, 1, 32, 32)).shape == (2, 10)
+    assert bayescnn.kl_divergence(model) > 0
+
+
+def test_a_partly_bayesian_model_keeps_the_estimator_prior_and_initialisation():
+    prior = bayescnn.priors.GaussianPrior(0.0, 0.3)
+    model = create(
+        "lenet",
+        bayesian_layers="fc3",
+        estimator="bbb",
+        prior=prior,
+        posterior_mu_init=(0.0, 0.01),
+        posterior_rho_init=(-4.0, 0.0),
+        in_channels=1,
+    )
+    fc3 = model.fc3
+    assert fc3.estimator.value == "bbb" and fc3.prior.sigma == 0.3
+    assert fc3.weight_mu.std().item() == pytest.approx(0.01, rel=0.3)
+    assert torch.all(fc3.weight_rho == -4.0)
+
+
+def test_bayesian_layers_all_is_the_default_and_frequentist_ignores_it():
+    assert all(_kinds(create("lenet", bayesian_layers="all", in_channels=1)).values())
+    twin = create("lenet", bayesian=False, bayesian_layers="fc*", in_channels=1)
+    assert not any(_kinds(twin).values())
+
+
+def test_bayesian_layers_that_match_nothing_are_an_error_listing_the_layers():
+    with pytest.raises(bayescnn.BayesCNNError, match="its layers: conv1, conv2, fc1, fc2, fc3"):
+        create("lenet", bayesian_layers="head*", in_channels=1)
+
+
+@pytest.mark.parametrize("layers", [" , ", []])
+def test_empty_bayesian_layers_are_an_error_naming_the_choices(layers):
+    with pytest.raises(bayescnn.BayesCNNError, match="must be 'all' or layer-name globs"):
+        create("lenet", bayesian_layers=layers, in_channels=1)

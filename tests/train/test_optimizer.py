@@ -33,3 +33,51 @@ def test_adam_on_cuda_is_the_fused_kernel():
     model = create("lenet", in_channels=1, image_size=32).cuda()
     optimizer = build_optimizer(TrainConfig(device="cuda"), model, torch.device("cuda"))
     assert optimizer.defaults["fused"] is True
+
+
+def _rho_and_rest(model, optimizer):
+    rho_ids = {id(p) for name, p in model.named_parameters() if name.endswith("_rho")}
+    lrs = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            lrs["rho" if id(p) in rho_ids else "rest"] = group["lr"]
+    return lrs
+
+
+def test_rho_lr_scale_gives_the_posteriors_rho_its_own_learning_rate():
+    model = create("lenet", in_channels=1, image_size=32)
+    optimizer = build_optimizer(TrainConfig(lr=2e-3, rho_lr_scale=3), model, torch.device("cpu"))
+    assert _rho_and_rest(model, optimizer) == {"rho": pytest.approx(6e-3), "rest": 2e-3}
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(model.parameters()))
+
+
+def test_adams_first_step_moves_rho_by_the_scaled_learning_rate_and_mu_by_the_plain_one():
+    torch.manual_seed(0)
+    model = create("lenet", in_channels=1, image_size=32)
+    optimizer = bayescnn.train.default_optimizer(model, lr=1e-3, rho_lr_scale=5)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    loss = model(torch.randn(8, 1, 32, 32)).logsumexp(-1).mean() + bayescnn.kl_divergence(model)
+    loss.backward()
+    optimizer.step()
+    moved = {
+        name: (p.detach() - before[name]).abs().max().item() for name, p in model.named_parameters()
+    }
+    # Adam's first step is lr * g / (|g| + eps): the learning rate itself wherever g != 0
+    assert moved["fc1.weight_rho"] == pytest.approx(5e-3, rel=1e-3)
+    assert moved["fc1.weight_mu"] == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_without_rho_or_without_a_scale_there_is_one_group():
+    twin = create("lenet", bayesian=False, in_channels=1, image_size=32)
+    assert len(bayescnn.train.parameter_groups(twin, 1e-3, rho_lr_scale=3)) == 1
+    model = create("lenet", in_channels=1, image_size=32)
+    assert len(bayescnn.train.parameter_groups(model, 1e-3)) == 1
+
+
+@pytest.mark.parametrize("scale", [0, -1.0])
+def test_a_non_positive_rho_lr_scale_is_an_error(scale):
+    with pytest.raises(bayescnn.BayesCNNError, match="rho_lr_scale must be > 0"):
+        TrainConfig(rho_lr_scale=scale)
+    model = create("lenet", in_channels=1, image_size=32)
+    with pytest.raises(bayescnn.BayesCNNError, match="rho_lr_scale must be > 0"):
+        bayescnn.train.parameter_groups(model, 1e-3, rho_lr_scale=scale)

@@ -15,6 +15,8 @@ HELP: dict[str, str] = {
     "model": "a registered architecture ({models}) or package.module:function returning an "
     "nn.Module (called with num_classes= and in_channels=; made Bayesian by to_bayesian)",
     "dataset": "mnist, fashion-mnist, cifar10, cifar100, svhn, or a folder of class subfolders",
+    "bayesian_layers": "which weight layers are Bayesian: all, or comma-separated globs over "
+    "layer names (e.g. 'fc*': convolutions plain, fully connected head Bayesian)",
     "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling), lrt (local "
     "reparameterisation) or flipout",
     "activation": "activation of the zoo's architectures (the original's was softplus)",
@@ -39,6 +41,8 @@ HELP: dict[str, str] = {
     "epochs": "number of epochs",
     "batch_size": "minibatch size",
     "lr": "learning rate",
+    "rho_lr_scale": "learning rate of the posterior's rho over the rest's (> 1: a wider "
+    "posterior sooner, more epistemic uncertainty, less calibrated)",
     "optimizer": "the optimiser",
     "momentum": "SGD momentum",
     "weight_decay": "L2 weight decay (usually 0 for Bayesian models: the prior regularises)",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torchvision
 from torch import nn
@@ -29,7 +29,7 @@ from bayescnn.convert import to_bayesian
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameError
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory
-from bayescnn.nn import bayesian_layers
+from bayescnn.nn import bayesian_layers as bayesian_layers_of
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import InitPair
 from bayescnn.priors import Prior
@@ -111,6 +111,7 @@ def create(
     posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
     posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
     dropout: float = 0.0,
+    bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
 ) -> nn.Module:
     """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
@@ -128,15 +129,21 @@ def create(
         dropout: MC dropout rate before every fully connected layer, kept on at
             prediction (Gal & Ghahramani 2016's baseline); for models built from
             ``layers`` (the zoo's LeNet, AlexNet, 3Conv3FC).
+        bayesian_layers: ``'all'``, or glob patterns over the layers' qualified names
+            (a sequence, or one comma-separated string such as ``'fc*'``): only those
+            are Bayesian, the rest plain (ignored when ``bayesian`` is False).
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
+        InvalidArgumentError: if ``bayesian_layers`` matches no weight layer.
     """
     builder = resolve(name)
     prior = prior if prior is not None else defaults.default_prior()
+    include = _layer_patterns(bayesian_layers)
+    all_bayesian = bayesian and include is None
     layers = (
         LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
-        if bayesian
+        if all_bayesian
         else LayerFactory.frequentist(activation)
     ).with_dropout(dropout)
     if dropout and "layers" not in inspect.signature(builder).parameters:
@@ -155,16 +162,45 @@ def create(
         raise InvalidTypeError(
             f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
         )
-    if not bayesian and bayesian_layers(model):
+    if not all_bayesian and bayesian_layers_of(model):
         raise InvalidArgumentError(
-            f"model {name!r} has Bayesian layers; a frequentist model needs plain ones"
+            f"model {name!r} has Bayesian layers; a frequentist or partly Bayesian model "
+            "needs plain ones"
         )
-    if bayesian and not bayesian_layers(model):
+    if bayesian and not bayesian_layers_of(model):
         model = to_bayesian(
             model,
             estimator=estimator,
             prior=prior,
+            include=include,
+            posterior_mu_init=posterior_mu_init,
             posterior_rho_init=posterior_rho_init,
             inplace=True,
         )
+        if not bayesian_layers_of(model):
+            raise InvalidArgumentError(
+                f"bayesian_layers={bayesian_layers!r} matches no weight layer of model "
+                f"{name!r}; its layers: {', '.join(_weight_layer_names(model))}"
+            )
     return model
+
+
+def _layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
+    """``'all'`` -> None (every layer); ``'fc*, conv1'`` or a sequence -> glob patterns."""
+    if isinstance(bayesian_layers, str):
+        if bayesian_layers.strip() == "all":
+            return None
+        bayesian_layers = bayesian_layers.split(",")
+    patterns = [p.strip() for p in bayesian_layers if p.strip()]
+    if not patterns:
+        raise InvalidArgumentError(
+            "bayesian_layers must be 'all' or layer-name globs such as 'fc*', got "
+            f"{bayesian_layers!r}"
+        )
+    return patterns
+
+
+def _weight_layer_names(model: nn.Module) -> list[str]:
+    return [
+        n for n, m in model.named_modules() if isinstance(m, nn.Linear | nn.modules.conv._ConvNd)
+    ]

@@ -30,6 +30,7 @@ from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.runs.config import TrainConfig
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train.objective import ELBO
+from bayescnn.train.step import parameter_groups
 
 __all__ = [
     "DataSplits",
@@ -74,6 +75,7 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             else tuple(config.posterior_mu_init),
             posterior_rho_init=tuple(config.posterior_rho_init),
             dropout=config.dropout,
+            bayesian_layers=config.bayesian_layers,
         )
 
 
@@ -99,16 +101,16 @@ def check_input_shape(model: nn.Module, image_shape: tuple[int, ...], config: Tr
 def build_optimizer(
     config: TrainConfig, model: nn.Module, device: torch.device
 ) -> torch.optim.Optimizer:
-    """The optimiser a config names, over the model's parameters."""
+    """The optimiser a config names, over the model's :func:`parameter_groups` (rho at
+    ``lr * rho_lr_scale``)."""
     options = {
         "lr": config.lr,
         "momentum": config.momentum,
         "weight_decay": config.weight_decay,
         "device": device,
     }
-    return call_with_accepted(
-        OPTIMIZERS.get(config.optimizer), {"parameters": model.parameters(), **options}
-    )
+    groups = parameter_groups(model, config.lr, config.rho_lr_scale)
+    return call_with_accepted(OPTIMIZERS.get(config.optimizer), {"parameters": groups, **options})
 
 
 def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):

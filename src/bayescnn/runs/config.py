@@ -48,6 +48,7 @@ class TrainConfig:
     model: str = "lenet"
     dataset: str = "fashion-mnist"
     bayesian: bool = True
+    bayesian_layers: str = defaults.BAYESIAN_LAYERS
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
@@ -73,6 +74,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 256
     lr: float = 1e-3
+    rho_lr_scale: float = 1.0
     optimizer: str = "adam"
     momentum: float = 0.9
     weight_decay: float = 0.0
@@ -121,8 +123,11 @@ class TrainConfig:
             raise ConfigError(f"valid_size must be in [0, 1), got {self.valid_size}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        for name in ("lr", "rho_lr_scale"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.bayesian_layers.strip():
+            raise ConfigError("bayesian_layers must be 'all' or comma-separated layer globs")
         if self.train_subset is not None and self.train_subset < 1:
             raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
         KLWeight.parse(self.beta)

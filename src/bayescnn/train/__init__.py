@@ -19,7 +19,7 @@ from bayescnn.train.objective import (
     predictive_nll,
 )
 from bayescnn.train.progress import with_progress
-from bayescnn.train.step import TrainStep, default_optimizer
+from bayescnn.train.step import TrainStep, default_optimizer, parameter_groups
 from bayescnn.train.tensorboard import TensorBoardLogger, TensorBoardMissingError
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "evaluate",
     "expected_nll",
     "fit",
+    "parameter_groups",
     "predictive_nll",
     "predictive_probs",
     "read_metrics",
