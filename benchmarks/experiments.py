@@ -4,7 +4,8 @@ The defaults sweep varies one setting at a time, 10 epochs, LeNet-5, on Fashion-
 MNIST, and picks by validation NLL. Round 1 varies around the earlier defaults (lrt,
 ReLU, prior N(0, 1), rho N(-5, 0.1), PyTorch's mu init), each run naming its estimator so
 that it stays reproducible; flipout won it and became :mod:`bayescnn.defaults`. Round 2
-varies around the new defaults (no estimator flag). The comparison adds the frequentist
+varies around the new defaults (no estimator flag), and round 3 the posterior's spread
+(``--rho-lr-scale``, ``--bayesian-layers``). The comparison adds the frequentist
 twin, a deep ensemble of 5 (the twin with seeds 0-4) and MC dropout; the MNIST table adds
 AlexNet and 3Conv3FC, Bayesian and frequentist.
 """
@@ -42,6 +43,11 @@ SWEEP: dict[str, tuple[str, ...]] = {
     # round 2, around the chosen defaults (flipout)
     "rho-4": ("--posterior-rho-init", "-4", "0.1"),
     "kl-annealing": ("--beta", "soenderby"),
+    # round 3, the posterior's spread: a faster rho, a Bayesian head on a plain trunk
+    "rho-lr-3": ("--rho-lr-scale", "3"),
+    "head": ("--bayesian-layers", "fc*"),
+    "head-rho-lr-3": ("--bayesian-layers", "fc*", "--rho-lr-scale", "3"),
+    "last-rho-lr-3": ("--bayesian-layers", "fc3", "--rho-lr-scale", "3"),
 }
 """Settings varied one at a time (the values of the original code among them)."""
 
@@ -50,9 +56,28 @@ SEEDS = (0, 1, 2)
 
 ROUND_2 = ("rho-4", "kl-annealing")
 """The settings tried around the chosen defaults (flipout); the rest vary around lrt."""
+ROUND_3 = ("rho-lr-3", "head", "head-rho-lr-3", "last-rho-lr-3")
+"""Around flipout too: trading calibration for epistemic spread (the OOD targets)."""
+
+FRONTIER: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "rho-lr-3": ("--rho-lr-scale", "3"),
+    "head": ("--bayesian-layers", "fc*"),
+    "head-rho-lr-3": ("--bayesian-layers", "fc*", "--rho-lr-scale", "3"),
+    "last-rho-lr-3": ("--bayesian-layers", "fc3", "--rho-lr-scale", "3"),
+}
+"""The plain loop's Bayesian LeNet-5 (:mod:`benchmarks.plain_loop` flags) over ``SEEDS``:
+calibration against epistemic spread, each setting as a user's own loop would get it."""
+
+
+def frontier_name(tag: str, setting: str, seed: int) -> str:
+    """The JSON file stem of one plain-loop run of the frontier."""
+    return f"frontier-{tag}-{setting}-seed{seed}"
+
 
 PRIORITY = ("prior-0.1", "ensemble", "prior-0.3", "mu-normal-0.1", "softplus", "flipout", "bbb",
-            "rho-3", "prior-mixture", "rho-4", "kl-annealing", "mnist-table", "seeds")  # fmt: skip
+            "rho-3", "prior-mixture", "rho-4", "kl-annealing", "mnist-table", "seeds",
+            *ROUND_3)  # fmt: skip
 """The order runs are trained in, most informative first (a regeneration can be cut short)."""
 
 

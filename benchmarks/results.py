@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.experiments import DATASETS, EXPERIMENTS, Experiment
+from benchmarks.experiments import DATASETS, EXPERIMENTS, FRONTIER, SEEDS, Experiment, frontier_name
 from benchmarks.results_tables import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,21 +78,43 @@ def run_experiment(
     return record
 
 
-def run_plain_loop(tag: str, runs: Path, *, quick: bool, data_dir: str | None) -> dict:
-    """The issue's plain user loop on one dataset (:mod:`benchmarks.plain_loop`), unless done."""
-    out = runs / f"plain-loop-{tag}.json"
+def run_plain_loop(
+    tag: str,
+    runs: Path,
+    *,
+    quick: bool,
+    data_dir: str | None,
+    name: str | None = None,
+    args: Sequence[str] = (),
+) -> dict:
+    """The issue's plain user loop on one dataset (:mod:`benchmarks.plain_loop`), unless
+    done: ``plain-loop-TAG.json`` (with the twin) or, for the frontier, ``NAME.json``."""
+    name = name or f"plain-loop-{tag}"
+    out = runs / f"{name}.json"
     if not out.is_file():
         command = [sys.executable, "-m", "benchmarks.plain_loop", "--dataset", DATASETS[tag],
-                   "--threads", "1", "--out", str(out)]  # fmt: skip
+                   "--threads", "1", *args, "--out", str(out)]  # fmt: skip
         if data_dir is not None:
             command += ["--data-dir", data_dir]
         if quick:
             command += ["--epochs", "1", "--limit-train", "300", "--limit-test", "300"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"the plain loop on {tag} failed:\n{done.stderr[-3000:]}")
-        print(f"done plain-loop-{tag}", flush=True)
+            raise RuntimeError(f"the plain loop {name} failed:\n{done.stderr[-3000:]}")
+        print(f"done {name}", flush=True)
     return json.loads(out.read_text())
+
+
+def plain_loops(prefixes: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(tag, name, flags)`` of every plain-loop run the prefixes choose: the issue's loop
+    with its twin on each dataset, then the frontier's settings over the seeds."""
+    loops = [(tag, f"plain-loop-{tag}", ()) for tag in DATASETS]
+    for setting, flags in FRONTIER.items():
+        for seed in SEEDS:
+            for tag in DATASETS:
+                name = frontier_name(tag, setting, seed)
+                loops.append((tag, name, (*flags, "--no-twin", "--seed", str(seed))))
+    return [loop for loop in loops if not prefixes or loop[1].startswith(tuple(prefixes))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs.mkdir(parents=True, exist_ok=True)
     prefixes = [p for p in args.only.split(",") if p]
     chosen = [e for e in EXPERIMENTS if not prefixes or e.name.startswith(tuple(prefixes))]
-    loops = [t for t in DATASETS if not prefixes or f"plain-loop-{t}".startswith(tuple(prefixes))]
+    loops = plain_loops(prefixes)
     started = time.perf_counter()
     if args.write_only:
         finished = [runs / e.name / "record.json" for e in chosen]
@@ -122,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = {"quick": args.quick, "data_dir": args.data_dir}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         trained = [pool.submit(run_experiment, e, runs, **options) for e in chosen]
-        looped = [pool.submit(run_plain_loop, t, runs, **options) for t in loops]
+        looped = [pool.submit(run_plain_loop, tag, runs, **options, name=name, args=flags)
+                  for tag, name, flags in loops]  # fmt: skip
         records = [job.result() for job in trained]
         for job in looped:
             job.result()

@@ -11,8 +11,16 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.experiments import DATASETS, ROUND_2, SWEEP
-from benchmarks.scoring import DEFAULT_LABEL, SPREAD_HEADER, comparison, seed_spread
+from benchmarks.experiments import (
+    DATASETS,
+    FRONTIER,
+    ROUND_2,
+    ROUND_3,
+    SEEDS,
+    SWEEP,
+    frontier_name,
+)
+from benchmarks.scoring import DEFAULT_LABEL, SPREAD_HEADER, comparison, mean_sd, seed_spread
 from benchmarks.targets import targets_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +41,12 @@ def _pct(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
+def _round(setting: str) -> str:
+    if setting in ROUND_3:
+        return "3 (spread, around flipout)"
+    return "2 (around flipout)" if setting in ROUND_2 else "1 (around lrt)"
+
+
 def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]:
     """The one-at-a-time sweep on one dataset, and the winner by validation NLL."""
     rows, best, best_nll = [], None, float("inf")
@@ -44,7 +58,7 @@ def sweep_table(records: Mapping[str, dict], tag: str) -> tuple[str, str | None]
         if record["best_valid_nll"] < best_nll:
             best, best_nll = setting, record["best_valid_nll"]
         rows.append([
-            setting, "2 (around flipout)" if setting in ROUND_2 else "1 (around lrt)", " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
+            setting, _round(setting), " ".join(args) or "(defaults)", f"{record['best_valid_nll']:.4f}",
             _pct(record["best_valid_accuracy"]), _pct(test["accuracy"]), f"{test['nll']:.4f}",
             f"{test['ece']:.4f}", f"{record['train_seconds']:.0f}",
         ])  # fmt: skip
@@ -154,6 +168,31 @@ def plot_prior_sweep(records: Mapping[str, dict], path: Path) -> Path | None:
     return path
 
 
+FRONTIER_COLUMNS = ("accuracy", "nll", "ece", "auroc_mutual_info", "auroc_entropy")
+"""The plain loop's metrics, as named in its JSON rows."""
+
+
+def frontier_table(runs: Path, tag: str) -> str | None:
+    """The plain loop's settings (:data:`FRONTIER`), mean ± sd over the seeds run, with
+    the twin of ``plain-loop-TAG.json`` (seed 0) for reference."""
+    header = ["setting", "plain-loop flags", "seeds", "accuracy", "NLL", "ECE", "MI AUROC",
+              "entropy AUROC"]  # fmt: skip
+    rows = []
+    for setting, flags in FRONTIER.items():
+        files = [runs / f"{frontier_name(tag, setting, seed)}.json" for seed in SEEDS]
+        found = [json.loads(f.read_text())["rows"][0] for f in files if f.is_file()]
+        if found:
+            cells = [mean_sd([row[key] for row in found]) for key in FRONTIER_COLUMNS]
+            rows.append([setting, " ".join(flags) or "(defaults)", str(len(found)), *cells])
+    if (twin_file := runs / f"plain-loop-{tag}.json").is_file():
+        twin = json.loads(twin_file.read_text())["rows"][1]
+        cells = [f"{twin[key]:.4f}" for key in FRONTIER_COLUMNS[:3]]
+        rows.append(
+            ["frequentist twin", "(the twin)", "1", *cells, "-", f"{twin['auroc_entropy']:.4f}"]
+        )
+    return _table(header, rows) if rows else None
+
+
 def _replace_section(text: str, name: str, body: str) -> str:
     """Put ``body`` between the README's ``<!-- results:name -->`` markers."""
     start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
@@ -183,6 +222,9 @@ def write_results(
         spread = seed_spread(runs, tag, quick=quick, samples=samples)
         if spread:
             sections[f"seeds-{tag}"] = _table(SPREAD_HEADER, spread)
+    for tag in DATASETS:
+        if (frontier := frontier_table(runs, tag)) is not None:
+            sections[f"frontier-{tag}"] = frontier
     sections["mnist-table"] = mnist_table(by_name)
     plain = {
         t: json.loads(f.read_text())

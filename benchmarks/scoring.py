@@ -18,6 +18,14 @@ from benchmarks.experiments import SEEDS
 OOD_SETS = {"fmnist": "digits", "mnist": "fashion-mnist"}
 """Each dataset's out-of-distribution set: scikit-learn's digits, Fashion-MNIST for MNIST."""
 DEFAULT_LABEL = "Bayesian (flipout, default)"
+SPREAD_SETTINGS = {
+    "rho-lr-3": "Bayesian, rho lr x3",
+    "head": "Bayesian head (fc*)",
+    "head-rho-lr-3": "Bayesian head, rho lr x3",
+    "last-rho-lr-3": "Bayesian last layer, rho lr x3",
+}
+"""The sweep's round 3 in the comparison, by label: where the epistemic spread is traded
+for calibration."""
 
 
 def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict] | None:
@@ -31,6 +39,9 @@ def comparison(runs: Path, tag: str, *, quick: bool, samples: int) -> list[dict]
         DEFAULT_LABEL: [f"{tag}-lenet-bayesian-flipout"],
         "Bayesian (lrt)": [f"{tag}-lenet-bayesian-lrt"],
         "Bayesian (bbb)": [f"{tag}-lenet-bayesian-bbb"],
+        **{
+            label: [f"{tag}-lenet-bayesian-{setting}"] for setting, label in SPREAD_SETTINGS.items()
+        },
         "frequentist twin": [f"{tag}-lenet-frequentist-seed0"],
         "MC dropout (p = 0.25)": [f"{tag}-lenet-mc-dropout"],
         "deep ensemble of 5": [f"{tag}-lenet-frequentist-seed{s}" for s in range(5)],
@@ -85,12 +96,15 @@ def seed_spread(runs: Path, tag: str, *, quick: bool, samples: int) -> list[list
         if not scored:
             continue
         cells = [label, str(len(scored))]
-        for get in SPREAD_COLUMNS.values():
-            values = [get(s) for s in scored]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.4f} ± {spread:.4f}")
+        cells += [mean_sd([get(s) for s in scored]) for get in SPREAD_COLUMNS.values()]
         rows.append(cells)
     return rows
+
+
+def mean_sd(values: Sequence[float]) -> str:
+    """``mean ± sample standard deviation`` (0 for one value), to 4 decimals."""
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
 
 
 SPREAD_COLUMNS = {
