@@ -2,6 +2,7 @@
 
 import pytest
 
+from bayescnn.errors import ConfigError
 from bayescnn.runs import TrainConfig, read_config_file
 
 
@@ -29,3 +30,9 @@ def test_a_wrong_type_is_an_error_naming_the_key():
 def test_out_of_range_values_are_errors(key, value):
     with pytest.raises(ValueError, match=key):
         TrainConfig(**{key: value})
+
+
+@pytest.mark.parametrize("layers", ["", " , "])
+def test_bayesian_layers_naming_no_pattern_is_a_config_error_before_anything_is_built(layers):
+    with pytest.raises(ConfigError, match="must be 'all' or layer-name globs"):
+        TrainConfig(bayesian_layers=layers)

@@ -35,7 +35,7 @@ from bayescnn.nn.layer import InitPair
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, call_with_accepted
 
-__all__ = ["MODELS", "create", "list_models", "register_model"]
+__all__ = ["MODELS", "create", "layer_patterns", "list_models", "register_model"]
 
 ModelBuilder = Callable[..., nn.Module]
 MODELS: Registry[ModelBuilder] = Registry("model")
@@ -139,7 +139,7 @@ def create(
     """
     builder = resolve(name)
     prior = prior if prior is not None else defaults.default_prior()
-    include = _layer_patterns(bayesian_layers)
+    include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None
     layers = (
         LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
@@ -185,7 +185,7 @@ def create(
     return model
 
 
-def _layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
+def layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
     """``'all'`` -> None (every layer); ``'fc*, conv1'`` or a sequence -> glob patterns."""
     if isinstance(bayesian_layers, str):
         if bayesian_layers.strip() == "all":

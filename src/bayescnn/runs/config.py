@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from bayescnn import defaults
-from bayescnn.errors import ConfigError, MissingFileError
+from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
+from bayescnn.models.registry import layer_patterns
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Registry
 from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
@@ -126,8 +127,10 @@ class TrainConfig:
         for name in ("lr", "rho_lr_scale"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.bayesian_layers.strip():
-            raise ConfigError("bayesian_layers must be 'all' or comma-separated layer globs")
+        try:
+            layer_patterns(self.bayesian_layers)
+        except InvalidArgumentError as error:
+            raise ConfigError(str(error)) from None
         if self.train_subset is not None and self.train_subset < 1:
             raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
         KLWeight.parse(self.beta)
