@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 
-from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
 from bayescnn.data.convert import convert_image_data
+from bayescnn.data.dataset import ImageData
+from bayescnn.data.folder import load_image_folder
+from bayescnn.data.registry import DATASETS, load_dataset
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.seeding import seeded_generator
 
@@ -63,6 +64,8 @@ def _match(
 
 def _digits(like: ImageData) -> ImageData:
     """scikit-learn's bundled 8x8 digits, 0..16 -> 0..255, resized to ``like``'s shape."""
+    from sklearn.datasets import load_digits  # scikit-learn is slow to import: only here
+
     bunch = load_digits()
     pixels = np.rint(bunch.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     images = torch.from_numpy(pixels).unsqueeze(1)
