@@ -103,3 +103,17 @@ def test_the_old_uncertainty_names_still_work_with_a_deprecation_warning():
         assert bayescnn.uncertainty.load_ood_set is bayescnn.data.load_ood_set
     with pytest.warns(DeprecationWarning, match="bayescnn.data.OOD_SET_NAMES"):
         assert bayescnn.uncertainty.OOD_SET_NAMES == bayescnn.data.OOD_SET_NAMES
+
+
+def test_gaussian_noise_has_the_pixel_mean_and_spread_of_the_in_distribution_images():
+    like = image_data(count=50, size=16)
+    noise = load_ood_set("gaussian-noise", like=like, seed=1, limit=200)
+    assert noise.images.shape == (200, 1, 16, 16) and noise.images.dtype == torch.uint8
+    pixels, reference = noise.images.double(), like.images.double()
+    assert abs(pixels.mean() - reference.mean()) < 2.0
+    assert abs(pixels.std() - reference.std()) < 0.1 * reference.std()
+
+
+def test_gaussian_noise_of_no_in_distribution_images_is_a_clear_error():
+    with pytest.raises(InvalidArgumentError, match="gaussian-noise"):
+        load_ood_set("gaussian-noise", like=image_data(count=0))
