@@ -34,7 +34,7 @@ OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 IMAGE_SIZE = 32  # the CLI's default image size, LeNet-5's input
 BATCH_SIZE = 256
 LR = 1e-3
-SAMPLES = 25
+SAMPLES = bayescnn.defaults.SAMPLES
 SCORES = ("mutual_info", "entropy")
 
 

@@ -18,6 +18,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.data import DataNotFoundError
 from benchmarks.data_path import FashionMnist, bench_data_path, load_fashion_mnist
@@ -52,7 +53,7 @@ class Settings:
     engine_rounds: int = 7
     engine_batches: int = 20
     batch_size: int = 256
-    num_samples: int = 25
+    num_samples: int = defaults.SAMPLES
     estimators: tuple[str, ...] = ("bbb", "lrt", "flipout")
     models: tuple[str, ...] = field(default=("lenet", "3conv3fc"))
 

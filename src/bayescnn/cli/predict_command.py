@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
 from bayescnn.errors import BayesCNNError, InvalidArgumentError
@@ -64,7 +65,8 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--samples",
         type=int,
-        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
+        "changed)",
     )
     parser.add_argument(
         "--out",

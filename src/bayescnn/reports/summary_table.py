@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bayescnn import defaults
+
 __all__ = ["format_summary_table"]
 
 _OOD_COLUMNS = (
@@ -60,8 +62,8 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
                 ("accuracy", "accuracy"),
                 ("nll", "NLL"),
                 ("brier", "Brier"),
-                ("ece", "ECE (15 bins)"),
-                ("mce", "MCE (15 bins)"),
+                ("ece", f"ECE ({defaults.ECE_BINS} bins)"),
+                ("mce", f"MCE ({defaults.ECE_BINS} bins)"),
             )
         ],
     )

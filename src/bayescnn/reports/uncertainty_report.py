@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.data import ImageData, InMemoryLoader
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import accuracy, brier_score, calibration, nll, ood_detection
@@ -31,8 +32,6 @@ from bayescnn.reports.uncertainty_figures import (
 from bayescnn.uncertainty.predict import METHODS, Prediction, predict_loader
 
 __all__ = ["REPORT_FILES", "uncertainty_report"]
-
-CALIBRATION_BINS = 15
 
 REPORT_FILES = {
     "summary": "uncertainty.json",
@@ -159,7 +158,7 @@ def uncertainty_report(
     *,
     mean: Sequence[float],
     std: Sequence[float],
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     batch_size: int = 500,
     device: str | torch.device = "cpu",
     out_dir: str | Path,
@@ -173,7 +172,7 @@ def uncertainty_report(
     The model is moved to ``device``; inputs are ``(x / 255 - mean) / std``. Writes into
     ``out_dir`` the files of :data:`REPORT_FILES`: the summary (JSON), per-example scores
     of both sets (CSV with a ``set`` column), histograms of every OOD score in vs out, a
-    reliability diagram (15 bins) and the per-class aleatoric/epistemic bar charts of
+    reliability diagram (:data:`bayescnn.defaults.ECE_BINS` bins) and the per-class aleatoric/epistemic bar charts of
     the chosen examples.
 
     Args:
@@ -217,7 +216,7 @@ def uncertainty_report(
     pred_out = predict_loader(model, _loader(ood_data, batch_size, mean, std, device), **options)
     assert pred_in.labels is not None
 
-    calib = calibration(pred_in.probs, pred_in.labels, n_bins=CALIBRATION_BINS)
+    calib = calibration(pred_in.probs, pred_in.labels, n_bins=defaults.ECE_BINS)
     in_means, out_means = _uncertainty_means(pred_in), _uncertainty_means(pred_out)
     results = {
         name: ood_detection(pred_in.scores[name], pred_out.scores[name]) for name in pred_in.scores

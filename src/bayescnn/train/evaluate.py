@@ -8,7 +8,7 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from bayescnn import metrics
+from bayescnn import defaults, metrics
 from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_mode
 from bayescnn.train.distributed import Distributed
@@ -54,7 +54,7 @@ def predictive_probs(
 
 
 def classification_metrics(
-    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = defaults.ECE_BINS
 ) -> dict[str, float]:
     """Accuracy, NLL, Brier score and ECE (``n_bins`` equal-width bins) of predictive probs."""
     probs, labels = probs.cpu(), labels.cpu()
@@ -70,7 +70,7 @@ def evaluate(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     posterior_mean: bool = False,
     dist: Distributed | None = None,
 ) -> dict[str, float]:

@@ -17,6 +17,7 @@ from contextlib import nullcontext
 import torch
 from torch import Tensor, nn
 
+from bayescnn import defaults
 from bayescnn.errors import (
     InvalidArgumentError,
     InvalidTypeError,
@@ -92,7 +93,7 @@ def predict_loader(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
     *,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     chunk_size: int | None = None,
     method: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
@@ -187,7 +188,7 @@ def predict(
     inputs: Tensor,
     *,
     labels: Tensor | None = None,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     batch_size: int = 256,
     chunk_size: int | None = None,
     method: str | Sequence[str] = "all",
