@@ -243,7 +243,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             run.model,
             _batches(images, run.spec.mean, run.spec.std, device),
             samples=samples,
-            method="entropy",
+            decomposition="entropy",
             scores="none",
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)

@@ -29,7 +29,7 @@ from bayescnn.reports.uncertainty_figures import (
     plot_score_histograms,
     plot_uncertainty_examples,
 )
-from bayescnn.uncertainty.predict import METHODS, Prediction, predict_loader
+from bayescnn.uncertainty.predict import DECOMPOSITIONS, Prediction, predict_loader
 
 __all__ = ["REPORT_FILES", "uncertainty_report"]
 
@@ -211,7 +211,7 @@ def uncertainty_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(device)
-    options = {"samples": samples, "chunk_size": chunk_size, "method": "all"}
+    options = {"samples": samples, "chunk_size": chunk_size, "decomposition": "all"}
     pred_in = predict_loader(model, _loader(in_data, batch_size, mean, std, device), **options)
     pred_out = predict_loader(model, _loader(ood_data, batch_size, mean, std, device), **options)
     assert pred_in.labels is not None
@@ -245,7 +245,7 @@ def uncertainty_report(
             "out": _mean(pred_out.probs.max(dim=-1).values),
         },
         "uncertainty": {
-            method: {"in": in_means[method], "out": out_means[method]} for method in METHODS
+            method: {"in": in_means[method], "out": out_means[method]} for method in DECOMPOSITIONS
         },
         "ood_detection": {
             name: {

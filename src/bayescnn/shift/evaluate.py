@@ -274,7 +274,7 @@ def evaluate_shift(
                 loader,
                 samples=samples,
                 chunk_size=chunk_size,
-                method="entropy",
+                decomposition="entropy",
                 scores=tuple(dict.fromkeys(AUROC_SCORES + SELECTIVE_SCORES)),
             )
 

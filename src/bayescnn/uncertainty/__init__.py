@@ -5,6 +5,7 @@ The per-example OOD scores live in a registry that users extend with
 for, sharing the work between them.
 """
 
+from bayescnn.uncertainty._renamed import module_getattr
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -16,7 +17,7 @@ from bayescnn.uncertainty.decomposition import (
 )
 from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.uncertainty.predict import predict, predict_loader
-from bayescnn.uncertainty.prediction import METHODS, Prediction
+from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
     MonteCarloSamples,
@@ -28,7 +29,7 @@ from bayescnn.uncertainty.scores import (
 )
 
 __all__ = [
-    "METHODS",
+    "DECOMPOSITIONS",
     "OOD_SCORES",
     "OOD_SET_NAMES",
     "Decomposition",
@@ -49,3 +50,5 @@ __all__ = [
     "register_ood_score",
     "softmax_decomposition",
 ]
+
+__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
