@@ -90,10 +90,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from bayescnn.cli.methods import load_method
-    from bayescnn.nn import is_stochastic
-    from bayescnn.runs import load_splits, make_loader
+    from bayescnn.runs import build_test_report, load_splits, make_loader
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import evaluate
     from bayescnn.train.distributed import resolve_device
 
     device = resolve_device(args.device)
@@ -110,10 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(method.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(method.model, loader, samples=samples)
-        if is_stochastic(method.model):
-            report["samples"] = samples
-            report["posterior_mean"] = evaluate(method.model, loader, posterior_mean=True)
+        report |= build_test_report(method.model, loader, samples=samples)
     print(json.dumps(report, indent=2))
     return 0
 

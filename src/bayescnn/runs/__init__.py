@@ -29,6 +29,7 @@ from bayescnn.runs.run import (
     score_test_set,
     train_run,
 )
+from bayescnn.runs.scoring import build_test_report, summarize_report
 
 __all__ = [
     "CHOICES",
@@ -44,6 +45,7 @@ __all__ = [
     "build_optimizer",
     "build_prior",
     "build_scheduler",
+    "build_test_report",
     "default_run_dir",
     "find_checkpoint",
     "load_run",
@@ -54,6 +56,7 @@ __all__ = [
     "read_run_config",
     "resume_run",
     "score_test_set",
+    "summarize_report",
     "train_run",
     "write_config_file",
 ]
