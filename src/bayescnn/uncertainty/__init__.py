@@ -2,7 +2,8 @@
 
 The per-example OOD scores live in a registry that users extend with
 :func:`register_ood_score`; :func:`predict` computes the decompositions and scores asked
-for, sharing the work between them.
+for, sharing the work between them; :func:`evaluate_ood` scores calibration and OOD
+detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.uncertainty._renamed import module_getattr
@@ -15,6 +16,7 @@ from bayescnn.uncertainty.decomposition import (
     predictive_probs,
     softmax_decomposition,
 )
+from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
 from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.uncertainty.predict import predict, predict_loader
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
@@ -35,11 +37,13 @@ __all__ = [
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
+    "OODEvaluation",
     "OODScore",
     "Prediction",
     "ScoreInput",
     "covariance_decomposition",
     "entropy_decomposition",
+    "evaluate_ood",
     "list_ood_scores",
     "load_ood_set",
     "normalized_decomposition",
