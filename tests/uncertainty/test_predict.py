@@ -333,6 +333,12 @@ def test_method_is_a_deprecated_name_of_decomposition():
     assert prediction.entropy is not None and prediction.softmax is None
 
 
+def test_method_is_a_deprecated_name_of_decomposition_in_predict_loader_too():
+    with pytest.warns(DeprecationWarning, match=r"predict_loader\(decomposition"):
+        prediction = predict_loader(tiny_model(), [inputs()], samples=2, method="softmax")
+    assert prediction.softmax is not None and prediction.entropy is None
+
+
 def test_method_and_a_different_decomposition_together_are_refused():
     with (
         pytest.warns(DeprecationWarning),
