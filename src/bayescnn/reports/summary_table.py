@@ -40,7 +40,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
     """Format the summary of :func:`~bayescnn.reports.uncertainty_report` as three tables.
 
     The tables give the in-distribution metrics, the mean aleatoric/epistemic
-    uncertainty per method in and out of distribution, and the OOD detection metrics
+    uncertainty per decomposition in and out of distribution, and the OOD detection metrics
     per score.
 
     Args:
@@ -68,10 +68,10 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
         ],
     )
     uncertainty_rows = []
-    for method, parts in summary["uncertainty"].items():
+    for decomposition, parts in summary["uncertainty"].items():
         uncertainty_rows.append(
             [
-                method,
+                decomposition,
                 f"{parts['in']['aleatoric']:.4g}",
                 f"{parts['out']['aleatoric']:.4g}",
                 f"{parts['in']['epistemic']:.4g}",
@@ -79,7 +79,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
             ]
         )
     uncertainty_table = table(
-        ["method", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
+        ["decomposition", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
         uncertainty_rows,
     )
     ood_table = table(
