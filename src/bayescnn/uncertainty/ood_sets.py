@@ -26,7 +26,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
-from bayescnn.data.convert import convert_image_data
+from bayescnn.data.transforms import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.seeding import seeded_generator
 
