@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from bayescnn import models
-from bayescnn.data import ImageData
+from bayescnn.data import ImageData, load_ood_set
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import calibration, ood_detection
-from bayescnn.uncertainty import evaluate_ood, list_ood_scores, load_ood_set, predict_loader
+from bayescnn.uncertainty import evaluate_ood, list_ood_scores, predict_loader
 
 
 def _sets() -> tuple[ImageData, ImageData]:

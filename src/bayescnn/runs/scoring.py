@@ -10,9 +10,9 @@ from torch import nn
 
 from bayescnn import defaults
 from bayescnn.nn import is_stochastic
+from bayescnn.runtime.progress import with_progress
 from bayescnn.train.distributed import Distributed
 from bayescnn.train.evaluate import evaluate
-from bayescnn.train.progress import with_progress
 
 __all__ = ["build_test_report", "summarize_report"]
 

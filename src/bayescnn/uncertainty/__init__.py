@@ -17,7 +17,6 @@ from bayescnn.uncertainty.decomposition import (
     softmax_decomposition,
 )
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
-from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.uncertainty.predict import predict, predict_loader
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
@@ -33,7 +32,6 @@ from bayescnn.uncertainty.scores import (
 __all__ = [
     "DECOMPOSITIONS",
     "OOD_SCORES",
-    "OOD_SET_NAMES",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
@@ -45,7 +43,6 @@ __all__ = [
     "entropy_decomposition",
     "evaluate_ood",
     "list_ood_scores",
-    "load_ood_set",
     "normalized_decomposition",
     "ood_scores",
     "predict",
@@ -55,4 +52,23 @@ __all__ = [
     "softmax_decomposition",
 ]
 
-__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
+
+_MOVED_TO_DATA = frozenset({"OOD_SET_NAMES", "load_ood_set"})
+_renamed = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
+
+
+def __getattr__(name: str) -> object:
+    """``load_ood_set`` and ``OOD_SET_NAMES`` moved to :mod:`bayescnn.data` (they load data);
+    ``METHODS`` is now ``DECOMPOSITIONS``."""
+    if name in _MOVED_TO_DATA:
+        import warnings
+
+        import bayescnn.data
+
+        warnings.warn(
+            f"bayescnn.uncertainty.{name} moved to bayescnn.data.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(bayescnn.data, name)
+    return _renamed(name)
