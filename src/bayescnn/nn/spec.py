@@ -159,9 +159,11 @@ class PosteriorSpec:
         for key, value in given.items():
             field = _KEYWORDS[key]
             if merged._value_key(field) != posterior._value_key(field):
+                held = getattr(posterior, field)
+                held = held.value if isinstance(held, Estimator) else held
                 raise InvalidArgumentError(
                     f"{key}={value!r} contradicts posterior={posterior!r}, whose {field} is "
-                    f"{getattr(posterior, field)!r}; give it once: in the spec "
+                    f"{held!r}; give it once: in the spec "
                     f"(dataclasses.replace(posterior, {field}=...)) or as the keyword alone"
                 )
         return posterior
