@@ -8,14 +8,12 @@ checked on the test sets. Flipout had the lowest validation NLL of the three est
 on both (0.3117 / 0.0389 against lrt's 0.3234 / 0.0435 and bbb's 0.3162 / 0.0413); a
 N(0, 1) prior beat N(0, 0.3), N(0, 0.1) and the scale mixture, ReLU beat softplus, and
 rho ~ N(-5, 0.1) beat N(-3, 0.1). ``bayescnn.compat`` keeps the original's own values.
+
+Values only: the objects built from them live with their kind
+(:func:`bayescnn.priors.default_prior`, :class:`bayescnn.nn.PosteriorSpec`).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bayescnn.priors import Prior
 
 ESTIMATOR = "flipout"
 """Flipout: weight sampling decorrelated across the batch by random sign flips."""
@@ -37,10 +35,3 @@ SAMPLES = 25
 given: prediction, evaluation, the test report and the commands that score a model."""
 ECE_BINS = 15
 """Equal-width confidence bins of the expected calibration error (Guo et al., 2017)."""
-
-
-def default_prior() -> Prior:
-    """A new ``GaussianPrior(PRIOR_MU, PRIOR_SIGMA)``."""
-    from bayescnn.priors.gaussian import GaussianPrior
-
-    return GaussianPrior(PRIOR_MU, PRIOR_SIGMA)
