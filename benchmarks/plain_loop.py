@@ -75,7 +75,7 @@ def train(
 
 def evaluate(model: nn.Module, test: InMemoryLoader, ood: InMemoryLoader) -> dict[str, float]:
     """Accuracy, NLL, ECE and the OOD AUROC of mutual information and of entropy."""
-    options: dict[str, Any] = {"samples": SAMPLES, "method": (), "scores": SCORES}
+    options: dict[str, Any] = {"samples": SAMPLES, "decomposition": (), "scores": SCORES}
     pred_in = bayescnn.predict_loader(model, test, **options)
     pred_out = bayescnn.predict_loader(model, ood, **options)
     assert pred_in.labels is not None
