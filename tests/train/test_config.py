@@ -55,3 +55,16 @@ def test_a_flag_overrides_the_old_key_of_a_config_file(tmp_path):
 def test_the_old_and_the_new_key_together_are_an_error_naming_both():
     with pytest.raises(ConfigError, match="'objective' and 'likelihood'"):
         TrainConfig.from_dict({"objective": "mean", "likelihood": "logmeanexp"})
+
+
+def test_an_unknown_estimator_is_a_config_error_listing_the_estimators_enum():
+    with pytest.raises(ConfigError, match="unknown estimator 'mcmc'; choose one of 'bbb', 'lrt'"):
+        TrainConfig(estimator="mcmc")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("posterior_rho_init", [-5.0]), ("posterior_mu_init", [0.0, -1.0])]
+)
+def test_a_posterior_init_that_is_not_a_mean_and_std_is_a_config_error(key, value):
+    with pytest.raises(ConfigError, match=key):
+        TrainConfig(**{key: value})
