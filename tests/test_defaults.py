@@ -1,5 +1,6 @@
 """One set of defaults: the layers, to_bayesian, models.create and `bayescnn train` agree."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -7,7 +8,7 @@ import bayescnn
 from bayescnn import defaults
 from bayescnn import nn as bnn
 from bayescnn.data import get_spec
-from bayescnn.runs import TrainConfig, build_model, build_prior
+from bayescnn.runs import TrainConfig, build_model, build_posterior, build_prior
 
 
 def _settings(layer: bnn.BayesianLayer) -> tuple:
@@ -72,3 +73,57 @@ def test_a_prior_registered_from_user_code_is_built_by_name_with_its_hyperparame
     finally:
         del PRIORS["wide-gaussian"]
     assert torch.is_tensor(prior.sigma)
+
+
+def test_a_prior_hyperparameter_changed_for_a_prior_that_does_not_take_it_is_an_error():
+    with pytest.raises(bayescnn.BayesCNNError, match="prior 'gaussian' does not take pi"):
+        build_prior(TrainConfig(prior="gaussian", prior_pi=0.3))
+
+
+def test_the_mixture_prior_builds_from_a_default_config_without_the_gaussians_options():
+    prior = build_prior(TrainConfig(prior="mixture", prior_sigma2=0.01))
+    assert float(prior.sigma2) == pytest.approx(0.01)
+
+
+def test_the_builder_gives_the_models_posterior_as_one_spec():
+    config = TrainConfig(estimator="lrt", posterior_mu_init=[0.0, 0.05])
+    spec = build_posterior(config)
+    assert spec == bayescnn.PosteriorSpec("lrt", mu_init=(0.0, 0.05))
+    model = build_model(config, get_spec("mnist"))
+    assert all(layer.posterior_spec == spec for layer in bnn.bayesian_layers(model))
+
+
+def _default(function, name: str):
+    import inspect
+
+    return inspect.signature(function).parameters[name].default
+
+
+def test_every_monte_carlo_sample_count_defaults_to_defaults_samples():
+    from bayescnn.reports import uncertainty_report
+    from bayescnn.runs import build_test_report
+    from bayescnn.shift import evaluate_shift
+    from bayescnn.train import evaluate
+    from bayescnn.uncertainty import evaluate_ood
+
+    functions = [bayescnn.predict, bayescnn.predict_loader, evaluate, build_test_report]
+    functions += [evaluate_ood, uncertainty_report, evaluate_shift]
+    for function in functions:
+        assert _default(function, "samples") == defaults.SAMPLES, function.__qualname__
+    assert TrainConfig().test_samples == defaults.SAMPLES
+
+
+def test_every_ece_defaults_to_defaults_ece_bins():
+    from bayescnn.metrics import calibration
+    from bayescnn.train import classification_metrics
+
+    assert _default(calibration, "n_bins") == defaults.ECE_BINS
+    assert _default(classification_metrics, "n_bins") == defaults.ECE_BINS
+
+
+def test_the_commands_default_to_defaults_samples():
+    from bayescnn.cli.main import build_parser
+
+    parser = build_parser()
+    for argv in (["uncertainty", "RUN"], ["shift", "RUN"], ["prune", "RUN"]):
+        assert parser.parse_args(argv).samples == defaults.SAMPLES, argv[0]

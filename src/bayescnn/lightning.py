@@ -22,9 +22,8 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
-from bayescnn.train.evaluate import LogitsOnly
+from bayescnn.uncertainty import predict_loader
 
 try:
     import lightning as L
@@ -88,7 +87,8 @@ class BayesianClassifier(L.LightningModule):
         beta: KL weight: a number or a schedule name ('standard', 'blundell',
             'soenderby'; see :class:`bayescnn.train.KLWeight`).
         train_samples: Monte-Carlo samples of the likelihood term per training step.
-        objective: 'mean' (the ELBO's expected NLL) or 'logmeanexp'.
+        likelihood: the ELBO's likelihood term, 'mean' (the expected NLL) or 'logmeanexp'.
+        objective: deprecated name of ``likelihood``.
         lr: Adam's learning rate (when ``optimizer`` is not given).
         optimizer: ``factory(parameters)`` returning an optimizer (or anything
             ``configure_optimizers`` may return); default Adam(lr). It is not saved in
@@ -103,7 +103,8 @@ class BayesianClassifier(L.LightningModule):
         *,
         beta: float | str = 1.0,
         train_samples: int = 1,
-        objective: str = "mean",
+        likelihood: str = "mean",
+        objective: str | None = None,
         lr: float = 1e-3,
         optimizer: OptimizerFactory | None = None,
         valid_samples: int = 10,
@@ -116,7 +117,13 @@ class BayesianClassifier(L.LightningModule):
                 f"optimizer must be a factory, optimizer(parameters) -> Optimizer; got {optimizer!r}"
             )
         self.model = model
-        self.elbo = ELBO(num_train, beta=beta, train_samples=train_samples, objective=objective)
+        self.elbo = ELBO(
+            num_train,
+            beta=beta,
+            train_samples=train_samples,
+            likelihood=likelihood,
+            objective=objective,
+        )
         self.lr = _positive_float("lr", lr)
         self.valid_samples = _positive_int("valid_samples", valid_samples)
         self.optimizer_factory = optimizer
@@ -132,12 +139,13 @@ class BayesianClassifier(L.LightningModule):
 
     @torch.no_grad()
     def predictive(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``(1/S) sum_s softmax(f(x; w_s))``, ``(B, K)``, with ``S = valid_samples`` (one
-        pass for a network without Bayesian layers), in eval mode with BatchNorm frozen."""
-        samples = self.valid_samples if bayesian_layers(self.model) else 1
-        with frozen_eval_mode(self.model):
-            logits = sample_forward(LogitsOnly(self.model), inputs, samples)
-        return logits.float().softmax(-1).mean(0)
+        """``(1/S) sum_s softmax(f(x; w_s))``, ``(B, K)`` on the inputs' device, with
+        ``S = valid_samples`` (one pass for a network that does not sample), in eval mode
+        with BatchNorm frozen: :func:`bayescnn.uncertainty.predict_loader` on one batch."""
+        prediction = predict_loader(
+            self.model, [inputs], samples=self.valid_samples, decomposition="none", scores="none"
+        )
+        return prediction.probs.to(inputs.device)
 
     def progress(self, batch_idx: int) -> Progress:
         """Where minibatch ``batch_idx`` of the current epoch is, for the KL weight's schedule."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
 from bayescnn.errors import InvalidArgumentError
@@ -61,7 +62,8 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--samples",
         type=int,
-        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
+        "changed)",
     )
     parser.add_argument(
         "--out",
@@ -161,16 +163,16 @@ def _print_table(rows: Sequence[Sequence[Any]]) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
-    from bayescnn.runs import load_run
+    from bayescnn.runs import open_run
     from bayescnn.runs.threshold import load_threshold
+    from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import predict_loader
 
     if args.samples is not None and args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
+    run = open_run(args.run, device=device)
     config = run.config
     files, notes = find_images(args.paths)
     for note in notes:
@@ -193,7 +195,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             run.model,
             _batches(images, run.spec.mean, run.spec.std, device),
             samples=samples,
-            method="entropy",
+            decomposition="entropy",
             scores="none",
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)

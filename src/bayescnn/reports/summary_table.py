@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bayescnn import defaults
+
 __all__ = ["format_summary_table"]
 
 _OOD_COLUMNS = (
@@ -38,7 +40,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
     """Format the summary of :func:`~bayescnn.reports.uncertainty_report` as three tables.
 
     The tables give the in-distribution metrics, the mean aleatoric/epistemic
-    uncertainty per method in and out of distribution, and the OOD detection metrics
+    uncertainty per decomposition in and out of distribution, and the OOD detection metrics
     per score.
 
     Args:
@@ -60,16 +62,16 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
                 ("accuracy", "accuracy"),
                 ("nll", "NLL"),
                 ("brier", "Brier"),
-                ("ece", "ECE (15 bins)"),
-                ("mce", "MCE (15 bins)"),
+                ("ece", f"ECE ({defaults.ECE_BINS} bins)"),
+                ("mce", f"MCE ({defaults.ECE_BINS} bins)"),
             )
         ],
     )
     uncertainty_rows = []
-    for method, parts in summary["uncertainty"].items():
+    for decomposition, parts in summary["uncertainty"].items():
         uncertainty_rows.append(
             [
-                method,
+                decomposition,
                 f"{parts['in']['aleatoric']:.4g}",
                 f"{parts['out']['aleatoric']:.4g}",
                 f"{parts['in']['epistemic']:.4g}",
@@ -77,7 +79,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
             ]
         )
     uncertainty_table = table(
-        ["method", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
+        ["decomposition", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
         uncertainty_rows,
     )
     ood_table = table(
@@ -102,18 +104,19 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
 def format_comparison_table(
     summaries: Sequence[Mapping[str, Any]], *, markdown: bool = False
 ) -> str:
-    """One row per method of ``bayescnn uncertainty --compare``: accuracy, NLL, ECE, the OOD
-    AUROC of every score, and what training and scoring cost (seconds)."""
+    """One row per model (a run or an ensemble) of ``bayescnn uncertainty --compare``:
+    accuracy, NLL, ECE, the OOD AUROC of every score, and what training and scoring cost
+    (seconds)."""
     table = _markdown_table if markdown else _text_table
     scores = list(summaries[0]["ood_detection"])
-    header = ["method", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
+    header = ["model", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
     header += ["train s", "report s"]
     rows = []
     for summary in summaries:
         metrics = summary["in_distribution"]
         rows.append(
             [
-                str(summary.get("method", "?")),
+                str(summary.get("model", summary.get("method", "?"))),  # older files: "method"
                 str(summary["samples"]),
                 f"{metrics['accuracy']:.4f}",
                 f"{metrics['nll']:.4f}",
