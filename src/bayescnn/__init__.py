@@ -26,6 +26,8 @@ from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit
 from bayescnn.uncertainty import (
     Prediction,
+    TemperatureFit,
+    calibrate,
     list_ood_scores,
     ood_scores,
     predict,
@@ -44,9 +46,11 @@ __all__ = [
     "GaussianPrior",
     "PosteriorSpec",
     "Prediction",
+    "TemperatureFit",
     "Prior",
     "ScaleMixturePrior",
     "__version__",
+    "calibrate",
     "defaults",
     "fit",
     "kl_divergence",

@@ -36,6 +36,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.nn.temperature import apply_temperature, temperature_of
 from bayescnn.registry import Choice
 
 __all__ = [
@@ -72,14 +73,15 @@ class ExportFormat(Choice):
 
 
 class _FirstOutput(nn.Module):
-    """Keeps the logits of a model that returns ``(logits, ...)`` (the compat models)."""
+    """Keeps the logits of a model that returns ``(logits, ...)`` (the compat models),
+    divided by its temperature when it was calibrated (:func:`bayescnn.calibrate`)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: Tensor) -> Tensor:
-        return logits_of(self.model(x))
+        return apply_temperature(logits_of(self.model(x)), self.model)
 
 
 def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Module:
@@ -146,7 +148,8 @@ def _trace(
     module = exportable_module(model, samples=samples)
     example = _example_for(module, example_input)
     model_name = type(model).__name__
-    if not isinstance(_check_fits(module, example, model_name), Tensor) and samples is None:
+    output = _check_fits(module, example, model_name)
+    if samples is None and (not isinstance(output, Tensor) or temperature_of(module) is not None):
         module = _FirstOutput(module)
     batch = torch.export.Dim("batch")
     try:

@@ -34,6 +34,7 @@ from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
+from bayescnn.nn.temperature import apply_temperature, set_temperature, temperature_of
 
 __all__ = ["MonteCarloPredictive", "WeightSampling", "entropy_terms"]
 
@@ -202,7 +203,9 @@ class MonteCarloPredictive(nn.Module):
     ``S`` samples of each member that samples and one of each that does not.
 
     Args:
-        model: a Bayesian classifier returning logits ``(N, K)`` (or ``(logits, ...)``).
+        model: a Bayesian classifier returning logits ``(N, K)`` (or ``(logits, ...)``);
+            its temperature (:func:`bayescnn.calibrate`), if any, divides every sample's
+            logits.
         num_samples: ``S`` >= 1.
 
     Returns (forward):
@@ -215,10 +218,12 @@ class MonteCarloPredictive(nn.Module):
         self.num_samples = check_num_samples(num_samples)
         members = list(model.members) if isinstance(model, Ensemble) else [model]
         self.networks = nn.ModuleList(_SampledNetwork(m, self.num_samples) for m in members)
+        set_temperature(self, temperature_of(model))  # a calibrated model's T, in the graph
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         logits = [network(x) for network in self.networks]
-        return entropy_terms(logits[0] if len(logits) == 1 else torch.cat(logits))
+        joined = logits[0] if len(logits) == 1 else torch.cat(logits)
+        return entropy_terms(apply_temperature(joined, self))
 
     def extra_repr(self) -> str:
         return f"num_samples={self.num_samples}"

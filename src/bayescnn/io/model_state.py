@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn.io.errors import CheckpointMismatchError
+from bayescnn.nn.temperature import TEMPERATURE_BUFFER, set_temperature
 
 __all__ = ["MAX_LISTED", "load_model_state"]
 
@@ -24,6 +25,20 @@ def _listing(items: list[str]) -> str:
 
 def _shape(value: Any) -> tuple[int, ...] | None:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def _with_temperature_of(
+    model: nn.Module, state: Mapping[str, torch.Tensor]
+) -> Mapping[str, torch.Tensor]:
+    """Give ``model`` the temperature ``state`` holds (or none, if it holds none).
+
+    A fitted temperature (:func:`bayescnn.calibrate`) is the one entry of a state dict
+    that a freshly built model lacks: a calibrated checkpoint loads into it, and an
+    uncalibrated one leaves it uncalibrated, as ``load_state_dict`` leaves it as saved.
+    """
+    value = state.get(TEMPERATURE_BUFFER)
+    set_temperature(model, None if value is None else float(value))
+    return state
 
 
 def load_model_state(
@@ -45,6 +60,7 @@ def load_model_state(
         CheckpointMismatchError: Listing missing keys, unexpected keys and
             shape mismatches, before anything is copied into ``model``.
     """
+    state = _with_temperature_of(model, state)
     expected = model.state_dict()
     missing = [key for key in expected if key not in state] if strict else []
     unexpected = [key for key in state if key not in expected] if strict else []

@@ -19,6 +19,7 @@ from bayescnn.nn.sampling import (
     set_posterior_mean,
 )
 from bayescnn.nn.spec import PosteriorSpec
+from bayescnn.nn.temperature import set_temperature, temperature_of
 
 __all__ = [
     "BayesianLayer",
@@ -44,6 +45,8 @@ __all__ = [
     "prune_by_snr",
     "sample_forward",
     "set_posterior_mean",
+    "set_temperature",
     "signal_to_noise",
+    "temperature_of",
     "to_bayesian",
 ]

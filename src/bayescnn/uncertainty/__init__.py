@@ -7,6 +7,7 @@ detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.uncertainty._renamed import module_getattr
+from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -17,7 +18,7 @@ from bayescnn.uncertainty.decomposition import (
     softmax_decomposition,
 )
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
-from bayescnn.uncertainty.predict import predict, predict_loader
+from bayescnn.uncertainty.predict import predict, predict_loader, sampled_batches
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
@@ -39,6 +40,8 @@ __all__ = [
     "OODScore",
     "Prediction",
     "ScoreInput",
+    "TemperatureFit",
+    "calibrate",
     "covariance_decomposition",
     "entropy_decomposition",
     "evaluate_ood",
@@ -49,6 +52,7 @@ __all__ = [
     "predict_loader",
     "predictive_probs",
     "register_ood_score",
+    "sampled_batches",
     "softmax_decomposition",
 ]
 

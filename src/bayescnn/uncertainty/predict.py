@@ -11,7 +11,7 @@ once (:mod:`bayescnn.uncertainty.prediction`), so memory grows as ``N x K``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
 import torch
@@ -36,8 +36,9 @@ from bayescnn.uncertainty.prediction import (
     summarise_batch,
 )
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
+from bayescnn.nn.temperature import apply_temperature
 
-__all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader"]
+__all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader", "sampled_batches"]
 
 __getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
@@ -136,6 +137,48 @@ def _sample_logits(
     return logits
 
 
+def sampled_batches(
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
+    *,
+    samples: int = defaults.SAMPLES,
+    chunk_size: int | None = None,
+    posterior_mean: bool = False,
+    calibrated: bool = True,
+) -> Iterator[tuple[Tensor, Tensor | None]]:
+    """The one Monte-Carlo loop: each batch's ``(S, B, K)`` logit samples and its labels.
+
+    Every prediction of bayescnn (:func:`predict_loader` and all that build on it, and
+    :func:`bayescnn.calibrate`) draws its samples here. Runs under ``torch.no_grad()``
+    with every module in eval mode (BatchNorm running statistics are used, not updated;
+    Bayesian layers still sample) and restores each module's training flag afterwards.
+    With ``calibrated`` (the default) the logits are divided by the model's fitted
+    temperature, if it has one (:mod:`bayescnn.nn.temperature`).
+
+    Yields:
+        ``(logits, labels)``: the logits on the model's device, the labels (``None``
+        for a batch without them) on the CPU.
+    """
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise InvalidArgumentError(f"samples must be an integer >= 1, got {samples!r}")
+    # the mean network, or a network without Bayesian layers, gives one answer
+    num_samples = 1 if posterior_mean or not is_stochastic(model) else samples
+    device = module_device(model)
+    # an ensemble's members are sampled one by one by sample_forward: it is not wrapped
+    forward = model if isinstance(model, Ensemble) else _LogitsOnly(model)
+    mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
+    with torch.no_grad(), frozen_eval_mode(model), mean_context:
+        for batch in batches:
+            inputs, batch_labels = _split_batch(batch)
+            if device is not None:
+                inputs = inputs.to(device)
+            _check_inputs(inputs)
+            logits = _sample_logits(forward, inputs, num_samples, chunk_size)
+            if calibrated:
+                logits = apply_temperature(logits, model)
+            yield logits, None if batch_labels is None else batch_labels.long().cpu()
+
+
 def predict_loader(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
@@ -145,6 +188,7 @@ def predict_loader(
     decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
+    calibrated: bool = True,
     method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty over batches, keeping only per-example summaries.
@@ -175,6 +219,8 @@ def predict_loader(
             registered names.
         posterior_mean: Evaluate the posterior-mean network once instead of sampling;
             the epistemic parts are then 0.
+        calibrated: Divide the logits by the model's temperature when it has one
+            (:func:`bayescnn.calibrate`); ``False`` gives the raw predictive.
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
@@ -191,28 +237,22 @@ def predict_loader(
     decomposition = renamed_keyword(
         "predict_loader", "method", "decomposition", method, decomposition, "all"
     )
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise InvalidArgumentError(f"samples must be an integer >= 1, got {samples!r}")
     decompositions = _parse_decompositions(decomposition)
     score_names = _parse_scores(scores)
-    # the mean network, or a network without Bayesian layers, gives one answer
-    num_samples = 1 if posterior_mean or not is_stochastic(model) else samples
-    device = module_device(model)
-    # an ensemble's members are sampled one by one by sample_forward: it is not wrapped
-    forward = model if isinstance(model, Ensemble) else _LogitsOnly(model)
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
-    mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
-    with torch.no_grad(), frozen_eval_mode(model), mean_context:
-        for batch in batches:
-            inputs, batch_labels = _split_batch(batch)
-            if device is not None:
-                inputs = inputs.to(device)
-            _check_inputs(inputs)
-            logits = _sample_logits(forward, inputs, num_samples, chunk_size)
-            drawn = logits.shape[0]  # an ensemble's members give their own count
-            parts.append(summarise_batch(logits, decompositions, score_names))
-            labels.append(None if batch_labels is None else batch_labels.long().cpu())
+    drawn = 0
+    for logits, batch_labels in sampled_batches(
+        model,
+        batches,
+        samples=samples,
+        chunk_size=chunk_size,
+        posterior_mean=posterior_mean,
+        calibrated=calibrated,
+    ):
+        drawn = logits.shape[0]  # an ensemble's members give their own count
+        parts.append(summarise_batch(logits, decompositions, score_names))
+        labels.append(batch_labels)
     if not parts:
         raise InvalidArgumentError("no batches to predict on")
     has_labels = [label is not None for label in labels]
@@ -238,6 +278,7 @@ def predict(
     decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
+    calibrated: bool = True,
     method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty for normalised inputs, a whole test set included.
@@ -257,6 +298,7 @@ def predict(
             ``('softmax', 'normalized', 'entropy')``.
         scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
         posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
+        calibrated: Apply the model's temperature, if any (``False``: the raw predictive).
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
@@ -285,4 +327,5 @@ def predict(
         decomposition=decomposition,
         scores=scores,
         posterior_mean=posterior_mean,
+        calibrated=calibrated,
     )

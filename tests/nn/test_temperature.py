@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.uncertainty.temperature import (
+from bayescnn.nn.temperature import (
     TEMPERATURE_BUFFER,
     apply_temperature,
     fit_temperature,
@@ -89,3 +89,21 @@ def test_setting_again_overwrites_and_none_removes_it():
 def test_a_temperature_must_be_a_positive_finite_number(bad):
     with pytest.raises(InvalidArgumentError, match="temperature"):
         set_temperature(nn.Linear(3, 2), bad)
+
+
+def test_a_calibrated_state_dict_loads_into_a_fresh_model_with_its_temperature():
+    from bayescnn.io import load_model_state
+
+    saved = set_temperature(nn.Linear(3, 2), 1.5).state_dict()
+    fresh = nn.Linear(3, 2)
+    load_model_state(fresh, saved)
+    assert temperature_of(fresh) == 1.5
+
+
+def test_an_uncalibrated_state_dict_leaves_the_model_uncalibrated():
+    from bayescnn.io import load_model_state
+
+    saved = nn.Linear(3, 2).state_dict()
+    model = set_temperature(nn.Linear(3, 2), 1.5)
+    load_model_state(model, saved)
+    assert temperature_of(model) is None

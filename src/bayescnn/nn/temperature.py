@@ -93,7 +93,7 @@ def predictive_nll(logit_samples: Tensor, labels: Tensor, temperature: float = 1
         labels: True classes, shape ``(N,)``.
         temperature: ``T > 0``.
     """
-    log_probs = (logit_samples.double() / temperature).log_softmax(-1)
+    log_probs = (logit_samples.detach().double() / temperature).log_softmax(-1)
     picked = log_probs.gather(-1, labels.long().view(1, -1, 1).expand(log_probs.shape[0], -1, 1))
     log_predictive = torch.logsumexp(picked.squeeze(-1), dim=0) - math.log(log_probs.shape[0])
     return float(-log_predictive.mean())

@@ -1,0 +1,115 @@
+"""Fit a model's temperature on held-out batches: :func:`calibrate`.
+
+The held-out ``(S, N, K)`` logit samples come from the one Monte-Carlo loop
+(:func:`bayescnn.uncertainty.predict.sampled_batches`, raw logits), the temperature from
+:func:`bayescnn.nn.temperature.fit_temperature`; it is then kept with the model, so
+every later prediction applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor, nn
+
+from bayescnn import defaults
+from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn.temperature import (
+    fit_temperature,
+    predictive_nll,
+    set_temperature,
+    temperature_of,
+)
+from bayescnn.uncertainty.predict import sampled_batches
+
+__all__ = ["TemperatureFit", "calibrate"]
+
+
+@dataclass(frozen=True)
+class TemperatureFit:
+    """What :func:`calibrate` fitted and measured on the held-out batches.
+
+    Attributes:
+        temperature: ``T``, now kept with the model.
+        nll_raw: Held-out NLL of the Monte-Carlo predictive before (``T = 1``).
+        nll_calibrated: Held-out NLL at ``T``.
+        examples: Held-out examples ``N``.
+        samples: Posterior samples ``S`` per example (an ensemble's members included).
+    """
+
+    temperature: float
+    nll_raw: float
+    nll_calibrated: float
+    examples: int
+    samples: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def held_out_logits(
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor]],
+    *,
+    samples: int = defaults.SAMPLES,
+    chunk_size: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The raw ``(S, N, K)`` logit samples and ``(N,)`` labels of labelled batches, on the CPU."""
+    logits: list[Tensor] = []
+    labels: list[Tensor] = []
+    for batch_logits, batch_labels in sampled_batches(
+        model, batches, samples=samples, chunk_size=chunk_size, calibrated=False
+    ):
+        if batch_labels is None:
+            raise InvalidArgumentError(
+                "calibration needs labels: pass (inputs, labels) batches of a held-out "
+                "split (e.g. the validation set), not inputs alone"
+            )
+        logits.append(batch_logits.float().cpu())
+        labels.append(batch_labels)
+    if not logits:
+        raise InvalidArgumentError("no batches to calibrate on: the held-out set is empty")
+    return torch.cat(logits, dim=1), torch.cat(labels)
+
+
+def calibrate(
+    model: nn.Module,
+    valid_batches: Iterable[tuple[Tensor, Tensor]],
+    *,
+    samples: int = defaults.SAMPLES,
+    chunk_size: int | None = None,
+) -> TemperatureFit:
+    """Fit one temperature to the Monte-Carlo predictive and keep it with ``model``.
+
+    ``T* = argmin_T -(1/N) Σ_n log (1/S) Σ_s softmax(f_s(x_n) / T)[y_n]`` over the
+    held-out ``(inputs, labels)`` batches (Guo et al., 2017; per-sample logits as in
+    Laves et al., 2019). The model's previous temperature, if any, is ignored while
+    fitting and replaced. Afterwards :func:`bayescnn.predict`, :func:`predict_loader`,
+    evaluation and the exported graphs apply ``T``; ``predict(..., calibrated=False)``
+    gives the raw predictive. For an :class:`~bayescnn.nn.Ensemble` one temperature is
+    fitted to the members' pooled samples (the averaged predictive); the members' own
+    temperatures are not applied inside it. Draws are not seeded here: seed the caller
+    (e.g. ``torch.manual_seed`` or :func:`torch.random.fork_rng`) for a reproducible fit.
+
+    Args:
+        model: A trained classifier (Bayesian, MC dropout, ensemble or plain).
+        valid_batches: Held-out ``(inputs, labels)`` batches, never the training data.
+        samples: Posterior samples ``S`` per example (the count used to predict).
+        chunk_size: Samples per vectorised forward pass (default: all at once).
+
+    Returns:
+        The :class:`TemperatureFit`, with the held-out NLL before and after.
+    """
+    logits, labels = held_out_logits(model, valid_batches, samples=samples, chunk_size=chunk_size)
+    set_temperature(model, fit_temperature(logits, labels))
+    temperature = temperature_of(model)  # as kept: float32
+    assert temperature is not None
+    return TemperatureFit(
+        temperature=temperature,
+        nll_raw=predictive_nll(logits, labels, 1.0),
+        nll_calibrated=predictive_nll(logits, labels, temperature),
+        examples=int(labels.numel()),
+        samples=int(logits.shape[0]),
+    )

@@ -1,0 +1,112 @@
+"""bayescnn.calibrate: one temperature fitted on held-out batches, then applied by every
+prediction path."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import bayescnn
+from bayescnn import nn as bnn
+from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn.temperature import predictive_nll
+
+
+class _Scaled(nn.Module):
+    """A Bayesian classifier whose logits are ``scale`` times too large (overconfident)."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.layer = bnn.Linear(6, 4, posterior_rho_init=(-3.0, 0.0))
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * self.layer(x)
+
+
+def _data(seed: int, count: int = 3000) -> tuple[torch.Tensor, torch.Tensor, nn.Module]:
+    """Inputs and labels drawn from a reference Bayesian classifier's own predictive."""
+    torch.manual_seed(seed)
+    reference = _Scaled(1.0)
+    inputs = torch.randn(count, 6)
+    probs = bayescnn.predict(reference, inputs, samples=10, scores="none").probs
+    labels = torch.multinomial(probs, 1).squeeze(-1)
+    return inputs, labels, reference
+
+
+def _batches(inputs: torch.Tensor, labels: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return list(zip(inputs.split(500), labels.split(500), strict=True))
+
+
+def test_an_overconfident_model_gets_a_temperature_above_one_and_a_lower_held_out_nll():
+    inputs, labels, reference = _data(0)
+    model = _Scaled(4.0)
+    model.load_state_dict(reference.state_dict())
+    torch.manual_seed(1)
+    fit = bayescnn.calibrate(model, _batches(inputs, labels), samples=10)
+    assert fit.temperature == pytest.approx(4.0, rel=0.2)
+    assert fit.nll_calibrated < fit.nll_raw
+    assert (fit.examples, fit.samples) == (3000, 10)
+    assert bayescnn.nn.temperature_of(model) == fit.temperature
+
+
+def test_predict_applies_the_temperature_and_can_give_the_raw_predictive():
+    inputs, labels, _ = _data(0, count=400)
+    model = _Scaled(3.0)
+    bayescnn.calibrate(model, _batches(inputs, labels), samples=5)
+    temperature = bayescnn.nn.temperature_of(model)
+    torch.manual_seed(5)
+    calibrated = bayescnn.predict(model, inputs, samples=5, scores="none", batch_size=400)
+    torch.manual_seed(5)
+    raw = bayescnn.predict(
+        model, inputs, samples=5, scores="none", batch_size=400, calibrated=False
+    )
+    torch.manual_seed(5)
+    logits = bayescnn.sample_forward(model, inputs, 5)
+    torch.testing.assert_close(calibrated.probs, (logits / temperature).softmax(-1).mean(0))
+    torch.testing.assert_close(raw.probs, logits.softmax(-1).mean(0))
+
+
+def test_the_fit_minimises_the_held_out_nll_of_the_samples_it_drew():
+    inputs, labels, _ = _data(2, count=600)
+    model = _Scaled(2.0)
+    torch.manual_seed(3)
+    fit = bayescnn.calibrate(model, [(inputs, labels)], samples=8)
+    torch.manual_seed(3)
+    logits = bayescnn.sample_forward(model, inputs, 8)
+    assert fit.nll_calibrated == pytest.approx(
+        predictive_nll(logits, labels, fit.temperature), rel=1e-5
+    )
+    for other in (0.8 * fit.temperature, 1.25 * fit.temperature):
+        assert fit.nll_calibrated < predictive_nll(logits, labels, other)
+
+
+def test_calibrating_again_starts_from_the_raw_predictive():
+    inputs, labels, _ = _data(0, count=600)
+    model = _Scaled(3.0)
+    torch.manual_seed(0)
+    first = bayescnn.calibrate(model, _batches(inputs, labels), samples=4)
+    torch.manual_seed(0)
+    second = bayescnn.calibrate(model, _batches(inputs, labels), samples=4)
+    assert second.temperature == pytest.approx(first.temperature, rel=1e-6)
+
+
+def test_an_ensemble_gets_one_temperature_for_its_pooled_predictive():
+    inputs, labels, _ = _data(0, count=600)
+    members = [_Scaled(3.0) for _ in range(2)]
+    ensemble = bayescnn.Ensemble(members)
+    fit = bayescnn.calibrate(ensemble, _batches(inputs, labels), samples=3)
+    assert fit.samples == 6
+    assert bayescnn.nn.temperature_of(ensemble) == fit.temperature
+    assert all(bayescnn.nn.temperature_of(member) is None for member in members)
+
+
+def test_calibration_needs_labelled_batches():
+    with pytest.raises(InvalidArgumentError, match="calibration needs labels"):
+        bayescnn.calibrate(_Scaled(1.0), [torch.randn(4, 6)], samples=2)
+
+
+def test_calibration_needs_at_least_one_batch():
+    with pytest.raises(InvalidArgumentError, match="no batches to calibrate on"):
+        bayescnn.calibrate(_Scaled(1.0), [], samples=2)
