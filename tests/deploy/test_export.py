@@ -257,3 +257,24 @@ def test_an_example_input_that_does_not_fit_is_refused(lenet, tmp_path, example,
 def test_samples_must_be_a_positive_integer(lenet, tmp_path, samples):
     with pytest.raises(InvalidArgumentError, match="samples must be an integer >= 1"):
         export_program(lenet, torch.randn(1, 1, 28, 28), tmp_path / "m.pt2", samples=samples)
+
+
+def test_the_program_of_a_calibrated_mean_network_divides_its_logits_by_the_temperature(
+    lenet, tmp_path
+):
+    x = torch.randn(4, 1, 28, 28)
+    raw = _posterior_mean_logits(lenet, x)
+    calibrated = bayescnn.nn.set_temperature(lenet, 2.5)
+    try:
+        program = torch.export.load(export_program(calibrated, x, tmp_path / "m.pt2")).module()
+        torch.testing.assert_close(program(x), raw / 2.5, rtol=1e-5, atol=1e-5)
+    finally:
+        bayescnn.nn.set_temperature(lenet, None)
+
+
+def test_the_predictive_of_a_calibrated_model_tempers_every_sample():
+    model = nn.Linear(5, 3)  # one sample: the predictive is the tempered softmax itself
+    x = torch.randn(4, 5)
+    bayescnn.nn.set_temperature(model, 0.5)
+    mean_probs, _, _ = MonteCarloPredictive(model, 4)(x)
+    torch.testing.assert_close(mean_probs, (model(x) / 0.5).softmax(-1))
