@@ -38,3 +38,11 @@ def default_prior() -> Prior:
     from bayescnn.priors.gaussian import GaussianPrior
 
     return GaussianPrior(PRIOR_MU, PRIOR_SIGMA)
+
+
+FLAG_SCORE = "entropy"
+"""The OOD score behind ``bayescnn predict``'s ``uncertain`` flag (see the README's
+"Which score flags an image" and ``benchmarks/flag_scores.py``)."""
+FLAG_RATE = 0.05
+"""The flag's false-alarm rate on the validation split: the threshold is the score's
+``1 - FLAG_RATE`` quantile there."""
