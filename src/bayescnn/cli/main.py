@@ -86,9 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--ood",
-        default="digits",
-        help="digits (scikit-learn's handwritten digits), noise, inverted, vflip, a dataset "
-        "name, or a folder of images (e.g. notMNIST) (default: digits)",
+        help="digits (scikit-learn's handwritten digits), noise, gaussian-noise, inverted, "
+        "vflip, a dataset name, or a folder of images, flat or in class subfolders (e.g. "
+        "notMNIST) (default: the run's dataset's: fashion-mnist for mnist, digits for "
+        "fashion-mnist, svhn for cifar10/cifar100, cifar10 for svhn, noise for others)",
     )
     report.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
     report.add_argument("--limit", type=int, help="use at most N images of each set")
