@@ -3,6 +3,7 @@
 Nothing here reads configs, names or run folders: see :mod:`bayescnn.runs` for that.
 """
 
+from bayescnn.runtime.progress import with_progress
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar, read_metrics
 from bayescnn.train.checkpoints import Checkpoints
@@ -12,19 +13,18 @@ from bayescnn.train.errors import DivergenceError
 from bayescnn.train.evaluate import classification_metrics, evaluate, predictive_probs
 from bayescnn.train.objective import (
     ELBO,
-    OBJECTIVES,
+    LIKELIHOODS,
     ELBOTerms,
     Progress,
     expected_nll,
     predictive_nll,
 )
-from bayescnn.train.progress import with_progress
 from bayescnn.train.step import TrainStep, default_optimizer, parameter_groups
 from bayescnn.train.tensorboard import TensorBoardLogger, TensorBoardMissingError
 
 __all__ = [
     "ELBO",
-    "OBJECTIVES",
+    "LIKELIHOODS",
     "Callback",
     "Checkpoints",
     "DivergenceError",
@@ -50,3 +50,12 @@ __all__ = [
     "read_metrics",
     "with_progress",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names: ``OBJECTIVES`` is :data:`LIKELIHOODS`."""
+    if name == "OBJECTIVES":
+        from bayescnn.train import objective
+
+        return objective.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
