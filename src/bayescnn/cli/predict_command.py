@@ -75,7 +75,8 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--samples",
         type=int,
-        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
+        "changed)",
     )
     parser.add_argument(
         "--out",
@@ -230,7 +231,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             run.model,
             _batches(images, run.spec.mean, run.spec.std, device),
             samples=samples,
-            method="entropy",
+            decomposition="entropy",
             scores=() if threshold is None else (threshold.score,),
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)

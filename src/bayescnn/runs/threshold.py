@@ -115,7 +115,7 @@ def uncertainty_threshold(
             model,
             with_progress(loader, "uncertainty threshold (validation)"),
             samples=config.test_samples,
-            method="none",
+            decomposition="none",
             scores="all",
         )
     thresholds = {
