@@ -51,10 +51,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
 import torch
 from torch import Tensor
-from torchvision.transforms.v2 import InterpolationMode
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.registry import Registry
@@ -80,7 +81,14 @@ SEVERITIES = (1, 2, 3, 4, 5)
 """The severities every corruption accepts."""
 
 _REFERENCE_SIDE = 32  # spatial parameters are CIFAR-10-C's, for 32-pixel images
-_BILINEAR = InterpolationMode.BILINEAR
+
+
+def _vision() -> tuple[ModuleType, Any]:
+    """torchvision's v2 functional transforms and its bilinear mode, imported at the first
+    corruption that needs them (not when the registry is read, e.g. by ``bayescnn --help``)."""
+    from torchvision.transforms.v2 import InterpolationMode, functional
+
+    return functional, InterpolationMode.BILINEAR
 
 
 def register_corruption(name: str, *, replace: bool = False) -> Callable[[Corruption], Corruption]:

@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as torch_f
 from PIL import Image
 from torch import Tensor
-from torchvision.transforms.v2 import functional as F
 
 from bayescnn.shift.corruptions import (
     _kernel_size,
@@ -18,6 +17,7 @@ from bayescnn.shift.corruptions import (
     _scale,
     _uint8,
     _unit,
+    _vision,
     register_corruption,
 )
 
@@ -27,6 +27,7 @@ from bayescnn.shift.corruptions import (
 @register_corruption("gaussian_blur")
 def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Gaussian blur of std ``c · s/32`` pixels, ``c`` in 0.4-1.0."""
+    F, _ = _vision()
     sigma = _level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * _scale(images)
     size = _kernel_size(sigma, min(images.shape[-2:]))
     return F.gaussian_blur(images, [size, size], [sigma, sigma])
@@ -35,6 +36,7 @@ def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> 
 @register_corruption("contrast")
 def contrast(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """``m + c (x - m)`` with ``m`` the image's mean gray level, ``c`` in 0.75-0.15."""
+    F, _ = _vision()
     return F.adjust_contrast(images, _level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
 
 

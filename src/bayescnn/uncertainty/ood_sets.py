@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 
 from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
 from bayescnn.data.convert import convert_image_data
@@ -63,6 +62,8 @@ def _match(
 
 def _digits(like: ImageData) -> ImageData:
     """scikit-learn's bundled 8x8 digits, 0..16 -> 0..255, resized to ``like``'s shape."""
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
     pixels = np.rint(bunch.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     images = torch.from_numpy(pixels).unsqueeze(1)
