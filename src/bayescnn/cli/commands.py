@@ -124,10 +124,9 @@ def _slug(name: str) -> str:
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.cli.methods import load_method, split_methods
-    from bayescnn.data import load_dataset
+    from bayescnn.data import load_dataset, load_ood_set
     from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.train.distributed import resolve_device
-    from bayescnn.uncertainty import load_ood_set
 
     device = resolve_device(args.device)
     methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]
