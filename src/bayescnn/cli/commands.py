@@ -93,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from bayescnn.nn import is_stochastic
     from bayescnn.runs import load_splits, make_loader
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import evaluate
+    from bayescnn.train import evaluate, with_progress
     from bayescnn.train.distributed import resolve_device
 
     device = resolve_device(args.device)
@@ -110,10 +110,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(method.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(method.model, loader, samples=samples)
-        if is_stochastic(method.model):
+        stochastic = is_stochastic(method.model)
+        desc = f"test ({samples} samples)" if stochastic else "test"
+        report["predictive"] = evaluate(method.model, with_progress(loader, desc), samples=samples)
+        if stochastic:
             report["samples"] = samples
-            report["posterior_mean"] = evaluate(method.model, loader, posterior_mean=True)
+            report["posterior_mean"] = evaluate(
+                method.model, with_progress(loader, "test (posterior mean)"), posterior_mean=True
+            )
     print(json.dumps(report, indent=2))
     return 0
 

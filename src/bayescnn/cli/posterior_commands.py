@@ -77,7 +77,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_run, load_splits, make_loader
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import evaluate
+    from bayescnn.train import evaluate, with_progress
     from bayescnn.train.distributed import resolve_device
 
     fractions = _fractions(args.fractions)
@@ -100,7 +100,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
             model = load_run(args.run, device=device).model
             removed = prune(model, fraction)
             with seeded(run.config.seed, device, stream=Stream.TEST):
-                metrics = evaluate(model, loader, samples=args.samples)
+                shown = with_progress(loader, f"test, {fraction:g} removed by {criterion}")
+                metrics = evaluate(model, shown, samples=args.samples)
             rows.append(
                 {
                     "criterion": criterion,

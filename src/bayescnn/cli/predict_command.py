@@ -164,6 +164,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from bayescnn.runs import load_run
     from bayescnn.runs.threshold import load_threshold
     from bayescnn.seeding import Stream, seeded
+    from bayescnn.train import with_progress
     from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import predict_loader
 
@@ -191,7 +192,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     with seeded(config.seed, device, stream=Stream.TEST):  # the same answer every time
         prediction = predict_loader(
             run.model,
-            _batches(images, run.spec.mean, run.spec.std, device),
+            with_progress(_batches(images, run.spec.mean, run.spec.std, device), "predict"),
             samples=samples,
             method="entropy",
             scores="none",

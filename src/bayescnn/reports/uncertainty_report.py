@@ -28,6 +28,7 @@ from bayescnn.reports.uncertainty_figures import (
     plot_score_histograms,
     plot_uncertainty_examples,
 )
+from bayescnn.train import with_progress
 from bayescnn.uncertainty.predict import METHODS, Prediction, predict_loader
 
 __all__ = ["REPORT_FILES", "uncertainty_report"]
@@ -167,6 +168,7 @@ def uncertainty_report(
     in_name: str = "in-distribution",
     example_indices: Mapping[str, Sequence[int]] | None = None,
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate uncertainty on in- and out-of-distribution images and write a report.
 
@@ -190,6 +192,7 @@ def uncertainty_report(
         example_indices: ``{"in": [...], "out": [...]}`` indices of the examples shown
             in the bar charts (default: the first of each set).
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each pass's progress (:func:`bayescnn.train.with_progress`).
 
     Returns:
         The summary written to ``uncertainty.json``: ``in_name``, ``ood_name``,
@@ -213,8 +216,14 @@ def uncertainty_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(device)
     options = {"samples": samples, "chunk_size": chunk_size, "method": "all"}
-    pred_in = predict_loader(model, _loader(in_data, batch_size, mean, std, device), **options)
-    pred_out = predict_loader(model, _loader(ood_data, batch_size, mean, std, device), **options)
+    pred_in, pred_out = (
+        predict_loader(
+            model,
+            with_progress(_loader(data, batch_size, mean, std, device), name, enabled=progress),
+            **options,
+        )
+        for data, name in ((in_data, in_name), (ood_data, f"{ood_name} (OOD)"))
+    )
     assert pred_in.labels is not None
 
     calib = calibration(pred_in.probs, pred_in.labels, n_bins=CALIBRATION_BINS)
