@@ -270,5 +270,10 @@ def _end_epoch(state: FitState, row: dict[str, Any]) -> None:
 
 
 def format_row(row: dict[str, Any]) -> str:
-    """An epoch's metrics on one line: ``epoch 3  train_loss 0.4123  ...``."""
-    return "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+    """An epoch's numbers on one line: ``epoch 3  train_loss 0.4123  ...`` (the per-layer
+    tables and lists callbacks add to the row are left out)."""
+    return "  ".join(
+        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in row.items()
+        if not isinstance(v, dict | list)
+    )
