@@ -34,8 +34,8 @@ import torch
 
 from bayescnn.data import ImageData, load_ood_set
 from bayescnn.runs import load_run, load_splits, make_loader
+from bayescnn.runtime.device import resolve_device
 from bayescnn.seeding import Stream, seeded
-from bayescnn.train.distributed import resolve_device
 from bayescnn.uncertainty import list_ood_scores, predict_loader
 from benchmarks.results_tables import _table
 from benchmarks.scoring import mean_sd

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bayescnn.cli.main import main
-from bayescnn.train.progress import Ticker
+from bayescnn.runtime.progress import Ticker
 
 
 @pytest.fixture

@@ -163,9 +163,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
     from bayescnn.runs import load_run
     from bayescnn.runs.threshold import load_threshold
+    from bayescnn.runtime.device import resolve_device
+    from bayescnn.runtime.progress import with_progress
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import with_progress
-    from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import predict_loader
 
     if args.samples is not None and args.samples < 1:

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bayescnn.data.convert import convert_image_data
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.folder import load_image_folder
 from bayescnn.data.registry import DATASETS, load_dataset
+from bayescnn.data.transforms import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.seeding import seeded_generator
 

@@ -28,7 +28,7 @@ from bayescnn.reports.uncertainty_figures import (
     plot_score_histograms,
     plot_uncertainty_examples,
 )
-from bayescnn.train import with_progress
+from bayescnn.runtime.progress import with_progress
 from bayescnn.uncertainty.predict import METHODS, Prediction, predict_loader
 
 __all__ = ["REPORT_FILES", "uncertainty_report"]

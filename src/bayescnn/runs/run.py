@@ -32,6 +32,8 @@ from bayescnn.runs.threshold import (
     uncertainty_threshold,
     write_uncertainty_threshold,
 )
+from bayescnn.runtime.device import resolve_device
+from bayescnn.runtime.progress import ProgressIterable, with_progress
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar
@@ -39,7 +41,6 @@ from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
 from bayescnn.train.evaluate import evaluate
-from bayescnn.train.progress import ProgressIterable, with_progress
 from bayescnn.train.tensorboard import TensorBoardLogger
 
 __all__ = [
@@ -77,7 +78,7 @@ def train_run(
     The folder gets ``config.yaml``, ``metrics.jsonl``, ``last``/``best.safetensors``,
     ``test.json`` and, with ``config.tensorboard``, ``tensorboard/``. A new run refuses a
     folder that already holds one. Training, validation and test passes show their
-    progress (:mod:`bayescnn.train.progress`).
+    progress (:mod:`bayescnn.runtime.progress`).
 
     Args:
         resume: continue the run in ``run_dir`` from its last checkpoint, exactly.
@@ -90,7 +91,7 @@ def train_run(
             f"{files.root} already holds a run; use --resume {files.root} or another --run-dir"
         )
     if dist is None:
-        dist = distributed.current(distributed.resolve_device(config.device))
+        dist = distributed.current(resolve_device(config.device))
     device = dist.device
     if dist.is_main:
         check_writable_dir(files.root)

@@ -18,8 +18,8 @@ from bayescnn.nn import module_device
 from bayescnn.runs.builder import DataSplits, load_splits, make_loader
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runs.files import LoadedRun
+from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, seeded
-from bayescnn.train.progress import with_progress
 from bayescnn.uncertainty import predict_loader
 
 __all__ = [

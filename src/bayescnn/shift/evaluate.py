@@ -44,9 +44,9 @@ from bayescnn.metrics import (
     ood_detection,
     risk_coverage_curve,
 )
+from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, derive_seed, seeded, seeded_generator
 from bayescnn.shift.corruptions import CORRUPTIONS, SEVERITIES, check_severity, corrupt
-from bayescnn.train import with_progress
 from bayescnn.uncertainty.predict import Prediction, predict_loader
 
 __all__ = [

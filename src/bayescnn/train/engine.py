@@ -207,8 +207,8 @@ def _with_progress(
 ) -> tuple[Sequence[Callback], Batches | None]:
     """``callbacks`` with a default :class:`ProgressBar` unless they hold one, and the
     validation batches showing their progress."""
+    from bayescnn.runtime.progress import ProgressIterable, with_progress
     from bayescnn.train.callbacks import ProgressBar  # the callbacks build on this module
-    from bayescnn.train.progress import ProgressIterable, with_progress
 
     if not any(isinstance(callback, ProgressBar) for callback in callbacks):
         callbacks = [*callbacks, ProgressBar()]
