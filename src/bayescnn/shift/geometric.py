@@ -9,16 +9,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from bayescnn.shift.corruptions import (
-    _kernel_size,
-    _level,
-    _per_group,
-    _rand,
-    _randint,
-    _scale,
-    _vision,
-    register_corruption,
-)
+from bayescnn.shift import pixels as px
+from bayescnn.shift.registry import register_corruption
 
 # geometric -------------------------------------------------------------------------
 
@@ -31,13 +23,13 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
     rescaled to the RMS displacement ``c`` in 0.5-2.5 and applied with torchvision's
     ``elastic_transform`` (bilinear, zero fill).
     """
-    F, bilinear = _vision()
-    scale = _scale(images)
-    rms = _level((0.5, 1.0, 1.5, 2.0, 2.5), severity) * scale
+    F, bilinear = px.vision()
+    scale = px.scale(images)
+    rms = px.level((0.5, 1.0, 1.5, 2.0, 2.5), severity) * scale
     count, _, height, width = images.shape
     sigma = 3.0 * scale
-    size = _kernel_size(sigma, min(height, width))
-    noise = _rand((count, 2, height, width), generator, images.device) * 2 - 1
+    size = px.kernel_size(sigma, min(height, width))
+    noise = px.rand((count, 2, height, width), generator, images.device) * 2 - 1
     field = F.gaussian_blur(noise, [size, size], [sigma, sigma])
     field = field / field.square().mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-12)
     pixels_to_grid = torch.tensor([2.0 / width, 2.0 / height], device=images.device)
@@ -53,10 +45,10 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
 @register_corruption("rotate")
 def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Rotation about the centre by ``±c`` degrees (sign drawn per image), ``c`` in 15-75."""
-    F, bilinear = _vision()
-    angle = _level((15, 30, 45, 60, 75), severity)
-    sign = _randint(2, images.shape[0], generator, images.device)
-    return _per_group(
+    F, bilinear = px.vision()
+    angle = px.level((15, 30, 45, 60, 75), severity)
+    sign = px.randint(2, images.shape[0], generator, images.device)
+    return px.per_group(
         images,
         sign,
         [lambda x, a=a: F.rotate(x, a, interpolation=bilinear) for a in (angle, -angle)],
@@ -66,34 +58,34 @@ def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
 @register_corruption("shear")
 def shear(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Horizontal shear by ``±c`` degrees (sign drawn per image), ``c`` in 10-50."""
-    F, bilinear = _vision()
-    angle = _level((10, 20, 30, 40, 50), severity)
-    sign = _randint(2, images.shape[0], generator, images.device)
+    F, bilinear = px.vision()
+    angle = px.level((10, 20, 30, 40, 50), severity)
+    sign = px.randint(2, images.shape[0], generator, images.device)
 
     def sheared(degrees: float) -> Callable[[Tensor], Tensor]:
         return lambda x: F.affine(x, 0.0, [0, 0], 1.0, [degrees, 0.0], interpolation=bilinear)
 
-    return _per_group(images, sign, [sheared(angle), sheared(-angle)])
+    return px.per_group(images, sign, [sheared(angle), sheared(-angle)])
 
 
 @register_corruption("translate")
 def translate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """A shift of ``c · side`` pixels in one of 8 directions (drawn per image), ``c`` in 0.05-0.25."""
-    F, bilinear = _vision()
-    distance = _level((0.05, 0.10, 0.15, 0.20, 0.25), severity) * min(images.shape[-2:])
-    direction = _randint(8, images.shape[0], generator, images.device)
+    F, bilinear = px.vision()
+    distance = px.level((0.05, 0.10, 0.15, 0.20, 0.25), severity) * min(images.shape[-2:])
+    direction = px.randint(8, images.shape[0], generator, images.device)
 
     def shifted(k: int) -> Callable[[Tensor], Tensor]:
         dx = distance * math.cos(k * math.pi / 4)
         dy = distance * math.sin(k * math.pi / 4)
         return lambda x: F.affine(x, 0.0, [dx, dy], 1.0, [0.0, 0.0], interpolation=bilinear)
 
-    return _per_group(images, direction, [shifted(k) for k in range(8)])
+    return px.per_group(images, direction, [shifted(k) for k in range(8)])
 
 
 @register_corruption("zoom")
 def zoom(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Zoom out: scale by ``c`` in 0.9-0.5 about the centre, the border filled with 0."""
-    F, bilinear = _vision()
-    factor = _level((0.9, 0.8, 0.7, 0.6, 0.5), severity)
+    F, bilinear = px.vision()
+    factor = px.level((0.9, 0.8, 0.7, 0.6, 0.5), severity)
     return F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=bilinear)
