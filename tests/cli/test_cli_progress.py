@@ -36,7 +36,7 @@ def test_uncertainty_shows_the_progress_of_both_sets(tiny_run, every_batch, tmp_
     argv = ["uncertainty", str(tiny_run), "--ood", "noise", "--samples", "2", "--limit", "50",
             "--out-dir", str(tmp_path), "--device", "cpu"]  # fmt: skip
     assert main(argv) == 0
-    assert _passes(every_batch) == {"mnist", "noise (OOD)"}
+    assert _passes(every_batch) == {"in-distribution", "out-of-distribution"}
 
 
 def test_prune_shows_the_progress_of_each_pruned_model(tiny_run, every_batch):
