@@ -108,7 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(compared.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report |= build_test_report(compared.model, loader, samples=samples)
+        report |= build_test_report(compared.model, loader, samples=samples, progress=True)
     print(json.dumps(report, indent=2))
     return 0
 

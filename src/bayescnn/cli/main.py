@@ -127,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescnn`` console script."""
     from bayescnn.train import DivergenceError
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    # stdout is the command's own output (JSON, tables); the log, progress included, goes
+    # to stderr. Only bayescnn's own messages at INFO: the libraries it drives (the ONNX
+    # optimiser, torch.export) would otherwise fill it with their passes.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("bayescnn").setLevel(logging.INFO)
     tune_cpu_allocator()
     args = build_parser().parse_args(argv)
     try:

@@ -198,6 +198,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from bayescnn.runs import open_run
     from bayescnn.runs.threshold import check_flag_rate, load_threshold
     from bayescnn.runtime.device import resolve_device
+    from bayescnn.runtime.progress import with_progress
     from bayescnn.seeding import Stream, seeded
     from bayescnn.uncertainty import predict_loader
 
@@ -229,7 +230,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     with seeded(config.seed, device, stream=Stream.TEST):  # the same answer every time
         prediction = predict_loader(
             run.model,
-            _batches(images, run.spec.mean, run.spec.std, device),
+            with_progress(_batches(images, run.spec.mean, run.spec.std, device), "predict"),
             samples=samples,
             decomposition="entropy",
             scores=() if threshold is None else (threshold.score,),
