@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.nn import is_stochastic
+from bayescnn.nn import is_stochastic, module_device, temperature_of
 from bayescnn.runtime.progress import with_progress
 from bayescnn.train.distributed import Distributed
 from bayescnn.train.evaluate import evaluate
@@ -31,7 +31,10 @@ def build_test_report(
     For a model that samples: ``samples`` (``S``), ``predictive`` (accuracy, NLL, Brier
     and ECE of the Monte-Carlo predictive ``p̄ = (1/S) Σ_t softmax(f_t(x))``, see
     :func:`bayescnn.train.evaluate`) and ``posterior_mean`` (those of the posterior-mean
-    network). For a plain network, ``predictive`` of its one pass alone. The caller seeds
+    network). For a plain network, ``predictive`` of its one pass alone. A calibrated
+    model (:func:`bayescnn.calibrate`) adds its ``temperature`` and ``predictive_raw``,
+    the uncalibrated predictive on the same draws; ``predictive`` is then the calibrated
+    one (the posterior-mean network's logits are tempered too). The caller seeds
     the draws and adds what it knows of the run (epoch, checkpoint, ...).
 
     Args:
@@ -46,17 +49,33 @@ def build_test_report(
     def shown(desc: str) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
         return with_progress(loader, desc, enabled=progress)
 
-    if not is_stochastic(model):
-        return {"predictive": evaluate(model, shown("test"), samples=1, dist=dist)}
-    return {
-        "samples": samples,
-        "predictive": evaluate(
-            model, shown(f"test ({samples} samples)"), samples=samples, dist=dist
-        ),
-        "posterior_mean": evaluate(
+    samples = samples if is_stochastic(model) else 1
+    temperature = temperature_of(model)
+    report: dict[str, Any] = {"samples": samples} if samples > 1 else {}
+    if temperature is not None:
+        report["temperature"] = temperature
+        # the raw predictive on the very draws of the calibrated one: the RNG is forked
+        with torch.random.fork_rng(devices=_accelerators(model)):
+            report["predictive_raw"] = evaluate(
+                model, shown("test (raw)"), samples=samples, dist=dist, calibrated=False
+            )
+    report["predictive"] = evaluate(
+        model,
+        shown(f"test ({samples} samples)" if samples > 1 else "test"),
+        samples=samples,
+        dist=dist,
+    )
+    if samples > 1:
+        report["posterior_mean"] = evaluate(
             model, shown("test (posterior mean)"), posterior_mean=True, dist=dist
-        ),
-    }
+        )
+    return report
+
+
+def _accelerators(model: nn.Module) -> list[int]:
+    """The CUDA devices whose generators a forked RNG must restore (the model's)."""
+    device = module_device(model)
+    return [device.index or 0] if device is not None and device.type == "cuda" else []
 
 
 def summarize_report(report: dict[str, Any]) -> str:

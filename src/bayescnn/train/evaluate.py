@@ -39,6 +39,7 @@ def _predict(
     *,
     samples: int,
     posterior_mean: bool,
+    calibrated: bool = True,
 ) -> Prediction:
     """The predictive probabilities alone (no decomposition, no OOD score), with labels."""
     prediction = predict_loader(
@@ -48,6 +49,7 @@ def _predict(
         decomposition="none",
         scores="none",
         posterior_mean=posterior_mean,
+        calibrated=calibrated,
     )
     if prediction.labels is None:
         raise InvalidArgumentError("evaluation needs (inputs, labels) batches; got inputs only")
@@ -74,12 +76,16 @@ def evaluate(
     samples: int = defaults.SAMPLES,
     posterior_mean: bool = False,
     dist: Distributed | None = None,
+    calibrated: bool = True,
 ) -> dict[str, float]:
-    """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network).
+    """Metrics of the Monte-Carlo predictive with ``samples`` draws (or of the mean network),
+    with the model's temperature applied if it has one (``calibrated=False``: raw).
 
     Under ``dist`` each process predicts its share; the shares are gathered and scored.
     """
-    prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    prediction = _predict(
+        model, batches, samples=samples, posterior_mean=posterior_mean, calibrated=calibrated
+    )
     probs, labels = prediction.probs, prediction.labels
     if dist is not None and dist.enabled:  # the collective runs on the process's device
         probs = dist.gather_rows(probs.to(dist.device))
