@@ -19,6 +19,7 @@ import re
 __all__ = [
     "BayesCNNError",
     "ConfigError",
+    "CorruptFileError",
     "InvalidArgumentError",
     "InvalidTypeError",
     "MissingExtraError",
@@ -52,6 +53,10 @@ class ConfigError(InvalidArgumentError):
 
 class MissingFileError(BayesCNNError, FileNotFoundError):
     """A file or folder the user named does not exist."""
+
+
+class CorruptFileError(BayesCNNError, ValueError):
+    """A file the library wrote cannot be read back (truncated or edited by hand)."""
 
 
 class RunExistsError(BayesCNNError, FileExistsError):

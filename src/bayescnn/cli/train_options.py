@@ -58,6 +58,8 @@ HELP: dict[str, str] = {
     "train_samples": "Monte-Carlo samples per training step (vectorised)",
     "valid_samples": "Monte-Carlo samples per validation prediction",
     "test_samples": "Monte-Carlo samples per test prediction",
+    "calibrate": "after training, fit one temperature to the predictive on the validation "
+    "split (RUN/calibration.json; test.json reports the raw predictive beside it)",
     "seed": "random seed (runs are deterministic on the CPU)",
     "device": "auto, cpu, cuda or cuda:N",
     "out_dir": "folder under which run folders are created",

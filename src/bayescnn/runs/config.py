@@ -97,6 +97,7 @@ class TrainConfig:
     train_samples: int = 1
     valid_samples: int = 10
     test_samples: int = defaults.SAMPLES
+    calibrate: bool = True
     # bookkeeping
     seed: int = 0
     device: str = "auto"

@@ -14,6 +14,7 @@ from bayescnn.data import DatasetSpec, get_spec
 from bayescnn.errors import MissingFileError
 from bayescnn.io import load_checkpoint, load_model_state
 from bayescnn.runs.builder import build_model
+from bayescnn.runs.calibration import apply_run_calibration
 from bayescnn.runs.config import TrainConfig
 from bayescnn.train.callbacks import read_metrics
 from bayescnn.train.checkpoints import BEST_FILE, LAST_FILE
@@ -81,15 +82,16 @@ def find_checkpoint(path: str | Path) -> Path:
 
 
 def open_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
-    """Rebuild the model of a run folder or checkpoint file, load its weights, and return
-    it with the run's config and dataset spec (:func:`bayescnn.load_run` returns just the
-    model)."""
+    """Rebuild the model of a run folder or checkpoint file, load its weights (and the
+    temperature fitted for that checkpoint, if the run was calibrated), and return it with
+    the run's config and dataset spec (:func:`bayescnn.load_run` returns just the model)."""
     checkpoint_path = find_checkpoint(path)
     checkpoint = load_checkpoint(checkpoint_path, map_location=device)
     config = TrainConfig.from_dict(checkpoint.metadata["config"])
     spec = get_spec(config.dataset)
     model = build_model(config, spec).to(device)
     load_model_state(model, checkpoint.model_state)
+    apply_run_calibration(model, checkpoint_path, checkpoint.metadata.get("epoch"))
     return LoadedRun(model, config, spec, checkpoint_path)
 
 

@@ -24,6 +24,7 @@ from bayescnn.runs.builder import (
     load_splits,
     make_loader,
 )
+from bayescnn.runs.calibration import calibrate_on_validation, write_calibration
 from bayescnn.runs.config import TrainConfig, write_config_file
 from bayescnn.runs.files import RunFiles
 from bayescnn.runs.scoring import build_test_report, summarize_report
@@ -175,17 +176,37 @@ def score_test_set(
     dist: distributed.Distributed,
 ) -> dict[str, Any]:
     """Score the best checkpoint (else the last) on the test set (:func:`build_test_report`
-    with the run's epoch and test-set size); write ``test.json``."""
+    with the run's epoch and test-set size); write ``test.json``.
+
+    With ``config.calibrate`` (the default) the checkpoint's temperature is first fitted
+    on the validation split and written to ``calibration.json``
+    (:mod:`bayescnn.runs.calibration`), so the report, and the uncertainty threshold
+    computed after it, are those of the calibrated predictive.
+    """
     dist.barrier()  # rank 0 has written the checkpoints
-    best = load_checkpoint(
-        files.best if files.best.is_file() else files.last, map_location=dist.device
-    )
+    path = files.best if files.best.is_file() else files.last
+    best = load_checkpoint(path, map_location=dist.device)
     load_model_state(model, best.model_state)
-    loader = _shard_loader(splits.test, splits, config, dist)
     report: dict[str, Any] = {
         "epoch": best.metadata["epoch"] + 1,
         "test_examples": len(splits.test),
     }
+    fit = (
+        calibrate_on_validation(model, splits, config, progress=dist.is_main)
+        if config.calibrate
+        else None
+    )
+    if fit is not None:
+        report["calibration"] = fit.to_dict()
+        if dist.is_main:
+            write_calibration(fit, files.root, path, best.metadata["epoch"])
+        log.info(
+            "calibration: temperature %.3f, validation NLL %.4f -> %.4f (calibration.json)",
+            fit.temperature,
+            fit.nll_raw,
+            fit.nll_calibrated,
+        )
+    loader = _shard_loader(splits.test, splits, config, dist)
     with seeded(config.seed, dist.device, epoch=config.epochs, stream=Stream.TEST, rank=dist.rank):
         report |= build_test_report(
             model, loader, samples=config.test_samples, dist=dist, progress=dist.is_main

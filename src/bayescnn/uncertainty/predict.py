@@ -27,6 +27,7 @@ from bayescnn.errors import (
 )
 from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
+from bayescnn.nn.temperature import apply_temperature
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
     DECOMPOSITIONS,
@@ -36,7 +37,6 @@ from bayescnn.uncertainty.prediction import (
     summarise_batch,
 )
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
-from bayescnn.nn.temperature import apply_temperature
 
 __all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader", "sampled_batches"]
 

@@ -1,0 +1,98 @@
+"""A run's temperature: fitted on its validation split by ``bayescnn train`` (unless
+``--no-calibrate``) or ``bayescnn calibrate``, kept in ``calibration.json`` beside the
+checkpoint it was fitted for, and applied whenever the run is loaded.
+
+The checkpoints themselves are never rewritten: a run folder calibrated again only
+gets a new ``calibration.json`` (written atomically).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from bayescnn.errors import CorruptFileError
+from bayescnn.io.atomic import atomic_write_bytes
+from bayescnn.nn import module_device, set_temperature
+from bayescnn.runs.builder import DataSplits, make_loader
+from bayescnn.runs.config import TrainConfig
+from bayescnn.runtime.progress import with_progress
+from bayescnn.seeding import Stream, seeded
+from bayescnn.uncertainty import TemperatureFit, calibrate
+
+__all__ = [
+    "CALIBRATION_FILE",
+    "apply_run_calibration",
+    "calibrate_on_validation",
+    "write_calibration",
+]
+
+CALIBRATION_FILE = "calibration.json"
+"""The run folder's file of the fitted temperature (and the checkpoint it belongs to)."""
+
+
+def calibrate_on_validation(
+    model: nn.Module, splits: DataSplits, config: TrainConfig, *, progress: bool = True
+) -> TemperatureFit | None:
+    """Fit ``model``'s temperature on the whole validation split (``config.test_samples``
+    samples, seeded by the run's seed, the same on every process); ``None`` without one."""
+    if len(splits.valid) == 0:
+        return None
+    device = module_device(model) or torch.device("cpu")
+    loader = make_loader(splits.valid, splits, config, device, train=False)
+    with seeded(config.seed, device, epoch=config.epochs, stream=Stream.VALID):
+        return calibrate(
+            model,
+            with_progress(loader, "calibration (validation)", enabled=progress),
+            samples=config.test_samples,
+        )
+
+
+def write_calibration(
+    fit: TemperatureFit, run_dir: str | Path, checkpoint: str | Path, epoch: int
+) -> Path:
+    """Write ``fit`` to ``run_dir/calibration.json``, naming the checkpoint (file and
+    0-based epoch) it was fitted for."""
+    path = Path(run_dir) / CALIBRATION_FILE
+    record: dict[str, Any] = {"checkpoint": Path(checkpoint).name, "epoch": epoch, **fit.to_dict()}
+    atomic_write_bytes(path, (json.dumps(record, indent=2) + "\n").encode())
+    return path
+
+
+def read_calibration(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's calibration record, or ``None`` when it was never calibrated."""
+    path = Path(run_dir) / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        float(record["temperature"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorruptFileError(
+            f"{path} is not a calibration record ({error}); delete it and run "
+            f"`bayescnn calibrate {Path(run_dir)}` to fit the temperature again"
+        ) from None
+    return record
+
+
+def apply_run_calibration(model: nn.Module, checkpoint: str | Path, epoch: int) -> float | None:
+    """Give ``model`` (just loaded from ``checkpoint``, saved after 0-based ``epoch``) the
+    temperature fitted for that checkpoint in its run folder, if any; returns it.
+
+    A record of another checkpoint, or of the same file at another epoch (the run was
+    resumed and found a new best since), is not applied.
+    """
+    checkpoint = Path(checkpoint)
+    record = read_calibration(checkpoint.parent)
+    if record is None or (record.get("checkpoint"), record.get("epoch")) != (
+        checkpoint.name,
+        epoch,
+    ):
+        return None
+    temperature = float(record["temperature"])
+    set_temperature(model, temperature)
+    return temperature
