@@ -27,6 +27,7 @@ from torch import nn
 import bayescnn
 from bayescnn.data import DatasetSpec, ImageData, InMemoryLoader, get_spec, load_dataset
 from bayescnn.metrics import accuracy, calibration, nll, ood_detection
+from bayescnn.reports.tables import markdown_table
 from bayescnn.uncertainty import load_ood_set
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
@@ -116,17 +117,13 @@ def run_model(
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The rows as a Markdown table."""
-    lines = [
-        "| model | accuracy % | NLL | ECE | MI AUROC | entropy AUROC | train s |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {100 * r['accuracy']:.2f} | {r['nll']:.4f} | {r['ece']:.4f} "
-            f"| {r['auroc_mutual_info']:.3f} | {r['auroc_entropy']:.3f} "
-            f"| {r['train_seconds']:.1f} |"
-        )
-    return "\n".join(lines)
+    header = ["model", "accuracy %", "NLL", "ECE", "MI AUROC", "entropy AUROC", "train s"]
+    cells = [
+        [r["model"], f"{100 * r['accuracy']:.2f}", f"{r['nll']:.4f}", f"{r['ece']:.4f}",
+         f"{r['auroc_mutual_info']:.3f}", f"{r['auroc_entropy']:.3f}", f"{r['train_seconds']:.1f}"]
+        for r in rows
+    ]  # fmt: skip
+    return markdown_table(header, cells, align="<")
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

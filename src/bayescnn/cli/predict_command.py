@@ -200,12 +200,9 @@ def _formatted(rows: Sequence[Sequence[Any]], digits: int) -> list[list[str]]:
 
 
 def _print_table(rows: Sequence[Sequence[Any]]) -> None:
-    table = [list(CSV_HEADER), *_formatted(rows, 4)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(CSV_HEADER))]
-    for row in table:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    from bayescnn.reports.tables import text_table
+
+    print(text_table(CSV_HEADER, _formatted(rows, 4), align="<", rule=False))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
