@@ -25,7 +25,14 @@ import torch.nn.functional as F
 from torch import nn
 
 import bayescnn
-from bayescnn.data import DatasetSpec, ImageData, InMemoryLoader, get_spec, load_dataset
+from bayescnn.data import (
+    DatasetSpec,
+    ImageData,
+    InMemoryLoader,
+    evaluation_loader,
+    get_spec,
+    load_dataset,
+)
 from bayescnn.metrics import accuracy, calibration, nll, ood_detection
 from bayescnn.reports.tables import markdown_table
 from bayescnn.uncertainty import load_ood_set
@@ -107,7 +114,7 @@ def run_model(
     norm = {"mean": spec.mean, "std": spec.std}
     loader = InMemoryLoader(train_data, BATCH_SIZE, shuffle=True, seed=seed, **norm)
     seconds = train(model, loader, epochs, bayesian=bayesian, rho_lr_scale=rho_lr_scale)
-    test, ood = (InMemoryLoader(d, 500, shuffle=False, **norm) for d in (test_data, ood_data))
+    test, ood = (evaluation_loader(d, **norm) for d in (test_data, ood_data))
     metrics = evaluate(model, test, ood)
     name = "bayesian" if bayesian else "frequentist"
     if bayesian and bayesian_layers != "all":

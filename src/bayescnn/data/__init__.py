@@ -7,7 +7,7 @@ training device by :class:`InMemoryLoader`.
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError, DataNotFoundError
 from bayescnn.data.folder import load_image_folder
-from bayescnn.data.loader import InMemoryLoader
+from bayescnn.data.loader import InMemoryLoader, PixelNormalization, evaluation_loader
 from bayescnn.data.registry import DATASETS, get_spec, load_dataset, register_dataset
 from bayescnn.data.safe_pickle import UnsafePickleError
 from bayescnn.data.spec import DatasetSpec
@@ -20,7 +20,9 @@ __all__ = [
     "DatasetSpec",
     "ImageData",
     "InMemoryLoader",
+    "PixelNormalization",
     "UnsafePickleError",
+    "evaluation_loader",
     "get_spec",
     "load_dataset",
     "load_image_folder",

@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn.data import ImageData, InMemoryLoader, evaluation_loader
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import accuracy, brier_score, calibration, nll, ood_detection
 from bayescnn.reports.uncertainty_figures import (
@@ -116,7 +117,7 @@ def _loader(
     std: Sequence[float],
     device: str | torch.device,
 ) -> InMemoryLoader:
-    return InMemoryLoader(data, batch_size, shuffle=False, mean=mean, std=std, device=device)
+    return evaluation_loader(data, mean=mean, std=std, batch_size=batch_size, device=device)
 
 
 def _chosen_examples(
@@ -160,7 +161,7 @@ def uncertainty_report(
     mean: Sequence[float],
     std: Sequence[float],
     samples: int = 25,
-    batch_size: int = 500,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     out_dir: str | Path,
     ood_name: str,
