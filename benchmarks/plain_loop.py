@@ -32,10 +32,10 @@ from bayescnn.data import (
     evaluation_loader,
     get_spec,
     load_dataset,
+    load_ood_set,
 )
 from bayescnn.metrics import accuracy, calibration, nll, ood_detection
 from bayescnn.reports.tables import markdown_table
-from bayescnn.uncertainty import load_ood_set
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 """The OOD set of each dataset, as in the README's results."""

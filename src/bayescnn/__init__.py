@@ -7,12 +7,12 @@ command build runs from configs.
 """
 
 from bayescnn import defaults, models
-from bayescnn.convert import to_bayesian
 from bayescnn.deploy import to_deterministic
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
     Ensemble,
     Estimator,
+    PosteriorSpec,
     kl_divergence,
     monte_carlo,
     posterior_mean,
@@ -20,6 +20,7 @@ from bayescnn.nn import (
     sample_forward,
     set_posterior_mean,
 )
+from bayescnn.nn.convert import to_bayesian
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
 from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit
@@ -41,6 +42,7 @@ __all__ = [
     "Ensemble",
     "Estimator",
     "GaussianPrior",
+    "PosteriorSpec",
     "Prediction",
     "Prior",
     "ScaleMixturePrior",

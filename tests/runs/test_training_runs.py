@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from bayescnn.io import load_checkpoint, save_checkpoint
-from bayescnn.runs import TrainConfig, load_run, resume_run, train_run
+from bayescnn.nn import PosteriorSpec, bayesian_layers
+from bayescnn.priors import ScaleMixturePrior
+from bayescnn.runs import TrainConfig, build_posterior, load_run, resume_run, train_run
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -41,6 +43,29 @@ def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, tiny_mnist_dir, 
     for name in ["config.yaml", "best.safetensors", "last.safetensors", "test.json"]:
         assert (folder / name).is_file(), name
     assert load_run(folder).config.bayesian is bayesian
+
+
+def test_a_run_folder_loads_back_with_the_posterior_spec_it_was_trained_with(
+    tmp_path, tiny_mnist_dir
+):
+    config = _config(
+        tmp_path,
+        tiny_mnist_dir,
+        epochs=1,
+        estimator="lrt",
+        prior="mixture",
+        prior_pi=0.25,
+        posterior_mu_init=[0.0, 0.05],
+        posterior_rho_init=[-4.0, 0.2],
+    )
+    folder, _ = train_run(config, tmp_path / "run")
+    loaded = load_run(folder)
+    expected = build_posterior(config)
+    assert build_posterior(loaded.config) == expected
+    assert expected == PosteriorSpec(
+        "lrt", ScaleMixturePrior(0.25, 1.0, 0.0025), (0, 0.05), (-4, 0.2)
+    )
+    assert all(layer.posterior_spec == expected for layer in bayesian_layers(loaded.model))
 
 
 def _cut_after_one_epoch_of_two(folder: Path) -> None:

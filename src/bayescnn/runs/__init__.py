@@ -8,12 +8,13 @@ from bayescnn.runs.builder import (
     build_model,
     build_objective,
     build_optimizer,
+    build_posterior,
     build_prior,
     build_scheduler,
     load_splits,
     make_loader,
 )
-from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.runs.config import CHOICES, TrainConfig, read_config_file, write_config_file
 from bayescnn.runs.files import (
     LoadedRun,
@@ -32,7 +33,6 @@ from bayescnn.runs.run import (
 
 __all__ = [
     "CHOICES",
-    "ESTIMATORS",
     "OPTIMIZERS",
     "SCHEDULERS",
     "DataSplits",
@@ -42,6 +42,7 @@ __all__ = [
     "build_model",
     "build_objective",
     "build_optimizer",
+    "build_posterior",
     "build_prior",
     "build_scheduler",
     "default_run_dir",

@@ -16,22 +16,25 @@ from bayescnn import defaults
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.spec import check_init_pair
 from bayescnn.priors.registry import PRIORS
-from bayescnn.registry import Registry
-from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.registry import Choice, Registry
+from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.objective import OBJECTIVES
 
-CHOICES: dict[str, Registry[Any]] = {
+CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "model": MODELS,
-    "estimator": ESTIMATORS,
+    "estimator": Estimator,
     "activation": ACTIVATIONS,
     "prior": PRIORS,
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
     "objective": OBJECTIVES,
 }
-"""The config fields that name a registry entry, and their registries."""
+"""The config fields that name a registry entry or an enum member, and their registries
+or enums (both list their ``names()``)."""
 
 
 @dataclass
@@ -103,12 +106,14 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""
-        for name, registry in CHOICES.items():
+        for name, choices in CHOICES.items():
             value = getattr(self, name)
             if name == "model" and isinstance(value, str) and ":" in value:
                 continue  # package.module:function, imported when the model is built
-            if value not in registry:
-                raise ConfigError(registry.unknown_message(value))
+            try:
+                choices.parse(value) if isinstance(choices, type) else choices.get(value)
+            except InvalidArgumentError as error:
+                raise ConfigError(str(error)) from None
         positive = (
             "epochs",
             "batch_size",
@@ -129,6 +134,12 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         try:
             layer_patterns(self.bayesian_layers)
+        except InvalidArgumentError as error:
+            raise ConfigError(str(error)) from None
+        try:
+            if self.posterior_mu_init is not None:
+                check_init_pair("posterior_mu_init", self.posterior_mu_init)
+            check_init_pair("posterior_rho_init", self.posterior_rho_init)
         except InvalidArgumentError as error:
             raise ConfigError(str(error)) from None
         if self.train_subset is not None and self.train_subset < 1:
