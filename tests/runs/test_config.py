@@ -38,6 +38,25 @@ def test_bayesian_layers_naming_no_pattern_is_a_config_error_before_anything_is_
         TrainConfig(bayesian_layers=layers)
 
 
+def test_a_config_file_with_the_old_key_objective_loads_as_the_likelihood(tmp_path):
+    (tmp_path / "old.yaml").write_text("epochs: 3\nobjective: logmeanexp\n")
+    with pytest.warns(DeprecationWarning, match="objective -> likelihood"):
+        config = TrainConfig.from_dict(read_config_file(tmp_path / "old.yaml"))
+    assert config.likelihood == "logmeanexp"
+
+
+def test_a_flag_overrides_the_old_key_of_a_config_file(tmp_path):
+    (tmp_path / "old.yaml").write_text("objective: logmeanexp\n")
+    with pytest.warns(DeprecationWarning):
+        values = read_config_file(tmp_path / "old.yaml")
+    assert TrainConfig.from_dict(values | {"likelihood": "mean"}).likelihood == "mean"
+
+
+def test_the_old_and_the_new_key_together_are_an_error_naming_both():
+    with pytest.raises(ConfigError, match="'objective' and 'likelihood'"):
+        TrainConfig.from_dict({"objective": "mean", "likelihood": "logmeanexp"})
+
+
 def test_an_unknown_estimator_is_a_config_error_listing_the_estimators_enum():
     with pytest.raises(ConfigError, match="unknown estimator 'mcmc'; choose one of 'bbb', 'lrt'"):
         TrainConfig(estimator="mcmc")

@@ -49,9 +49,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     import torch
 
     from bayescnn.deploy import export
-    from bayescnn.runs import load_run
+    from bayescnn.runs import open_run
 
-    run = load_run(args.run)
+    run = open_run(args.run)
     spec, size = run.spec, run.config.image_size
     image_shape = (spec.in_channels, size, size)
     path = export(

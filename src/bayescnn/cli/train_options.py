@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import types
 import typing
 from typing import Any
@@ -52,7 +53,8 @@ HELP: dict[str, str] = {
     "amp": "bfloat16 autocast for the forward pass (the KL stays in float32)",
     "compile": "torch.compile the model",
     "beta": "KL weight: a number, standard (the ELBO), blundell or soenderby (warm-up)",
-    "objective": "mean (the ELBO's expected NLL) or logmeanexp (the original's predictive NLL)",
+    "likelihood": "the ELBO's likelihood term: mean (the expected NLL) or logmeanexp (the "
+    "original's predictive NLL)",
     "train_samples": "Monte-Carlo samples per training step (vectorised)",
     "valid_samples": "Monte-Carlo samples per validation prediction",
     "test_samples": "Monte-Carlo samples per test prediction",
@@ -64,6 +66,22 @@ HELP: dict[str, str] = {
     "tensorboard": "also write each epoch's metrics as TensorBoard scalars into "
     "RUN/tensorboard/ (needs pip install 'bayescnn[tensorboard]')",
 }
+
+
+RENAMED_FLAGS: dict[str, str] = {"objective": "likelihood"}
+"""Old flags still accepted (with a warning on stderr) for one release: old name -> field."""
+
+
+class _RenamedFlag(argparse.Action):
+    """Stores into the new field and says on stderr that the flag was renamed."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(
+            f"warning: {option_string} is renamed {_flag(self.dest)}; the old name goes in "
+            "the next release",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
 
 
 def _flag(name: str) -> str:
@@ -110,6 +128,16 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             )
         else:
             group.add_argument(_flag(field.name), type=base, default=None, help=text)
+    for old, new in RENAMED_FLAGS.items():
+        group.add_argument(
+            _flag(old),
+            dest=new,
+            type=str.lower,
+            choices=CHOICES[new].names() if new in CHOICES else None,
+            action=_RenamedFlag,
+            default=None,
+            help=argparse.SUPPRESS,
+        )
 
 
 def train_overrides(args: argparse.Namespace) -> dict[str, Any]:

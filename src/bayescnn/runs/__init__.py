@@ -22,6 +22,7 @@ from bayescnn.runs.files import (
     find_checkpoint,
     load_run,
     load_trained_model,
+    open_run,
 )
 from bayescnn.runs.run import (
     default_run_dir,
@@ -51,6 +52,7 @@ __all__ = [
     "load_splits",
     "load_trained_model",
     "make_loader",
+    "open_run",
     "read_config_file",
     "read_run_config",
     "resume_run",

@@ -162,7 +162,7 @@ def build_objective(config: TrainConfig, num_train: int) -> ELBO:
         num_train,
         beta=config.beta,
         train_samples=config.train_samples,
-        objective=config.objective,
+        likelihood=config.likelihood,
     )
 
 

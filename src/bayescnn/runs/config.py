@@ -6,6 +6,7 @@ import dataclasses
 import tomllib
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.train.beta import KLWeight
-from bayescnn.train.objective import OBJECTIVES
+from bayescnn.train.objective import LIKELIHOODS
 
 CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "model": MODELS,
@@ -31,10 +32,13 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "prior": PRIORS,
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
-    "objective": OBJECTIVES,
+    "likelihood": LIKELIHOODS,
 }
 """The config fields that name a registry entry or an enum member, and their registries
 or enums (both list their ``names()``)."""
+
+RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
+"""Old config keys and their new names; files and checkpoints with the old ones still load."""
 
 
 @dataclass
@@ -89,7 +93,7 @@ class TrainConfig:
     compile: bool = False
     # the ELBO
     beta: str | float = "standard"
-    objective: str = "mean"
+    likelihood: str = "mean"
     train_samples: int = 1
     valid_samples: int = 10
     test_samples: int = 25
@@ -152,6 +156,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Build a config from a mapping, rejecting unknown keys and wrong types."""
+        values = upgrade_keys(values)
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -160,6 +165,25 @@ class TrainConfig:
             )
         hints = typing.get_type_hints(cls)
         return cls(**{key: _coerce(key, value, hints[key]) for key, value in values.items()})
+
+
+def upgrade_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with old key names (:data:`RENAMED_KEYS`) replaced by the new ones.
+
+    Raises ConfigError when a key is given under both names.
+    """
+    renamed = {old: new for old, new in RENAMED_KEYS.items() if old in values}
+    for old, new in renamed.items():
+        if new in values:
+            raise ConfigError(f"config keys {old!r} and {new!r} are one setting; keep {new!r}")
+    if renamed:
+        warnings.warn(
+            "renamed config key(s): "
+            + ", ".join(f"{old} -> {new}" for old, new in renamed.items()),
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return {renamed.get(key, key): value for key, value in values.items()}
 
 
 def _coerce(key: str, value: Any, hint: Any) -> Any:
@@ -201,7 +225,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} must end in .yaml, .yml or .toml")
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-    return values
+    return upgrade_keys(values)
 
 
 def write_config_file(config: TrainConfig, path: str | Path) -> None:
