@@ -147,13 +147,16 @@ class MetricsFile(Callback):
     """Keep the history as ``metrics.jsonl``: one JSON row per epoch, rewritten atomically.
 
     The file is the history's only copy: a resumed run reads back the rows of the epochs
-    its checkpoint holds (put this callback after the one that restores).
+    its checkpoint holds (put this callback after the one that restores). The file's
+    folder is made when training starts.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def on_fit_start(self, state: FitState) -> None:
+        if state.dist.is_main:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         if state.start_epoch > 0:
             state.history = [
                 row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch
