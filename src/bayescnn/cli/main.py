@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from bayescnn import __version__, defaults
+from bayescnn.cli.calibrate_command import add_calibrate_command
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_command(commands)
     add_posterior_commands(commands)
     add_shift_command(commands)
+    add_calibrate_command(commands)
     add_export_command(commands)
     return parser
 

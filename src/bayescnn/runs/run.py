@@ -46,6 +46,7 @@ from bayescnn.train.tensorboard import TensorBoardLogger
 __all__ = [
     "THRESHOLD_FILE",
     "default_run_dir",
+    "finish_run",
     "read_run_config",
     "resume_run",
     "score_test_set",
@@ -156,10 +157,23 @@ def train_run(
         compile=config.compile,
         grad_clip=config.grad_clip,
     )
+    return files.root, finish_run(model, splits, config, files, dist)
+
+
+def finish_run(
+    model: torch.nn.Module,
+    splits: DataSplits,
+    config: TrainConfig,
+    files: RunFiles,
+    dist: distributed.Distributed,
+) -> dict[str, Any]:
+    """What ends a run (and ``bayescnn calibrate RUN``): load the best checkpoint,
+    calibrate it unless ``config.calibrate`` is off, write ``test.json`` and then the
+    uncertain flag's thresholds (of the calibrated predictive); returns the test report."""
     report = score_test_set(model, splits, config, files, dist)
     if dist.is_main:
         write_uncertainty_threshold(model, splits, config, files.root)
-    return files.root, report
+    return report
 
 
 def _shard_loader(data, splits: DataSplits, config: TrainConfig, dist: distributed.Distributed):

@@ -1,0 +1,91 @@
+"""Calibration in run folders: `bayescnn train` calibrates by default, `bayescnn calibrate`
+calibrates existing runs and ensembles, and a loaded run applies its temperature."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import bayescnn
+from bayescnn.cli.main import main
+from bayescnn.runs import open_run
+
+
+@pytest.fixture(scope="module")
+def calibrated_run(tmp_path_factory, tiny_mnist_dir, train_tiny):
+    return train_tiny(tmp_path_factory.mktemp("calibrated") / "run", tiny_mnist_dir, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def uncalibrated_run(tmp_path_factory, tiny_mnist_dir, train_tiny):
+    folder = tmp_path_factory.mktemp("raw") / "run"
+    return train_tiny(folder, tiny_mnist_dir, "--no-calibrate", epochs=1)
+
+
+def test_train_fits_a_temperature_and_reports_the_raw_predictive_beside_the_calibrated(
+    calibrated_run,
+):
+    record = json.loads((calibrated_run / "calibration.json").read_text())
+    report = json.loads((calibrated_run / "test.json").read_text())
+    assert record["checkpoint"] == "best.safetensors"
+    assert record["nll_calibrated"] <= record["nll_raw"]
+    assert report["temperature"] == pytest.approx(record["temperature"])
+    assert set(report["predictive_raw"]) == set(report["predictive"])
+    assert report["calibration"]["temperature"] == pytest.approx(record["temperature"])
+
+
+def test_a_loaded_run_applies_its_temperature(calibrated_run):
+    record = json.loads((calibrated_run / "calibration.json").read_text())
+    model = bayescnn.load_run(calibrated_run)
+    assert bayescnn.nn.temperature_of(model) == pytest.approx(record["temperature"])
+
+
+def test_a_run_trained_without_calibration_loads_uncalibrated(uncalibrated_run):
+    assert not (uncalibrated_run / "calibration.json").exists()
+    assert "predictive_raw" not in json.loads((uncalibrated_run / "test.json").read_text())
+    assert bayescnn.nn.temperature_of(open_run(uncalibrated_run).model) is None
+
+
+def test_a_calibration_of_another_epoch_is_not_applied(calibrated_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(calibrated_run, copy)
+    record = json.loads((copy / "calibration.json").read_text())
+    (copy / "calibration.json").write_text(json.dumps({**record, "epoch": record["epoch"] + 1}))
+    assert bayescnn.nn.temperature_of(bayescnn.load_run(copy)) is None
+
+
+def test_calibrate_command_calibrates_an_existing_run(uncalibrated_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(uncalibrated_run, copy)
+    before = json.loads((copy / "test.json").read_text())
+    assert main(["calibrate", str(copy), "--device", "cpu"]) == 0
+    after = json.loads((copy / "test.json").read_text())
+    assert (copy / "calibration.json").is_file()
+    # the same seeded draws as training's own test pass: the raw numbers are unchanged
+    assert after["predictive_raw"] == pytest.approx(before["predictive"])
+    assert json.loads(capsys.readouterr().out)["temperature"] == after["temperature"]
+
+
+def test_calibrate_command_fits_one_temperature_for_an_ensemble(
+    calibrated_run, uncalibrated_run, tmp_path, capsys
+):
+    out = tmp_path / "ensemble.json"
+    argv = ["calibrate", str(calibrated_run), str(uncalibrated_run), "--out", str(out)]
+    assert main([*argv, "--device", "cpu"]) == 0
+    record = json.loads(out.read_text())
+    assert record["temperature"] > 0
+    assert record["samples"] == 4  # two members, two samples each
+    assert len(record["members"]) == 2
+
+
+def test_an_ensemble_of_runs_split_differently_is_refused(
+    calibrated_run, tmp_path, tiny_mnist_dir, train_tiny, capsys
+):
+    other = train_tiny(tmp_path / "seed1", tiny_mnist_dir, "--seed", "1", epochs=1)
+    assert main(["calibrate", str(calibrated_run), str(other)]) == 2
+    assert "split their data differently" in capsys.readouterr().err
