@@ -167,3 +167,26 @@ def test_checkpoints_and_the_metrics_file_resume_a_run_exactly(tmp_path):
 def test_resuming_a_folder_without_a_checkpoint_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         _fit(_small_cnn(), _two_blobs(64), callbacks=[Checkpoints(tmp_path, resume=True)])
+
+
+def test_checkpoints_and_the_metrics_file_create_their_folders(tmp_path):
+    folder = tmp_path / "run"
+    metrics = tmp_path / "new" / "metrics.jsonl"
+    _fit(_small_cnn(), _two_blobs(64), callbacks=[Checkpoints(folder), MetricsFile(metrics)])
+    assert (folder / "last.safetensors").is_file()
+    assert len(metrics.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("make", [lambda p: Checkpoints(p), lambda p: MetricsFile(p / "m.jsonl")])
+def test_a_checkpoint_or_metrics_path_under_a_file_fails_before_the_first_epoch(tmp_path, make):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    steps = []
+
+    class Count(Callback):
+        def on_step_end(self, state, terms):
+            steps.append(state.step)
+
+    with pytest.raises(bayescnn.BayesCNNError, match="is a file, not a folder"):
+        _fit(_small_cnn(), _two_blobs(64), callbacks=[make(blocker / "run"), Count()])
+    assert steps == []

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from bayescnn.io import atomic_write_bytes
+from bayescnn.io import atomic_write_bytes, check_writable_file
 from bayescnn.train.engine import Callback, FitState
 from bayescnn.train.errors import DivergenceError
 from bayescnn.train.progress import DEFAULT_INTERVAL, Ticker, interactive
@@ -145,13 +145,16 @@ class MetricsFile(Callback):
     """Keep the history as ``metrics.jsonl``: one JSON row per epoch, rewritten atomically.
 
     The file is the history's only copy: a resumed run reads back the rows of the epochs
-    its checkpoint holds (put this callback after the one that restores).
+    its checkpoint holds (put this callback after the one that restores). Its folder is
+    created (and checked writable) before the first epoch.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def on_fit_start(self, state: FitState) -> None:
+        if state.dist.is_main:
+            check_writable_file(self.path, what="metrics file", example="metrics.jsonl")
         if state.start_epoch > 0:
             state.history = [
                 row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch

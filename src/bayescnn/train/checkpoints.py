@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bayescnn.errors import MissingFileError
-from bayescnn.io import load_checkpoint, load_model_state, save_checkpoint
+from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state, save_checkpoint
 from bayescnn.train.engine import Callback, FitState
 
 __all__ = ["BEST_FILE", "LAST_FILE", "Checkpoints"]
@@ -32,7 +32,8 @@ class Checkpoints(Callback):
     process writes. Files are written atomically: a crash keeps the previous one.
 
     Args:
-        folder: where the two files live (must exist).
+        folder: where the two files live; created (and checked writable) before the
+            first epoch, so that a bad path fails before any training.
         metadata: JSON-serialisable information stored in both files.
         resume: restore ``last.safetensors`` before training.
     """
@@ -53,6 +54,8 @@ class Checkpoints(Callback):
         return self.folder / BEST_FILE
 
     def on_fit_start(self, state: FitState) -> None:
+        if state.dist.is_main:
+            check_writable_dir(self.folder, min_free_bytes=0, what="checkpoint folder")
         if not self.resume:
             return
         if not self.last.is_file():
