@@ -49,6 +49,7 @@ def _remove_failed_start(log_file: Path, before: set[Path], new_dirs: list[Path]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.runs import (
         RunFiles,
         TrainConfig,
@@ -75,6 +76,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     before = set(folder.iterdir()) if folder.is_dir() else set()
     new_dirs = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
+        if dist.is_main:  # before the log file: a bad folder is one line, not a traceback
+            what = "--resume" if args.resume else "--run-dir" if args.run_dir else "run folder"
+            check_writable_dir(folder, what=what)
         with _run_log(log_file, is_main=dist.is_main):
             folder, _ = train_run(config, folder, resume=args.resume is not None, dist=dist)
     except BaseException:
@@ -125,23 +129,25 @@ def _slug(name: str) -> str:
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.cli.methods import load_method, split_methods
     from bayescnn.data import load_dataset
+    from bayescnn.io import check_writable_dir
     from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import load_ood_set
 
     device = resolve_device(args.device)
     methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]
+    base = (
+        Path(args.out_dir)
+        if args.out_dir
+        else methods[0].run.checkpoint.parent / f"uncertainty-{_slug(Path(args.ood).name)}"
+    )
+    check_writable_dir(base, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
     config = methods[0].run.config
     data_dir = args.data_dir or config.data_dir
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
     ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
-    base = (
-        Path(args.out_dir)
-        if args.out_dir
-        else methods[0].run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
-    )
     summaries = []
     for method in methods:
         out_dir = base / _slug(method.label) if len(methods) > 1 else base
@@ -185,6 +191,7 @@ def _score_method(method, test, ood, args, out_dir: Path, device) -> dict[str, A
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_training_curves, plot_weight_distributions
     from bayescnn.runs import RunFiles, load_run
 
@@ -203,7 +210,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 "with --frequentist"
             )
         twin = twin_run.model
-    files = RunFiles(run.checkpoint.parent)
+    files = RunFiles(check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder"))
     curves = files.root / "training_curves.png"
     weights = files.root / "weight_distributions.png"
     targets = (curves, weights) if run.config.bayesian else (curves,)

@@ -40,6 +40,7 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.nn import layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
     from bayescnn.runs import load_run
@@ -48,6 +49,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     stats = layer_statistics(run.model)
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
+    check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder")
     print(
         f"{'layer':<12}{'weights':>10}{'KL (nats)':>14}{'KL/weight':>11}{'mean sigma':>12}{'SNR<1':>8}"
     )
@@ -73,7 +75,7 @@ def _fractions(text: str) -> list[float]:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from bayescnn.io import save_checkpoint
+    from bayescnn.io import check_writable_dir, save_checkpoint
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_run, load_splits, make_loader
     from bayescnn.seeding import Stream, seeded
@@ -85,6 +87,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
     run = load_run(args.run, device=device)
+    out = check_writable_dir(run.checkpoint.parent / "prune", min_free_bytes=0, what="folder")
     splits = load_splits(run.config)
     test = (
         splits.test
@@ -92,8 +95,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
         else splits.test.subset(range(min(args.limit, len(splits.test))))
     )
     loader = make_loader(test, splits, run.config, device, train=False)
-    out = run.checkpoint.parent / "prune"
-    out.mkdir(exist_ok=True)
     rows: list[dict[str, Any]] = []
     for criterion, prune in (("snr", prune_by_snr), ("magnitude", prune_by_magnitude)):
         for fraction in [0.0, *fractions]:
