@@ -9,6 +9,8 @@ from typing import Any
 
 from bayescnn.errors import InvalidArgumentError
 
+DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
+
 
 def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``inspect`` and ``prune``."""
@@ -30,9 +32,12 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
     )
     prune.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
     prune.add_argument(
-        "--fractions", default="0.5,0.75,0.9,0.95,0.98", help="comma-separated, each in [0, 1]"
+        "--fractions",
+        default=DEFAULT_FRACTIONS,
+        help=f"fractions of weights to remove, comma-separated, each in [0, 1] "
+        f"(default: {DEFAULT_FRACTIONS})",
     )
-    prune.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default 25)")
+    prune.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
     prune.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -119,6 +124,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def accuracy_changes(label: str, points: list[tuple[float, float]]) -> str:
+    """One line: the accuracy change, in signed percentage points, at each pruned fraction
+    ``(fraction, accuracy)`` from the unpruned model's (the first point, fraction 0)."""
+    base = points[0][1]
+    changes = ", ".join(f"{f:g} removed {100 * (acc - base):+.2f}" for f, acc in points[1:])
+    return f"{label}: accuracy change from the unpruned model's {100 * base:.2f}%, in points: {changes}"
+
+
 def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     from bayescnn.reports.posterior_figures import plot_pruning_curves
 
@@ -134,10 +147,6 @@ def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     for criterion, label in (("snr", "by SNR |mu|/sigma"), ("magnitude", "by |mu|")):
         points = [(r["fraction"], r["accuracy"]) for r in rows if r["criterion"] == criterion]
         curves[label] = points
-        base = points[0][1]
-        kept = [f for f, acc in points if acc >= base - 0.005]
-        print(
-            f"{label}: accuracy within 0.5 points of the unpruned model up to {max(kept):g} removed"
-        )
+        print(accuracy_changes(label, points))
     figure = plot_pruning_curves(curves, out / "pruning.png", title=f"Pruning {Path(run).name}")
     print(f"wrote {out / 'prune.json'}, {out / 'prune.csv'} and {figure}")
