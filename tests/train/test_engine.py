@@ -1,5 +1,7 @@
 """bayescnn.fit trains any model on any batches, reproducibly, without touching global state."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -7,6 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import bayescnn
 from bayescnn.train import Callback, Checkpoints, DivergenceError, DivergenceGuard, MetricsFile
+from bayescnn.train.checkpoints import stretch_schedule
 
 
 def _two_blobs(count: int = 256, seed: int = 0) -> TensorDataset:
@@ -190,3 +193,36 @@ def test_a_checkpoint_or_metrics_path_under_a_file_fails_before_the_first_epoch(
     with pytest.raises(bayescnn.BayesCNNError, match="is a file, not a folder"):
         _fit(_small_cnn(), _two_blobs(64), callbacks=[make(blocker / "run"), Count()])
     assert steps == []
+
+
+def _cosine(epochs: int):
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+
+
+def test_a_stretched_cosine_schedule_continues_as_if_planned_for_the_new_total():
+    stretched, planned = _cosine(2), _cosine(4)
+    for _ in range(2):
+        stretched.optimizer.step(), stretched.step()
+        planned.optimizer.step(), planned.step()
+    assert stretched.get_last_lr() == pytest.approx([0.0])
+    stretch_schedule(stretched, 4)
+    assert stretched.get_last_lr() == pytest.approx(planned.get_last_lr())
+    stretched.optimizer.step(), stretched.step()
+    planned.optimizer.step(), planned.step()
+    assert stretched.get_last_lr() == pytest.approx(planned.get_last_lr())
+
+
+def test_resuming_a_cosine_run_with_more_epochs_trains_the_new_ones_at_a_nonzero_rate(tmp_path):
+    def run(epochs, resume):
+        model = _small_cnn()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        callbacks = [Checkpoints(tmp_path, resume=resume), MetricsFile(tmp_path / "m.jsonl")]
+        return _fit(model, _two_blobs(64), epochs=epochs, optimizer=optimizer,
+                    scheduler=scheduler, callbacks=callbacks)  # fmt: skip
+
+    run(2, resume=False)
+    history = run(4, resume=True)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[2]["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)

@@ -11,7 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from bayescnn.cli.train_options import train_overrides
+from bayescnn.cli.train_options import flag, flag_error, train_overrides
 from bayescnn.errors import ConfigError, InvalidArgumentError
 
 log = logging.getLogger("bayescnn.train")
@@ -55,21 +55,41 @@ def cmd_train(args: argparse.Namespace) -> int:
         TrainConfig,
         default_run_dir,
         read_config_file,
-        read_run_config,
+        read_run_progress,
+        resume_config,
         train_run,
     )
     from bayescnn.train import distributed
 
+    overrides = train_overrides(args)
     if args.resume is not None:
-        if train_overrides(args) or args.config:
+        others = [flag(key) for key in overrides if key != "epochs"]
+        others += ["--config"] * bool(args.config) + ["--run-dir"] * bool(args.run_dir)
+        if others:
             raise ConfigError(
-                "--resume continues a run with its saved config; give no other options"
+                "--resume continues a run with its saved config; give no other options but "
+                f"--epochs N (to train it to N epochs in all), got {' '.join(others)}"
             )
         folder = Path(args.resume)
-        config = read_run_config(folder)
+        progress = read_run_progress(folder)
+        epochs = overrides.get("epochs")
+        if progress.finished and epochs in (None, progress.config.epochs):
+            print(
+                f"{folder} is finished ({progress.epochs_done} epochs, tested): nothing to "
+                f"resume; to train it longer: bayescnn train --resume {folder} --epochs N "
+                f"(N > {progress.epochs_done})"
+            )
+            return 0
+        try:
+            config = resume_config(folder, epochs)
+        except ConfigError as error:
+            raise flag_error(error, overrides) from None
     else:
         values = read_config_file(args.config) if args.config else {}
-        config = TrainConfig.from_dict(values | train_overrides(args))
+        try:
+            config = TrainConfig.from_dict(values | overrides)
+        except ConfigError as error:
+            raise flag_error(error, overrides) from None
         folder = Path(args.run_dir) if args.run_dir else default_run_dir(config)
     dist = distributed.setup(config.device)
     log_file = RunFiles(folder).log
@@ -126,6 +146,12 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "ood"
 
 
+def uncertainty_dir(run_folder: Path, ood: str) -> Path:
+    """``RUN/uncertainty-OOD``: an OOD set given as a path is named by its last part
+    (``--ood /tmp/nc/ood`` -> ``uncertainty-ood``)."""
+    return run_folder / f"uncertainty-{_slug(Path(ood).name)}"
+
+
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.cli.methods import load_method, split_methods
     from bayescnn.data import load_dataset
@@ -139,7 +165,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     base = (
         Path(args.out_dir)
         if args.out_dir
-        else methods[0].run.checkpoint.parent / f"uncertainty-{_slug(Path(args.ood).name)}"
+        else uncertainty_dir(methods[0].run.checkpoint.parent, args.ood)
     )
     check_writable_dir(base, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
     config = methods[0].run.config

@@ -6,8 +6,10 @@ import argparse
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
+from bayescnn.errors import ConfigError
 from bayescnn.models import list_models
 from bayescnn.runs.config import CHOICES, TrainConfig
 
@@ -36,7 +38,7 @@ HELP: dict[str, str] = {
     "image_size": "resize images to this square size once, at load time (the original used 32)",
     "valid_size": "fraction of the training set held out for validation",
     "train_subset": "train on only the first N training examples and validate on the first "
-    "N // 4 validation examples (quick runs)",
+    "N // 4 validation examples (quick runs; default: all)",
     "augment": "random crop/flip augmentation (default: on for CIFAR/SVHN, off for MNIST-likes)",
     "epochs": "number of epochs",
     "batch_size": "minibatch size",
@@ -66,7 +68,8 @@ HELP: dict[str, str] = {
 }
 
 
-def _flag(name: str) -> str:
+def flag(name: str) -> str:
+    """The command-line flag of a config key: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
 
 
@@ -88,16 +91,19 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                 help="train the frequentist twin (plain layers, same architecture)",
             )
             continue
-        text = f"{HELP[field.name]} (default: {getattr(defaults, field.name)})"
+        text = HELP[field.name]
+        default = getattr(defaults, field.name)
+        if "(default:" not in text and default is not None:  # None: the help says what
+            text += f" (default: {default})"
         text = text.replace("{models}", ", ".join(list_models()))
         choices = CHOICES.get(field.name) if field.name != "model" else None
         if base is bool:
             group.add_argument(
-                _flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
+                flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
             )
         elif typing.get_origin(base) is list:
             group.add_argument(
-                _flag(field.name),
+                flag(field.name),
                 nargs=2,
                 type=float,
                 metavar=("MEAN", "STD"),
@@ -106,10 +112,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             )
         elif choices is not None:
             group.add_argument(
-                _flag(field.name), type=str.lower, choices=choices.names(), default=None, help=text
+                flag(field.name), type=str.lower, choices=choices.names(), default=None, help=text
             )
         else:
-            group.add_argument(_flag(field.name), type=base, default=None, help=text)
+            group.add_argument(flag(field.name), type=base, default=None, help=text)
 
 
 def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -119,3 +125,15 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
         for field in dataclasses.fields(TrainConfig)
         if getattr(args, field.name, None) is not None
     }
+
+
+def flag_error(error: ConfigError, given: Mapping[str, Any]) -> ConfigError:
+    """``error`` naming the flag (``--batch-size``) where ``given`` (the flags' values) set
+    the key it is about (``batch_size``); else ``error`` itself."""
+    if error.key is None or error.key not in given:
+        return error
+    text, name = str(error), flag(error.key)
+    for prefix in (f"config key {error.key!r}", error.key):
+        if text.startswith(prefix):
+            return ConfigError(name + text[len(prefix) :], key=error.key)
+    return ConfigError(f"{name}: {text}", key=error.key)

@@ -23,8 +23,11 @@ from bayescnn.runs.files import (
     load_trained_model,
 )
 from bayescnn.runs.run import (
+    RunProgress,
     default_run_dir,
     read_run_config,
+    read_run_progress,
+    resume_config,
     resume_run,
     score_test_set,
     train_run,
@@ -38,6 +41,7 @@ __all__ = [
     "DataSplits",
     "LoadedRun",
     "RunFiles",
+    "RunProgress",
     "TrainConfig",
     "build_model",
     "build_objective",
@@ -52,6 +56,8 @@ __all__ = [
     "make_loader",
     "read_config_file",
     "read_run_config",
+    "read_run_progress",
+    "resume_config",
     "resume_run",
     "score_test_set",
     "train_run",

@@ -108,7 +108,7 @@ class TrainConfig:
             if name == "model" and isinstance(value, str) and ":" in value:
                 continue  # package.module:function, imported when the model is built
             if value not in registry:
-                raise ConfigError(registry.unknown_message(value))
+                raise ConfigError(registry.unknown_message(value), key=name)
         positive = (
             "epochs",
             "batch_size",
@@ -119,21 +119,28 @@ class TrainConfig:
         )
         for name in positive:
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}", key=name)
         if not 0.0 <= self.valid_size < 1.0:
-            raise ConfigError(f"valid_size must be in [0, 1), got {self.valid_size}")
+            raise ConfigError(
+                f"valid_size must be in [0, 1), got {self.valid_size}", key="valid_size"
+            )
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
         for name in ("lr", "rho_lr_scale"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", key=name)
         try:
             layer_patterns(self.bayesian_layers)
         except InvalidArgumentError as error:
-            raise ConfigError(str(error)) from None
+            raise ConfigError(str(error), key="bayesian_layers") from None
         if self.train_subset is not None and self.train_subset < 1:
-            raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
-        KLWeight.parse(self.beta)
+            raise ConfigError(
+                f"train_subset must be >= 1, got {self.train_subset}", key="train_subset"
+            )
+        try:
+            KLWeight.parse(self.beta)
+        except InvalidArgumentError as error:
+            raise ConfigError(str(error), key="beta") from None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -172,7 +179,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options
     )
     raise ConfigError(
-        f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})"
+        f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})", key=key
     )
 
 
