@@ -17,7 +17,7 @@ def test_resuming_a_finished_run_says_so_in_one_line_and_exits_0(tiny_run, capsy
     assert main(["train", "--resume", str(tiny_run)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
-    assert out[0].startswith(f"{tiny_run} is finished (1 epochs, tested)")
+    assert out[0].startswith(f"{tiny_run} is finished (1 epoch, tested)")
     assert f"bayescnn train --resume {tiny_run} --epochs N" in out[0]
 
 
@@ -28,7 +28,7 @@ def test_resume_with_more_epochs_trains_a_finished_run_on_and_records_it(
     assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
     assert [row["epoch"] for row in read_metrics(run / "metrics.jsonl")] == [1, 2]
     assert yaml.safe_load((run / "config.yaml").read_text())["epochs"] == 2
-    assert "the run's 1 epochs are now 2" in (run / "train.log").read_text()
+    assert "the run's 1 epoch(s) are now 2" in (run / "train.log").read_text()
 
 
 def test_resume_with_no_more_epochs_than_trained_names_the_flag(tiny_run, capsys):

@@ -48,6 +48,10 @@ def _remove_failed_start(log_file: Path, before: set[Path], new_dirs: list[Path]
             path.rmdir()
 
 
+def _epochs(count: int) -> str:
+    return f"{count} epoch" + "s" * (count != 1)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.runs import (
@@ -75,7 +79,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs = overrides.get("epochs")
         if progress.finished and epochs in (None, progress.config.epochs):
             print(
-                f"{folder} is finished ({progress.epochs_done} epochs, tested): nothing to "
+                f"{folder} is finished ({_epochs(progress.epochs_done)}, tested): nothing to "
                 f"resume; to train it longer: bayescnn train --resume {folder} --epochs N "
                 f"(N > {progress.epochs_done})"
             )

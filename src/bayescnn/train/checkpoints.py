@@ -79,7 +79,7 @@ class Checkpoints(Callback):
         planned = checkpoint.metadata.get("epochs", state.epochs)
         if planned != state.epochs:
             stretch_schedule(state.scheduler, state.epochs)
-            log.info("the run's %d epochs are now %d", planned, state.epochs)
+            log.info("the run's %d epoch(s) are now %d", planned, state.epochs)
         log.info("resumed from %s at epoch %d", self.last, state.start_epoch + 1)
 
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
