@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset
-from bayescnn.data.convert import convert_image_data
+from bayescnn.data.transforms import convert_image_data
 from benchmarks.report import Row, Target
 from benchmarks.timing import interleaved, median, paired_ratio, synchronizer
 

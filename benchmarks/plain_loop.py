@@ -25,9 +25,15 @@ import torch.nn.functional as F
 from torch import nn
 
 import bayescnn
-from bayescnn.data import DatasetSpec, ImageData, InMemoryLoader, get_spec, load_dataset
+from bayescnn.data import (
+    DatasetSpec,
+    ImageData,
+    InMemoryLoader,
+    get_spec,
+    load_dataset,
+    load_ood_set,
+)
 from bayescnn.metrics import accuracy, calibration, nll, ood_detection
-from bayescnn.uncertainty import load_ood_set
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 """The OOD set of each dataset, as in the README's results."""

@@ -16,10 +16,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch
 
-from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.data import DataNotFoundError
+from bayescnn.errors import BayesCNNError
+from bayescnn.runtime import resolve_device, tune_cpu_allocator
 from benchmarks.data_path import FashionMnist, bench_data_path, load_fashion_mnist
 from benchmarks.prediction import bench_predict, bench_predict_vs_loop
 from benchmarks.report import Row, environment, format_table, write_json
@@ -123,10 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen sections, print the table and write the JSON file."""
     args = parse_args(argv)
     allocator_tuned = tune_cpu_allocator()  # as the bayescnn command does
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda but torch.cuda.is_available() is False", file=sys.stderr)
+    try:
+        device = resolve_device(args.device)
+    except BayesCNNError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    device = torch.device(args.device)
     settings = QUICK if args.quick else FULL
     output = args.output or HERE / f"results-{args.device}{'-quick' if args.quick else ''}.json"
     meta = {

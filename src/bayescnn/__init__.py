@@ -7,7 +7,6 @@ command build runs from configs.
 """
 
 from bayescnn import defaults, models
-from bayescnn.convert import to_bayesian
 from bayescnn.deploy import to_deterministic
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
@@ -20,6 +19,7 @@ from bayescnn.nn import (
     sample_forward,
     set_posterior_mean,
 )
+from bayescnn.nn.convert import to_bayesian
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
 from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit

@@ -14,7 +14,7 @@ from benchmarks.timing import interleaved, paired_ratio
 from benchmarks.training import bench_engine, bench_epoch, bench_train_step
 
 from bayescnn.data import ImageData
-from bayescnn.data.convert import convert_image_data
+from bayescnn.data.transforms import convert_image_data
 from benchmarks import run
 
 CPU = torch.device("cpu")

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from bayescnn import models
-from bayescnn.data import ImageData
+from bayescnn.data import ImageData, load_ood_set
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.reports import REPORT_FILES, format_summary_table, uncertainty_report
-from bayescnn.uncertainty import list_ood_scores, load_ood_set
+from bayescnn.uncertainty import list_ood_scores
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

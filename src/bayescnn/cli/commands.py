@@ -117,12 +117,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bayescnn.cli.methods import load_method
     from bayescnn.nn import is_stochastic
     from bayescnn.runs import load_splits, make_loader
+    from bayescnn.runs.compared import load_method
+    from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
-    from bayescnn.train.distributed import resolve_device
 
     device = resolve_device(args.device)
     method = load_method(args.run, device)
@@ -157,12 +157,11 @@ def uncertainty_dir(run_folder: Path, ood: str) -> Path:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    from bayescnn.cli.methods import load_method, split_methods
-    from bayescnn.data import load_dataset
+    from bayescnn.data import load_dataset, load_ood_set
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import format_comparison_table, format_summary_table
-    from bayescnn.train.distributed import resolve_device
-    from bayescnn.uncertainty import load_ood_set
+    from bayescnn.runs.compared import load_method, split_methods
+    from bayescnn.runtime.device import resolve_device
 
     device = resolve_device(args.device)
     methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]

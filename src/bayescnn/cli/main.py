@@ -15,13 +15,13 @@ from collections.abc import Sequence
 
 from bayescnn import __version__
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
-from bayescnn.cli.cpu_allocator import tune_cpu_allocator
 from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
 from bayescnn.cli.predict_command import add_predict_command
 from bayescnn.cli.shift_command import add_shift_command
 from bayescnn.cli.train_options import add_train_options
 from bayescnn.errors import BayesCNNError
+from bayescnn.runtime.cpu_allocator import tune_cpu_allocator
 
 EXIT_BAD_INPUT = 2
 

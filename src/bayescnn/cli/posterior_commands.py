@@ -83,9 +83,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir, save_checkpoint
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_run, load_splits, make_loader
+    from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
-    from bayescnn.train.distributed import resolve_device
 
     fractions = _fractions(args.fractions)
     if args.samples < 1:

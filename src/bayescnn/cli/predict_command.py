@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
-import json
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,15 +23,15 @@ import torch
 
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
-from bayescnn.errors import BayesCNNError, InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from bayescnn.runs import LoadedRun
+    from bayescnn.runs.threshold import Threshold
     from bayescnn.uncertainty import Prediction
 
 __all__ = [
     "CSV_HEADER",
-    "Threshold",
     "add_predict_command",
     "cmd_predict",
     "find_images",
@@ -80,15 +77,6 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass(frozen=True)
-class Threshold:
-    """The mutual information above which an image is flagged, and its provenance."""
-
-    value: float
-    samples: int
-    quantile: float
-
-
 def _read_images(
     files: Sequence[Path], channels: int, image_size: int
 ) -> tuple[list[Path], torch.Tensor | None]:
@@ -121,43 +109,6 @@ def _batches(
 
 def _note(message: str) -> None:
     print(f"bayescnn: {message}", file=sys.stderr)
-
-
-def _load_threshold(run: LoadedRun, args: argparse.Namespace) -> Threshold | None:
-    """The run's stored threshold; else computed from its validation split and stored."""
-    from bayescnn.runs import load_splits
-    from bayescnn.runs.run import THRESHOLD_FILE, uncertainty_threshold
-
-    path = run.checkpoint.parent / THRESHOLD_FILE
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text())
-            return Threshold(
-                float(stored["threshold"]), int(stored["samples"]), float(stored["quantile"])
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            _note(f"ignoring {path}: {error!r}")
-    config = run.config
-    if args.data_dir is not None:
-        config = dataclasses.replace(config, data_dir=args.data_dir)
-    _note(
-        f"no usable {THRESHOLD_FILE} in {path.parent}: computing it from the run's validation "
-        f"split ({config.test_samples} samples)"
-    )
-    try:
-        computed = uncertainty_threshold(run.model, load_splits(config), config)
-    except BayesCNNError as error:
-        _note(f"cannot compute the threshold, the uncertain column stays empty: {error}")
-        return None
-    if computed is None:
-        _note("the run has no validation split: the uncertain column stays empty")
-        return None
-    try:
-        path.write_text(json.dumps(computed, indent=2) + "\n")
-        _note(f"stored the threshold in {path}")
-    except OSError as error:
-        _note(f"could not store the threshold in {path}: {error}")
-    return Threshold(computed["threshold"], computed["samples"], computed["quantile"])
 
 
 def _class_names(run: LoadedRun) -> tuple[str, ...] | None:
@@ -212,8 +163,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
     from bayescnn.io import check_writable_file
     from bayescnn.runs import load_run
+    from bayescnn.runs.threshold import load_threshold
+    from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train.distributed import resolve_device
     from bayescnn.uncertainty import predict_loader
 
     if args.samples is not None and args.samples < 1:
@@ -232,7 +184,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(
             f"no image could be read from {' '.join(map(str, args.paths))}{unreadable}"
         )
-    threshold = _load_threshold(run, args)
+    threshold = load_threshold(run, data_dir=args.data_dir, note=_note)
     samples = args.samples or config.test_samples
     if threshold is not None and samples != threshold.samples:
         _note(

@@ -89,13 +89,13 @@ def cmd_shift(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_risk_coverage, plot_shift_boxplots
     from bayescnn.runs import load_run
+    from bayescnn.runtime.device import resolve_device
     from bayescnn.shift import (
         evaluate_shift,
         parse_corruptions,
         parse_severities,
         write_shift_records,
     )
-    from bayescnn.train.distributed import resolve_device
 
     corruptions = parse_corruptions(args.corruptions)  # bad input fails before any work
     severities = parse_severities(args.severities)

@@ -8,6 +8,7 @@ from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError, DataNotFoundError
 from bayescnn.data.folder import load_image_folder
 from bayescnn.data.loader import InMemoryLoader
+from bayescnn.data.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.data.registry import DATASETS, get_spec, load_dataset, register_dataset
 from bayescnn.data.safe_pickle import UnsafePickleError
 from bayescnn.data.spec import DatasetSpec
@@ -15,6 +16,7 @@ from bayescnn.data.split import train_valid_split
 
 __all__ = [
     "DATASETS",
+    "OOD_SET_NAMES",
     "CorruptDataError",
     "DataNotFoundError",
     "DatasetSpec",
@@ -24,6 +26,7 @@ __all__ = [
     "get_spec",
     "load_dataset",
     "load_image_folder",
+    "load_ood_set",
     "register_dataset",
     "train_valid_split",
 ]

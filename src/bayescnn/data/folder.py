@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bayescnn.data.convert import as_size, resize_images
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError
 from bayescnn.data.split import train_valid_split
+from bayescnn.data.transforms import as_size, resize_images
 from bayescnn.errors import InvalidArgumentError, MissingFileError
 from bayescnn.seeding import derive_seed
 

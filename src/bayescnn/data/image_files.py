@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bayescnn.data.convert import resize_images
 from bayescnn.data.folder import IMAGE_EXTENSIONS
+from bayescnn.data.transforms import resize_images
 
 __all__ = ["find_images", "read_image"]
 
@@ -47,7 +47,7 @@ def read_image(path: Path, channels: int, image_size: int) -> torch.Tensor:
     """One image as the run's training images: ``1 x C x H x W`` uint8.
 
     Converted by PIL to gray (``channels=1``) or RGB (3), then resized to ``image_size``
-    by antialiased bilinear interpolation (:func:`bayescnn.data.convert.resize_images`).
+    by antialiased bilinear interpolation (:func:`bayescnn.data.transforms.resize_images`).
 
     Raises:
         Exception: Whatever PIL raises for a file it cannot decode.

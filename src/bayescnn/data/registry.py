@@ -7,7 +7,6 @@ from pathlib import Path
 
 from bayescnn.data import search
 from bayescnn.data.builtin import BUILTIN_DATASETS
-from bayescnn.data.convert import convert_image_data
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import DataNotFoundError
 from bayescnn.data.folder import (
@@ -17,6 +16,7 @@ from bayescnn.data.folder import (
     load_image_folder_splits,
 )
 from bayescnn.data.spec import DatasetSpec, Split
+from bayescnn.data.transforms import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.registry import Registry
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bayescnn.data.convert import LUMINANCE_WEIGHTS
 from bayescnn.data.dataset import ImageData
+from bayescnn.data.transforms import LUMINANCE_WEIGHTS
 from bayescnn.errors import InvalidArgumentError
 
 Split = Literal["train", "test"]

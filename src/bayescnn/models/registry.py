@@ -25,11 +25,11 @@ import torchvision
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.convert import to_bayesian
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameError
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
+from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import InitPair
 from bayescnn.priors import Prior

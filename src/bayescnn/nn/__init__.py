@@ -1,6 +1,8 @@
-"""Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes."""
+"""Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes, and
+:func:`to_bayesian`, which converts any module tree."""
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
+from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
@@ -41,4 +43,5 @@ __all__ = [
     "sample_forward",
     "set_posterior_mean",
     "signal_to_noise",
+    "to_bayesian",
 ]

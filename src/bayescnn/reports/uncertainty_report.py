@@ -202,7 +202,7 @@ def uncertainty_report(
     if in_data.image_shape != ood_data.image_shape:
         raise InvalidArgumentError(
             f"OOD images {ood_data.image_shape} must match the in-distribution images "
-            f"{in_data.image_shape} (C, H, W); build them with bayescnn.uncertainty.load_ood_set"
+            f"{in_data.image_shape} (C, H, W); build them with bayescnn.data.load_ood_set"
         )
     if len(in_data) == 0 or len(ood_data) == 0:
         raise InvalidArgumentError(

@@ -16,7 +16,7 @@ import torch
 
 from bayescnn.errors import ConfigError, MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
-from bayescnn.nn import is_stochastic, module_device
+from bayescnn.nn import is_stochastic
 from bayescnn.runs.builder import (
     DataSplits,
     build_model,
@@ -29,6 +29,13 @@ from bayescnn.runs.builder import (
 )
 from bayescnn.runs.config import TrainConfig, write_config_file
 from bayescnn.runs.files import RunFiles
+from bayescnn.runs.threshold import (
+    THRESHOLD_FILE,
+    uncertainty_threshold,
+    write_uncertainty_threshold,
+)
+from bayescnn.runtime.device import resolve_device
+from bayescnn.runtime.progress import ProgressIterable, with_progress
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar
@@ -36,9 +43,7 @@ from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
 from bayescnn.train.evaluate import evaluate
-from bayescnn.train.progress import ProgressIterable, with_progress
 from bayescnn.train.tensorboard import TensorBoardLogger
-from bayescnn.uncertainty import predict_loader
 
 __all__ = [
     "THRESHOLD_FILE",
@@ -78,7 +83,7 @@ def train_run(
     The folder gets ``config.yaml``, ``metrics.jsonl``, ``last``/``best.safetensors``,
     ``test.json`` and, with ``config.tensorboard``, ``tensorboard/``. A new run refuses a
     folder that already holds one. Training, validation and test passes show their
-    progress (:mod:`bayescnn.train.progress`).
+    progress (:mod:`bayescnn.runtime.progress`).
 
     Args:
         resume: continue the run in ``run_dir`` from its last checkpoint, exactly; with a
@@ -93,7 +98,7 @@ def train_run(
             f"{files.root} already holds a run; use --resume {files.root} or another --run-dir"
         )
     if dist is None:
-        dist = distributed.current(distributed.resolve_device(config.device))
+        dist = distributed.current(resolve_device(config.device))
     device = dist.device
     if dist.is_main:
         check_writable_dir(files.root)
@@ -218,58 +223,6 @@ def summarize_report(report: dict[str, Any]) -> str:
         f"accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
         f"ECE {metrics['ece']:.3g}{samples}"
     )
-
-
-THRESHOLD_FILE = "uncertainty_threshold.json"
-"""The run folder's file of the threshold above which ``bayescnn predict`` flags an image."""
-
-THRESHOLD_QUANTILE = 0.95
-
-
-def uncertainty_threshold(
-    model: torch.nn.Module, splits: DataSplits, config: TrainConfig
-) -> dict[str, Any] | None:
-    """The 95th percentile of the mutual information over the validation split.
-
-    The mutual information ``I = H[p̄] - mean_t H[p_t]`` (the epistemic part of the entropy
-    decomposition, in nats) of each in-distribution validation image is estimated with
-    the config's ``test_samples`` Monte-Carlo samples, seeded by the config's seed. An
-    image whose ``I`` exceeds the returned ``threshold`` is rarer than 1 in 20 of the
-    training distribution. Returns ``None`` when the validation split is empty.
-    """
-    if len(splits.valid) == 0:
-        return None
-    device = module_device(model) or torch.device("cpu")
-    loader = make_loader(splits.valid, splits, config, device, train=False)
-    with seeded(config.seed, device, stream=Stream.VALID):
-        prediction = predict_loader(
-            model,
-            with_progress(loader, "uncertainty threshold (validation)"),
-            samples=config.test_samples,
-            method="entropy",
-            scores="none",
-        )
-    assert prediction.entropy is not None
-    threshold = torch.quantile(prediction.entropy.epistemic.double(), THRESHOLD_QUANTILE)
-    return {
-        "score": "mutual_info",
-        "quantile": THRESHOLD_QUANTILE,
-        "threshold": float(threshold),
-        "samples": prediction.samples,
-    }
-
-
-def write_uncertainty_threshold(
-    model: torch.nn.Module, splits: DataSplits, config: TrainConfig, run_dir: str | Path
-) -> dict[str, Any] | None:
-    """Compute :func:`uncertainty_threshold` and write it to ``run_dir/`` :data:`THRESHOLD_FILE`."""
-    threshold = uncertainty_threshold(model, splits, config)
-    if threshold is None:
-        log.info("no validation split: no uncertainty threshold for bayescnn predict")
-        return None
-    (Path(run_dir) / THRESHOLD_FILE).write_text(json.dumps(threshold, indent=2) + "\n")
-    log.info("uncertainty threshold: %s", json.dumps(threshold))
-    return threshold
 
 
 def read_run_config(run_dir: str | Path) -> TrainConfig:

@@ -3,6 +3,7 @@
 Nothing here reads configs, names or run folders: see :mod:`bayescnn.runs` for that.
 """
 
+from bayescnn.runtime.progress import with_progress
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar, read_metrics
 from bayescnn.train.checkpoints import Checkpoints
@@ -18,7 +19,6 @@ from bayescnn.train.objective import (
     expected_nll,
     predictive_nll,
 )
-from bayescnn.train.progress import with_progress
 from bayescnn.train.step import TrainStep, default_optimizer, parameter_groups
 from bayescnn.train.tensorboard import TensorBoardLogger, TensorBoardMissingError
 

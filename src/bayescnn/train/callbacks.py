@@ -13,9 +13,9 @@ import torch
 from tqdm import tqdm
 
 from bayescnn.io import atomic_write_bytes, check_writable_file
+from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive
 from bayescnn.train.engine import Callback, FitState
 from bayescnn.train.errors import DivergenceError
-from bayescnn.train.progress import DEFAULT_INTERVAL, Ticker, interactive
 
 __all__ = ["DivergenceGuard", "MetricsFile", "ProgressBar", "read_metrics"]
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.runtime.device import resolve_device
+
+__all__ = ["Distributed", "current", "resolve_device", "setup", "teardown"]
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,6 @@ class Distributed:
         restored = torch.empty_like(rows)
         restored[order.to(rows.device)] = rows
         return restored
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' is CUDA when available, else the CPU; asking for CUDA without it is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgumentError(
-            f"device {name!r} asked for, but CUDA is not available; use --device cpu"
-        )
-    return device
 
 
 def current(device: torch.device) -> Distributed:

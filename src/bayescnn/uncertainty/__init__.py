@@ -14,7 +14,6 @@ from bayescnn.uncertainty.decomposition import (
     predictive_probs,
     softmax_decomposition,
 )
-from bayescnn.uncertainty.ood_sets import OOD_SET_NAMES, load_ood_set
 from bayescnn.uncertainty.predict import predict, predict_loader
 from bayescnn.uncertainty.prediction import METHODS, Prediction
 from bayescnn.uncertainty.scores import (
@@ -30,7 +29,6 @@ from bayescnn.uncertainty.scores import (
 __all__ = [
     "METHODS",
     "OOD_SCORES",
-    "OOD_SET_NAMES",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
@@ -40,7 +38,6 @@ __all__ = [
     "covariance_decomposition",
     "entropy_decomposition",
     "list_ood_scores",
-    "load_ood_set",
     "normalized_decomposition",
     "ood_scores",
     "predict",
@@ -49,3 +46,22 @@ __all__ = [
     "register_ood_score",
     "softmax_decomposition",
 ]
+
+
+_MOVED_TO_DATA = frozenset({"OOD_SET_NAMES", "load_ood_set"})
+
+
+def __getattr__(name: str) -> object:
+    """``load_ood_set`` and ``OOD_SET_NAMES`` moved to :mod:`bayescnn.data` (they load data)."""
+    if name in _MOVED_TO_DATA:
+        import warnings
+
+        import bayescnn.data
+
+        warnings.warn(
+            f"bayescnn.uncertainty.{name} moved to bayescnn.data.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(bayescnn.data, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

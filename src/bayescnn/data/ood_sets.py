@@ -8,6 +8,9 @@ download:
   & Kaynak, 1998, UCI "Optical Recognition of Handwritten Digits"), intensities 0..16
   rescaled to 0..255 and upsampled (antialiased bilinear);
 * ``'noise'``: images of independent uniform pixels in 0..255 (seeded);
+* ``'gaussian-noise'``: images of independent Gaussian pixels with the mean and standard
+  deviation of the in-distribution pixels, rounded and clipped to 0..255 (seeded): noise
+  with the images' first two moments;
 * ``'inverted'`` / ``'vflip'``: the in-distribution images with intensities inverted
   (``255 - x``) or flipped upside down;
 
@@ -23,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 
-from bayescnn.data import DATASETS, ImageData, load_dataset, load_image_folder
-from bayescnn.data.convert import convert_image_data
+from bayescnn.data.dataset import ImageData
+from bayescnn.data.folder import load_image_folder
+from bayescnn.data.registry import DATASETS, load_dataset
+from bayescnn.data.transforms import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.seeding import seeded_generator
 
@@ -39,7 +43,7 @@ _TRANSFORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "vflip": lambda images: images.flip(-2),
 }
 
-OOD_SET_NAMES = ("digits", "noise", *_TRANSFORMS)
+OOD_SET_NAMES = ("digits", "noise", "gaussian-noise", *_TRANSFORMS)
 """The OOD sets built without any files."""
 
 
@@ -63,6 +67,8 @@ def _match(
 
 def _digits(like: ImageData) -> ImageData:
     """scikit-learn's bundled 8x8 digits, 0..16 -> 0..255, resized to ``like``'s shape."""
+    from sklearn.datasets import load_digits  # scikit-learn is slow to import: only here
+
     bunch = load_digits()
     pixels = np.rint(bunch.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
     images = torch.from_numpy(pixels).unsqueeze(1)
@@ -74,6 +80,24 @@ def _noise(like: ImageData, count: int, seed: int) -> ImageData:
     """``count`` images of i.i.d. uniform pixels in 0..255, drawn from ``seed``."""
     generator = seeded_generator(seed)
     images = torch.randint(0, 256, (count, *like.image_shape), generator=generator)
+    return ImageData(
+        images=images.to(torch.uint8),
+        labels=torch.zeros(count, dtype=torch.int64),
+        classes=("noise",),
+    )
+
+
+def _gaussian_noise(like: ImageData, count: int, seed: int) -> ImageData:
+    """``count`` images of i.i.d. ``N(mu, sigma^2)`` pixels, ``mu``/``sigma`` those of ``like``."""
+    if len(like) == 0:
+        raise InvalidArgumentError(
+            "cannot build the 'gaussian-noise' OOD set: it takes the mean and standard "
+            "deviation of the in-distribution pixels, and there are none"
+        )
+    pixels = like.images.double()
+    generator = seeded_generator(seed)
+    noise = torch.randn((count, *like.image_shape), generator=generator, dtype=torch.float64)
+    images = (noise * pixels.std() + pixels.mean()).round_().clamp_(0, 255)
     return ImageData(
         images=images.to(torch.uint8),
         labels=torch.zeros(count, dtype=torch.int64),
@@ -126,15 +150,15 @@ def load_ood_set(
     """Load or build an OOD set with the channels and image size of ``like``.
 
     Args:
-        name: ``'digits'``, ``'noise'``, ``'inverted'``, ``'vflip'`` (transforms of
-            ``like``), ``'inverted:<dataset>'``, ``'vflip:<dataset>'``, a dataset name of
+        name: ``'digits'``, ``'noise'``, ``'gaussian-noise'``, ``'inverted'``, ``'vflip'``
+            (transforms of ``like``), ``'inverted:<dataset>'``, ``'vflip:<dataset>'``, a dataset name of
             :data:`bayescnn.data.DATASETS` (its test split), ``'folder:<path>'`` or the path
             of a class-per-folder image directory.
         like: In-distribution images (e.g. the test split) giving channels and size.
         data_dir: Folder searched first for named datasets' files.
         seed: Seed of the noise and of the subset chosen by ``limit``.
         limit: Keep at most this many examples (a seeded random subset, kept in order);
-            for ``'noise'`` the number of images (default ``len(like)``).
+            for the noise sets the number of images (default ``len(like)``).
 
     Returns:
         The OOD images with their own labels and classes (``('noise',)`` for noise).
@@ -153,6 +177,8 @@ def load_ood_set(
         data = _digits(like)
     elif text == "noise":
         return _noise(like, limit if limit is not None else max(len(like), 1), seed)
+    elif text == "gaussian-noise":
+        return _gaussian_noise(like, limit if limit is not None else len(like), seed)
     elif text in _TRANSFORMS:
         data = _transformed(like, text)
     elif prefix in _TRANSFORMS and rest:

@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from bayescnn.cli import cpu_allocator
 from bayescnn.cli import main as cli_main
+from bayescnn.runtime import cpu_allocator
 
 glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 

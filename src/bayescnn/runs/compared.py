@@ -11,7 +11,7 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn import Ensemble
-from bayescnn.runs import LoadedRun, RunFiles, load_run
+from bayescnn.runs.files import LoadedRun, RunFiles, load_run
 
 
 @dataclass(frozen=True)

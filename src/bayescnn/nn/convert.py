@@ -10,17 +10,18 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair, inverse_softplus
+from bayescnn.nn.linear import Linear
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
-    nn.Linear: bnn.Linear,
-    nn.Conv1d: bnn.Conv1d,
-    nn.Conv2d: bnn.Conv2d,
-    nn.Conv3d: bnn.Conv3d,
+    nn.Linear: Linear,
+    nn.Conv1d: Conv1d,
+    nn.Conv2d: Conv2d,
+    nn.Conv3d: Conv3d,
 }
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from bayescnn.data.convert import convert_channels, resize_images
+from bayescnn.data.transforms import convert_channels, resize_images
 
 
 def test_resize_returns_uint8_images_of_the_requested_size():

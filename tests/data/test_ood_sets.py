@@ -1,12 +1,11 @@
-"""Tests for bayescnn.uncertainty.ood_sets."""
+"""Tests for bayescnn.data.ood_sets."""
 
 import pytest
 import torch
 from PIL import Image
 
-from bayescnn.data import ImageData
+from bayescnn.data import ImageData, load_ood_set
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
-from bayescnn.uncertainty import load_ood_set
 
 
 def image_data(count: int = 4, channels: int = 1, size: int = 28) -> ImageData:
@@ -94,3 +93,27 @@ def test_empty_folder_is_a_value_error(tmp_path):
 def test_non_positive_limit_is_rejected():
     with pytest.raises(InvalidArgumentError, match="limit"):
         load_ood_set("digits", like=image_data(), limit=0)
+
+
+def test_the_old_uncertainty_names_still_work_with_a_deprecation_warning():
+    import bayescnn.data
+    import bayescnn.uncertainty
+
+    with pytest.warns(DeprecationWarning, match="bayescnn.data.load_ood_set"):
+        assert bayescnn.uncertainty.load_ood_set is bayescnn.data.load_ood_set
+    with pytest.warns(DeprecationWarning, match="bayescnn.data.OOD_SET_NAMES"):
+        assert bayescnn.uncertainty.OOD_SET_NAMES == bayescnn.data.OOD_SET_NAMES
+
+
+def test_gaussian_noise_has_the_pixel_mean_and_spread_of_the_in_distribution_images():
+    like = image_data(count=50, size=16)
+    noise = load_ood_set("gaussian-noise", like=like, seed=1, limit=200)
+    assert noise.images.shape == (200, 1, 16, 16) and noise.images.dtype == torch.uint8
+    pixels, reference = noise.images.double(), like.images.double()
+    assert abs(pixels.mean() - reference.mean()) < 2.0
+    assert abs(pixels.std() - reference.std()) < 0.1 * reference.std()
+
+
+def test_gaussian_noise_of_no_in_distribution_images_is_a_clear_error():
+    with pytest.raises(InvalidArgumentError, match="gaussian-noise"):
+        load_ood_set("gaussian-noise", like=image_data(count=0))
