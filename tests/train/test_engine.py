@@ -8,6 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import bayescnn
+from bayescnn.io import load_checkpoint, save_checkpoint
 from bayescnn.train import Callback, Checkpoints, DivergenceError, DivergenceGuard, MetricsFile
 from bayescnn.train.checkpoints import stretch_schedule
 
@@ -213,16 +214,29 @@ def test_a_stretched_cosine_schedule_continues_as_if_planned_for_the_new_total()
     assert stretched.get_last_lr() == pytest.approx(planned.get_last_lr())
 
 
-def test_resuming_a_cosine_run_with_more_epochs_trains_the_new_ones_at_a_nonzero_rate(tmp_path):
-    def run(epochs, resume):
-        model = _small_cnn()
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        callbacks = [Checkpoints(tmp_path, resume=resume), MetricsFile(tmp_path / "m.jsonl")]
-        return _fit(model, _two_blobs(64), epochs=epochs, optimizer=optimizer,
-                    scheduler=scheduler, callbacks=callbacks)  # fmt: skip
+def _cosine_run(folder, epochs, resume, metadata=None):
+    model = _small_cnn()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    callbacks = [Checkpoints(folder, metadata=metadata, resume=resume),
+                 MetricsFile(folder / "m.jsonl")]  # fmt: skip
+    return _fit(model, _two_blobs(64), epochs=epochs, optimizer=optimizer, scheduler=scheduler,
+                callbacks=callbacks)  # fmt: skip
 
-    run(2, resume=False)
-    history = run(4, resume=True)
+
+def test_resuming_a_cosine_run_with_more_epochs_trains_the_new_ones_at_a_nonzero_rate(tmp_path):
+    _cosine_run(tmp_path, 2, resume=False)
+    history = _cosine_run(tmp_path, 4, resume=True)
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[2]["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)
+
+
+def test_a_checkpoint_without_its_epochs_is_stretched_from_its_configs(tmp_path):
+    _cosine_run(tmp_path, 2, resume=False, metadata={"config": {"epochs": 2}})
+    last = tmp_path / "last.safetensors"
+    checkpoint = load_checkpoint(last)
+    older = {k: v for k, v in checkpoint.metadata.items() if k != "epochs"}
+    save_checkpoint(last, model_state=checkpoint.model_state, metadata=older,
+                    extra=checkpoint.extra)  # fmt: skip
+    history = _cosine_run(tmp_path, 4, resume=True)
     assert history[2]["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)

@@ -76,7 +76,9 @@ class Checkpoints(Callback):
             state.scheduler.load_state_dict(checkpoint.extra["scheduler"])
         state.start_epoch = checkpoint.metadata["epoch"] + 1
         state.best_valid_nll = checkpoint.metadata["best_valid_nll"]
-        planned = checkpoint.metadata.get("epochs", state.epochs)
+        # checkpoints of bayescnn train from before "epochs" was saved hold it in their config
+        older = checkpoint.metadata.get("config", {}).get("epochs", state.epochs)
+        planned = checkpoint.metadata.get("epochs", older)
         if planned != state.epochs:
             stretch_schedule(state.scheduler, state.epochs)
             log.info("the run's %d epoch(s) are now %d", planned, state.epochs)
