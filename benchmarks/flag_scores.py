@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 from bayescnn.data import ImageData, load_ood_set
-from bayescnn.runs import load_run, load_splits, make_loader
+from bayescnn.runs import load_splits, make_loader, open_run
 from bayescnn.runtime.device import resolve_device
 from bayescnn.seeding import Stream, seeded
 from bayescnn.uncertainty import list_ood_scores, predict_loader
@@ -78,7 +78,7 @@ def measure_run(
     device: torch.device,
 ) -> dict[str, Any]:
     """The threshold, test FPR and per-OOD-set TPR of every registered score for one run."""
-    run = load_run(run_dir, device=device)
+    run = open_run(run_dir, device=device)
     config = run.config
     if data_dir is not None:
         config = dataclasses.replace(config, data_dir=data_dir)

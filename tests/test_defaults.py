@@ -1,5 +1,6 @@
 """One set of defaults: the layers, to_bayesian, models.create and `bayescnn train` agree."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -7,7 +8,7 @@ import bayescnn
 from bayescnn import defaults
 from bayescnn import nn as bnn
 from bayescnn.data import get_spec
-from bayescnn.runs import TrainConfig, build_model, build_prior
+from bayescnn.runs import TrainConfig, build_model, build_posterior, build_prior
 
 
 def _settings(layer: bnn.BayesianLayer) -> tuple:
@@ -72,3 +73,21 @@ def test_a_prior_registered_from_user_code_is_built_by_name_with_its_hyperparame
     finally:
         del PRIORS["wide-gaussian"]
     assert torch.is_tensor(prior.sigma)
+
+
+def test_a_prior_hyperparameter_changed_for_a_prior_that_does_not_take_it_is_an_error():
+    with pytest.raises(bayescnn.BayesCNNError, match="prior 'gaussian' does not take pi"):
+        build_prior(TrainConfig(prior="gaussian", prior_pi=0.3))
+
+
+def test_the_mixture_prior_builds_from_a_default_config_without_the_gaussians_options():
+    prior = build_prior(TrainConfig(prior="mixture", prior_sigma2=0.01))
+    assert float(prior.sigma2) == pytest.approx(0.01)
+
+
+def test_the_builder_gives_the_models_posterior_as_one_spec():
+    config = TrainConfig(estimator="lrt", posterior_mu_init=[0.0, 0.05])
+    spec = build_posterior(config)
+    assert spec == bayescnn.PosteriorSpec("lrt", mu_init=(0.0, 0.05))
+    model = build_model(config, get_spec("mnist"))
+    assert all(layer.posterior_spec == spec for layer in bnn.bayesian_layers(model))

@@ -12,6 +12,7 @@ from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
     Ensemble,
     Estimator,
+    PosteriorSpec,
     kl_divergence,
     monte_carlo,
     posterior_mean,
@@ -41,6 +42,7 @@ __all__ = [
     "Ensemble",
     "Estimator",
     "GaussianPrior",
+    "PosteriorSpec",
     "Prediction",
     "Prior",
     "ScaleMixturePrior",

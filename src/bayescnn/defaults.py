@@ -7,14 +7,12 @@ checked on the test sets. Flipout had the lowest validation NLL of the three est
 on both (0.3117 / 0.0389 against lrt's 0.3234 / 0.0435 and bbb's 0.3162 / 0.0413); a
 N(0, 1) prior beat N(0, 0.3), N(0, 0.1) and the scale mixture, ReLU beat softplus, and
 rho ~ N(-5, 0.1) beat N(-3, 0.1). ``bayescnn.compat`` keeps the original's own values.
+
+Values only: the objects built from them live with their kind
+(:func:`bayescnn.priors.default_prior`, :class:`bayescnn.nn.PosteriorSpec`).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bayescnn.priors import Prior
 
 ESTIMATOR = "flipout"
 """Flipout: weight sampling decorrelated across the batch by random sign flips."""
@@ -31,10 +29,3 @@ POSTERIOR_MU_INIT: tuple[float, float] | None = None
 """``None``: PyTorch's own initialisation of the matching plain layer (Kaiming-uniform)."""
 POSTERIOR_RHO_INIT: tuple[float, float] = (-5.0, 0.1)
 """rho ~ N(-5, 0.1): sigma = softplus(rho) ~ 0.0067 at the start."""
-
-
-def default_prior() -> Prior:
-    """A new ``GaussianPrior(PRIOR_MU, PRIOR_SIGMA)``."""
-    from bayescnn.priors.gaussian import GaussianPrior
-
-    return GaussianPrior(PRIOR_MU, PRIOR_SIGMA)

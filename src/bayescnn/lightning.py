@@ -88,7 +88,8 @@ class BayesianClassifier(L.LightningModule):
         beta: KL weight: a number or a schedule name ('standard', 'blundell',
             'soenderby'; see :class:`bayescnn.train.KLWeight`).
         train_samples: Monte-Carlo samples of the likelihood term per training step.
-        objective: 'mean' (the ELBO's expected NLL) or 'logmeanexp'.
+        likelihood: the ELBO's likelihood term, 'mean' (the expected NLL) or 'logmeanexp'.
+        objective: deprecated name of ``likelihood``.
         lr: Adam's learning rate (when ``optimizer`` is not given).
         optimizer: ``factory(parameters)`` returning an optimizer (or anything
             ``configure_optimizers`` may return); default Adam(lr). It is not saved in
@@ -103,7 +104,8 @@ class BayesianClassifier(L.LightningModule):
         *,
         beta: float | str = 1.0,
         train_samples: int = 1,
-        objective: str = "mean",
+        likelihood: str = "mean",
+        objective: str | None = None,
         lr: float = 1e-3,
         optimizer: OptimizerFactory | None = None,
         valid_samples: int = 10,
@@ -116,7 +118,13 @@ class BayesianClassifier(L.LightningModule):
                 f"optimizer must be a factory, optimizer(parameters) -> Optimizer; got {optimizer!r}"
             )
         self.model = model
-        self.elbo = ELBO(num_train, beta=beta, train_samples=train_samples, objective=objective)
+        self.elbo = ELBO(
+            num_train,
+            beta=beta,
+            train_samples=train_samples,
+            likelihood=likelihood,
+            objective=objective,
+        )
         self.lr = _positive_float("lr", lr)
         self.valid_samples = _positive_int("valid_samples", valid_samples)
         self.optimizer_factory = optimizer

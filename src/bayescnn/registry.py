@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, Generic, Self, TypeVar
 
@@ -19,7 +19,7 @@ from bayescnn.errors import InvalidArgumentError, UnknownNameError
 
 T = TypeVar("T")
 
-__all__ = ["Choice", "Registry", "call_with_accepted"]
+__all__ = ["Choice", "Registry", "accepted_keywords", "call_with_accepted"]
 
 _MISSING = object()
 
@@ -104,13 +104,54 @@ class Registry(Generic[T]):
         return name.strip().lower()
 
 
-def call_with_accepted(function: Callable[..., Any], options: Mapping[str, Any]) -> Any:
-    """Call ``function`` with those ``options`` its signature accepts (all of them when it
-    takes ``**kwargs``): registered builders declare only the keywords they use."""
+def accepted_keywords(function: Callable[..., Any]) -> set[str] | None:
+    """The keywords ``function`` can be called with; None when it takes ``**kwargs``."""
     parameters = inspect.signature(function).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def call_with_accepted(
+    function: Callable[..., Any],
+    options: Mapping[str, Any],
+    *,
+    optional: Collection[str] = (),
+    what: str | None = None,
+) -> Any:
+    """Call ``function`` with the ``options`` its signature accepts (all of them when it
+    takes ``**kwargs``): registered builders declare only the keywords they use.
+
+    Only the options named in ``optional`` (facts a builder may do without, such as the
+    image size, or settings the caller left at their defaults) are left out when the
+    function does not take them; any other option it does not take is an error, never
+    silently dropped.
+
+    Args:
+        function: the builder to call.
+        options: keyword arguments for it.
+        optional: the names among ``options`` that may be left out.
+        what: how errors name the function (e.g. ``"model 'resnet18'"``).
+
+    Raises:
+        InvalidArgumentError: naming the options ``function`` does not take and those it does.
+    """
+    accepted = accepted_keywords(function)
+    if accepted is None:
         return function(**options)
-    accepted = {p.name for p in parameters}
+    refused = [name for name in options if name not in accepted and name not in optional]
+    if refused:
+        what = what or getattr(function, "__qualname__", repr(function))
+        takes = ", ".join(sorted(accepted)) or "no options"
+        raise InvalidArgumentError(
+            f"{what} does not take {', '.join(refused)} (it takes: {takes}); leave "
+            f"{'it' if len(refused) == 1 else 'them'} at the default, or give the function "
+            "a parameter of that name"
+        )
     return function(**{key: value for key, value in options.items() if key in accepted})
 
 
@@ -122,6 +163,11 @@ def _words(name: str) -> str:
 class Choice(StrEnum):
     """A fixed set of option names (an estimator, an export format) parsed from strings;
     errors name the kind after the class (``ExportFormat`` -> "export format")."""
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """The members' values, in definition order (as :meth:`Registry.names`)."""
+        return [member.value for member in cls]
 
     @classmethod
     def parse(cls, value: str | Self) -> Self:

@@ -64,7 +64,7 @@ def test_evaluate_scores_several_runs_as_one_deep_ensemble(twin, capsys):
     assert report["samples"] == 25 and len(report["checkpoint"]) == 2
 
 
-def test_uncertainty_compares_methods_side_by_side_in_one_table(run, twin, capsys):
+def test_uncertainty_compares_models_side_by_side_in_one_table(run, twin, capsys):
     capsys.readouterr()
     argv = ["uncertainty", str(run), "--compare", str(twin), "--compare", f"{twin},{twin}",
             "--ood", "noise", "--limit", "100", "--samples", "3", "--out-dir", str(run / "cmp")]  # fmt: skip
@@ -73,6 +73,11 @@ def test_uncertainty_compares_methods_side_by_side_in_one_table(run, twin, capsy
     assert "AUROC mutual_info" in out and "ensemble of 2" in out and "train s" in out
     compared = json.loads((run / "cmp" / "comparison.json").read_text())
     assert [c["members"] for c in compared] == [1, 1, 2]
+    assert [c["model"] for c in compared] == [
+        run.name,
+        twin.name,
+        f"ensemble of 2 ({twin.name}, ...)",
+    ]
     assert compared[1]["ood_detection"]["mutual_info"]["auroc"] == 0.5, "one plain net: MI is 0"
 
 

@@ -13,7 +13,7 @@ import bayescnn
 from bayescnn import nn as bnn
 from bayescnn.data import DataNotFoundError, load_dataset
 from bayescnn.models import create
-from bayescnn.runs import TrainConfig, load_run, train_run
+from bayescnn.runs import TrainConfig, open_run, train_run
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -98,7 +98,7 @@ def test_a_short_cuda_training_run_learns_and_its_checkpoint_loads_on_the_cpu(tm
     )
     folder, report = train_run(config, tmp_path / "run")
     assert report["predictive"]["accuracy"] > 0.6
-    loaded = load_run(folder, device="cpu")
+    loaded = open_run(folder, device="cpu")
     assert all(p.device.type == "cpu" for p in loaded.model.parameters())
 
 

@@ -161,7 +161,7 @@ def test_a_dataset_registered_from_user_code_loads_by_name_and_trains(tmp_path):
         )  # fmt: skip
         _, report = train_run(config, tmp_path / "run")
         assert report["predictive"]["accuracy"] > 0.9
-        assert bayescnn.runs.load_run(tmp_path / "run").spec.num_classes == 2
+        assert bayescnn.runs.open_run(tmp_path / "run").spec.num_classes == 2
         assert bayescnn.load_run(tmp_path / "run")(torch.zeros(1, 1, 28, 28)).shape == (1, 2)
     finally:
         del DATASETS["user-stripes"]

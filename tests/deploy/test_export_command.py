@@ -8,7 +8,7 @@ import torch
 
 import bayescnn
 from bayescnn.cli.export_command import add_export_command
-from bayescnn.runs import TrainConfig, load_run, train_run
+from bayescnn.runs import TrainConfig, open_run, train_run
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_it_writes_the_onnx_mean_network_of_the_run_by_default(run, tmp_path, ca
     out = tmp_path / "lenet.onnx"
     assert _bayescnn("export", run, "--out", out) == 0
     ort = pytest.importorskip("onnxruntime")
-    model = load_run(run).model
+    model = open_run(run).model
     x = torch.randn(3, 1, 32, 32)
     (logits,) = ort.InferenceSession(str(out)).run(None, {"input": x.numpy()})
     with torch.no_grad(), bayescnn.posterior_mean(model):
@@ -45,7 +45,7 @@ def test_it_writes_the_onnx_mean_network_of_the_run_by_default(run, tmp_path, ca
 
 def test_it_prints_the_input_shape_and_normalisation_the_graph_expects(run, tmp_path, capsys):
     _bayescnn("export", run, "--out", tmp_path / "m.onnx")
-    spec = load_run(run).spec
+    spec = open_run(run).spec
     text = capsys.readouterr().out
     assert "input: float32 (N, 1, 32, 32)" in text
     assert f"mean ({spec.mean[0]:.4g}), std ({spec.std[0]:.4g})" in text

@@ -167,7 +167,7 @@ def test_an_optimizer_factory_receives_the_parameters(tiny_cnn):
         ({"train_samples": 0}, ValueError),
         ({"lr": -1.0}, ValueError),
         ({"beta": "warmup"}, ValueError),
-        ({"objective": "median"}, ValueError),
+        ({"likelihood": "median"}, ValueError),
         ({"optimizer": "adam"}, TypeError),
     ],
 )

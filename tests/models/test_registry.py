@@ -7,6 +7,7 @@ from torch import nn
 import bayescnn
 from bayescnn import models
 from bayescnn import nn as bnn
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.models import create
 
 
@@ -110,3 +111,39 @@ def test_bayesian_layers_that_match_nothing_are_an_error_listing_the_layers():
 def test_empty_bayesian_layers_are_an_error_naming_the_choices(layers):
     with pytest.raises(bayescnn.BayesCNNError, match="must be 'all' or layer-name globs"):
         create("lenet", bayesian_layers=layers, in_channels=1)
+
+
+@pytest.mark.parametrize("bayesian", [True, False])
+def test_an_activation_the_model_does_not_take_is_an_error_naming_its_options(bayesian):
+    with pytest.raises(InvalidArgumentError, match=r"'resnet18' does not take activation") as e:
+        models.create("resnet18", bayesian=bayesian, activation="softplus")
+    assert "in_channels, num_classes" in str(e.value)
+
+
+def test_a_model_built_from_layers_takes_the_activation_through_them():
+    model = models.create("lenet", activation="softplus")
+    assert isinstance(model.act1, nn.Softplus)
+
+
+@pytest.fixture
+def fixed_head():
+    """A user model that takes the input channels only: its head has 10 outputs."""
+
+    @models.register_model("fixed-head", replace=True)
+    def build(in_channels: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(in_channels, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10)
+        )
+
+    yield "fixed-head"
+    del models.MODELS["fixed-head"]
+
+
+def test_a_model_that_does_not_take_num_classes_refuses_another_number(fixed_head):
+    with pytest.raises(InvalidArgumentError, match="does not take num_classes"):
+        models.create(fixed_head, num_classes=5)
+
+
+def test_options_left_at_their_defaults_and_the_image_size_need_not_be_taken(fixed_head):
+    model = models.create(fixed_head, in_channels=3, image_size=20)
+    assert model(torch.randn(2, 3, 20, 20)).shape == (2, 10)

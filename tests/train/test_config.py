@@ -36,3 +36,35 @@ def test_out_of_range_values_are_errors(key, value):
 def test_bayesian_layers_naming_no_pattern_is_a_config_error_before_anything_is_built(layers):
     with pytest.raises(ConfigError, match="must be 'all' or layer-name globs"):
         TrainConfig(bayesian_layers=layers)
+
+
+def test_a_config_file_with_the_old_key_objective_loads_as_the_likelihood(tmp_path):
+    (tmp_path / "old.yaml").write_text("epochs: 3\nobjective: logmeanexp\n")
+    with pytest.warns(DeprecationWarning, match="objective -> likelihood"):
+        config = TrainConfig.from_dict(read_config_file(tmp_path / "old.yaml"))
+    assert config.likelihood == "logmeanexp"
+
+
+def test_a_flag_overrides_the_old_key_of_a_config_file(tmp_path):
+    (tmp_path / "old.yaml").write_text("objective: logmeanexp\n")
+    with pytest.warns(DeprecationWarning):
+        values = read_config_file(tmp_path / "old.yaml")
+    assert TrainConfig.from_dict(values | {"likelihood": "mean"}).likelihood == "mean"
+
+
+def test_the_old_and_the_new_key_together_are_an_error_naming_both():
+    with pytest.raises(ConfigError, match="'objective' and 'likelihood'"):
+        TrainConfig.from_dict({"objective": "mean", "likelihood": "logmeanexp"})
+
+
+def test_an_unknown_estimator_is_a_config_error_listing_the_estimators_enum():
+    with pytest.raises(ConfigError, match="unknown estimator 'mcmc'; choose one of 'bbb', 'lrt'"):
+        TrainConfig(estimator="mcmc")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("posterior_rho_init", [-5.0]), ("posterior_mu_init", [0.0, -1.0])]
+)
+def test_a_posterior_init_that_is_not_a_mean_and_std_is_a_config_error(key, value):
+    with pytest.raises(ConfigError, match=key):
+        TrainConfig(**{key: value})

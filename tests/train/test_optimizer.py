@@ -28,6 +28,21 @@ def test_an_unknown_optimizer_or_scheduler_is_an_error_not_adam(key, value):
         TrainConfig(**{key: value})
 
 
+def test_a_momentum_set_for_adam_is_an_error_not_ignored():
+    model = create("lenet", in_channels=1, image_size=32)
+    config = TrainConfig(optimizer="adam", momentum=0.5)
+    with pytest.raises(bayescnn.BayesCNNError, match="optimizer 'adam' does not take momentum"):
+        build_optimizer(config, model, torch.device("cpu"))
+
+
+def test_a_patience_set_for_the_cosine_schedule_is_an_error_not_ignored():
+    model = create("lenet", in_channels=1, image_size=32)
+    config = TrainConfig(scheduler="cosine", patience=2)
+    optimizer = build_optimizer(config, model, torch.device("cpu"))
+    with pytest.raises(bayescnn.BayesCNNError, match="scheduler 'cosine' does not take patience"):
+        build_scheduler(config, optimizer)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_adam_on_cuda_is_the_fused_kernel():
     model = create("lenet", in_channels=1, image_size=32).cuda()

@@ -2,15 +2,23 @@
 marked slow)."""
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
+from torch import nn
 
+import bayescnn
 from bayescnn.errors import ConfigError
 from bayescnn.io import load_checkpoint, save_checkpoint
+from bayescnn.nn import PosteriorSpec, bayesian_layers
+from bayescnn.priors import ScaleMixturePrior
 from bayescnn.runs import (
+    LoadedRun,
     TrainConfig,
-    load_run,
+    build_posterior,
+    open_run,
+    read_config_file,
     read_run_progress,
     resume_config,
     resume_run,
@@ -48,7 +56,30 @@ def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, tiny_mnist_dir, 
     assert report["predictive"]["accuracy"] > 0.5, "well above the 10% of chance"
     for name in ["config.yaml", "best.safetensors", "last.safetensors", "test.json"]:
         assert (folder / name).is_file(), name
-    assert load_run(folder).config.bayesian is bayesian
+    assert open_run(folder).config.bayesian is bayesian
+
+
+def test_a_run_folder_loads_back_with_the_posterior_spec_it_was_trained_with(
+    tmp_path, tiny_mnist_dir
+):
+    config = _config(
+        tmp_path,
+        tiny_mnist_dir,
+        epochs=1,
+        estimator="lrt",
+        prior="mixture",
+        prior_pi=0.25,
+        posterior_mu_init=[0.0, 0.05],
+        posterior_rho_init=[-4.0, 0.2],
+    )
+    folder, _ = train_run(config, tmp_path / "run")
+    loaded = open_run(folder)
+    expected = build_posterior(config)
+    assert build_posterior(loaded.config) == expected
+    assert expected == PosteriorSpec(
+        "lrt", ScaleMixturePrior(0.25, 1.0, 0.0025), (0, 0.05), (-4, 0.2)
+    )
+    assert all(layer.posterior_spec == expected for layer in bayesian_layers(loaded.model))
 
 
 def _cut_after_one_epoch_of_two(folder: Path) -> None:
@@ -137,3 +168,49 @@ def test_resuming_with_no_more_epochs_than_trained_is_refused_naming_the_key(
     with pytest.raises(ConfigError, match="more than the 2 the run") as raised:
         resume_config(folder, epochs=1)
     assert raised.value.key == "epochs"
+
+
+@pytest.fixture(scope="module")
+def run_before_the_renames(tmp_path_factory, tiny_mnist_dir):
+    """A run folder as older versions wrote it: config key ``objective``, not ``likelihood``."""
+    tmp_path = tmp_path_factory.mktemp("old-run")
+    config = _config(tmp_path, tiny_mnist_dir, epochs=1, train_subset=100, likelihood="logmeanexp")
+    folder, _ = train_run(config, tmp_path / "run")
+    for name in ("best.safetensors", "last.safetensors"):
+        checkpoint = load_checkpoint(folder / name)
+        metadata = dict(checkpoint.metadata)
+        values = dict(metadata["config"])
+        values["objective"] = values.pop("likelihood")
+        metadata["config"] = values
+        save_checkpoint(
+            folder / name,
+            model_state=checkpoint.model_state,
+            metadata=metadata,
+            extra=checkpoint.extra,
+        )
+    text = (folder / "config.yaml").read_text()
+    (folder / "config.yaml").write_text(text.replace("likelihood:", "objective:"))
+    return folder
+
+
+def test_a_run_folder_from_before_the_likelihood_rename_still_opens(run_before_the_renames):
+    with pytest.warns(DeprecationWarning, match="objective -> likelihood"):
+        run = open_run(run_before_the_renames)
+    assert run.config.likelihood == "logmeanexp"
+    with pytest.warns(DeprecationWarning):
+        values = read_config_file(run_before_the_renames / "config.yaml")
+    assert TrainConfig.from_dict(values).likelihood == "logmeanexp"
+
+
+def test_runs_load_run_is_a_deprecated_name_of_open_run(run_before_the_renames):
+    with pytest.warns(DeprecationWarning) as caught:  # and the old config key's
+        run = bayescnn.runs.load_run(run_before_the_renames)
+    assert any("open_run" in str(warning.message) for warning in caught)
+    assert isinstance(run, LoadedRun) and isinstance(run.model, nn.Module)
+
+
+def test_bayescnn_load_run_returns_the_model_alone(run_before_the_renames):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the old config key
+        model = bayescnn.load_run(run_before_the_renames)
+    assert isinstance(model, nn.Module) and not isinstance(model, LoadedRun)

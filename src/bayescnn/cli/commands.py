@@ -119,14 +119,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from bayescnn.nn import is_stochastic
     from bayescnn.runs import load_splits, make_loader
-    from bayescnn.runs.compared import load_method
+    from bayescnn.runs.compared import load_compared
     from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
 
     device = resolve_device(args.device)
-    method = load_method(args.run, device)
-    config = method.run.config
+    compared = load_compared(args.run, device)
+    config = compared.run.config
     if args.data_dir is not None:
         config.data_dir = args.data_dir
     splits = load_splits(config)
@@ -134,14 +134,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     samples = args.samples or config.test_samples
     report: dict[str, Any] = {
         "checkpoint": [str(p) for p in args.run]
-        if method.members > 1
-        else str(method.run.checkpoint)
+        if compared.members > 1
+        else str(compared.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(method.model, loader, samples=samples)
-        if is_stochastic(method.model):
+        report["predictive"] = evaluate(compared.model, loader, samples=samples)
+        if is_stochastic(compared.model):
             report["samples"] = samples
-            report["posterior_mean"] = evaluate(method.model, loader, posterior_mean=True)
+            report["posterior_mean"] = evaluate(compared.model, loader, posterior_mean=True)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -160,61 +160,61 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.data import load_dataset, load_ood_set
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import format_comparison_table, format_summary_table
-    from bayescnn.runs.compared import load_method, split_methods
+    from bayescnn.runs.compared import load_compared, split_run_groups
     from bayescnn.runtime.device import resolve_device
 
     device = resolve_device(args.device)
-    methods = [load_method(paths, device) for paths in [args.run, *split_methods(args.compare)]]
+    models = [load_compared(paths, device) for paths in [args.run, *split_run_groups(args.compare)]]
     base = (
         Path(args.out_dir)
         if args.out_dir
-        else uncertainty_dir(methods[0].run.checkpoint.parent, args.ood)
+        else uncertainty_dir(models[0].run.checkpoint.parent, args.ood)
     )
     check_writable_dir(base, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
-    config = methods[0].run.config
+    config = models[0].run.config
     data_dir = args.data_dir or config.data_dir
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
     ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
     summaries = []
-    for method in methods:
-        out_dir = base / _slug(method.label) if len(methods) > 1 else base
-        summary = _score_method(method, test, ood, args, out_dir, device)
+    for compared in models:
+        out_dir = base / _slug(compared.label) if len(models) > 1 else base
+        summary = _score_compared(compared, test, ood, args, out_dir, device)
         summaries.append(summary)
-        if len(methods) == 1:
+        if len(models) == 1:
             print(format_summary_table(summary, markdown=args.markdown))
-    if len(methods) > 1:
+    if len(models) > 1:
         (base / "comparison.json").write_text(json.dumps(summaries, indent=2) + "\n")
         print(format_comparison_table(summaries, markdown=args.markdown))
     print(f"report written to {base}")
     return 0
 
 
-def _score_method(method, test, ood, args, out_dir: Path, device) -> dict[str, Any]:
-    """One method's uncertainty report, with its label and its costs."""
+def _score_compared(compared, test, ood, args, out_dir: Path, device) -> dict[str, Any]:
+    """One compared model's uncertainty report, with its label and its costs."""
     from bayescnn.reports import uncertainty_report
     from bayescnn.seeding import Stream, seeded
 
-    config = method.run.config
+    config = compared.run.config
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
         summary = uncertainty_report(
-            method.model,
+            compared.model,
             test,
             ood,
-            mean=method.run.spec.mean,
-            std=method.run.spec.std,
+            mean=compared.run.spec.mean,
+            std=compared.run.spec.std,
             samples=args.samples,
             device=device,
             out_dir=out_dir,
             ood_name=args.ood,
             in_name=config.dataset,
         )
-    summary["method"] = method.label
-    summary["members"] = method.members
-    summary["train_seconds"] = method.train_seconds
+    summary["model"] = compared.label
+    summary["members"] = compared.members
+    summary["train_seconds"] = compared.train_seconds
     summary["report_seconds"] = time.perf_counter() - started
     return summary
 
@@ -222,9 +222,9 @@ def _score_method(method, test, ood, args, out_dir: Path, device) -> dict[str, A
 def cmd_plot(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_training_curves, plot_weight_distributions
-    from bayescnn.runs import RunFiles, load_run
+    from bayescnn.runs import RunFiles, open_run
 
-    run = load_run(args.run)
+    run = open_run(args.run)
     twin = None
     if args.frequentist:
         if not run.config.bayesian:
@@ -232,7 +232,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 f"{args.run} is a frequentist run; --frequentist TWIN compares a Bayesian run's "
                 "weights with its frequentist twin"
             )
-        twin_run = load_run(args.frequentist)
+        twin_run = open_run(args.frequentist)
         if twin_run.config.bayesian:
             raise InvalidArgumentError(
                 f"--frequentist {args.frequentist} is a Bayesian run; give the twin trained "

@@ -81,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare",
         metavar="RUN[,RUN...]",
         action="append",
-        help="another method scored with the same data and samples (comma-separated runs: "
-        "an ensemble); repeat for more; prints one table of all and writes comparison.json",
+        help="another model scored with the same data and samples: a run, or comma-separated "
+        "runs (an ensemble); repeat for more; prints one table of all and writes "
+        "comparison.json",
     )
     report.add_argument(
         "--ood",

@@ -48,9 +48,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.nn import layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
-    from bayescnn.runs import load_run
+    from bayescnn.runs import open_run
 
-    run = load_run(args.run)
+    run = open_run(args.run)
     stats = layer_statistics(run.model)
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
@@ -82,7 +82,7 @@ def _fractions(text: str) -> list[float]:
 def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir, save_checkpoint
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
-    from bayescnn.runs import load_run, load_splits, make_loader
+    from bayescnn.runs import load_splits, make_loader, open_run
     from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
@@ -91,7 +91,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
+    run = open_run(args.run, device=device)
     out = check_writable_dir(run.checkpoint.parent / "prune", min_free_bytes=0, what="folder")
     splits = load_splits(run.config)
     test = (
@@ -103,7 +103,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for criterion, prune in (("snr", prune_by_snr), ("magnitude", prune_by_magnitude)):
         for fraction in [0.0, *fractions]:
-            model = load_run(args.run, device=device).model
+            model = open_run(args.run, device=device).model
             removed = prune(model, fraction)
             with seeded(run.config.seed, device, stream=Stream.TEST):
                 metrics = evaluate(model, loader, samples=args.samples)

@@ -162,7 +162,7 @@ def _print_table(rows: Sequence[Sequence[Any]]) -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
     from bayescnn.io import check_writable_file
-    from bayescnn.runs import load_run
+    from bayescnn.runs import open_run
     from bayescnn.runs.threshold import load_threshold
     from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
@@ -173,7 +173,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.out:  # before any work, so that a bad path loses no prediction
         check_writable_file(args.out, what="--out", example="predictions.csv")
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
+    run = open_run(args.run, device=device)
     config = run.config
     files, notes = find_images(args.paths)
     for note in notes:

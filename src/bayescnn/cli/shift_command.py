@@ -88,7 +88,7 @@ def cmd_shift(args: argparse.Namespace) -> int:
     from bayescnn.errors import InvalidArgumentError
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_risk_coverage, plot_shift_boxplots
-    from bayescnn.runs import load_run
+    from bayescnn.runs import open_run
     from bayescnn.runtime.device import resolve_device
     from bayescnn.shift import (
         evaluate_shift,
@@ -104,10 +104,10 @@ def cmd_shift(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise InvalidArgumentError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     device = resolve_device(args.device)
-    run = load_run(args.run, device=device)
+    run = open_run(args.run, device=device)
     runs = {_kind(run): run}
     if args.frequentist:
-        twin = load_run(args.frequentist, device=device)
+        twin = open_run(args.frequentist, device=device)
         if twin.config.bayesian or not run.config.bayesian:
             raise InvalidArgumentError(
                 "--frequentist pairs a Bayesian RUN with a frequentist TWIN; got a "

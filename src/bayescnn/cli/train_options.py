@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -54,7 +55,8 @@ HELP: dict[str, str] = {
     "amp": "bfloat16 autocast for the forward pass (the KL stays in float32)",
     "compile": "torch.compile the model",
     "beta": "KL weight: a number, standard (the ELBO), blundell or soenderby (warm-up)",
-    "objective": "mean (the ELBO's expected NLL) or logmeanexp (the original's predictive NLL)",
+    "likelihood": "the ELBO's likelihood term: mean (the expected NLL) or logmeanexp (the "
+    "original's predictive NLL)",
     "train_samples": "Monte-Carlo samples per training step (vectorised)",
     "valid_samples": "Monte-Carlo samples per validation prediction",
     "test_samples": "Monte-Carlo samples per test prediction",
@@ -66,6 +68,22 @@ HELP: dict[str, str] = {
     "tensorboard": "also write each epoch's metrics as TensorBoard scalars into "
     "RUN/tensorboard/ (needs pip install 'bayescnn[tensorboard]')",
 }
+
+
+RENAMED_FLAGS: dict[str, str] = {"objective": "likelihood"}
+"""Old flags still accepted (with a warning on stderr) for one release: old name -> field."""
+
+
+class _RenamedFlag(argparse.Action):
+    """Stores into the new field and says on stderr that the flag was renamed."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(
+            f"warning: {option_string} is renamed {flag(self.dest)}; the old name goes in "
+            "the next release",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
 
 
 def flag(name: str) -> str:
@@ -116,6 +134,16 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             )
         else:
             group.add_argument(flag(field.name), type=base, default=None, help=text)
+    for old, new in RENAMED_FLAGS.items():
+        group.add_argument(
+            flag(old),
+            dest=new,
+            type=str.lower,
+            choices=CHOICES[new].names() if new in CHOICES else None,
+            action=_RenamedFlag,
+            default=None,
+            help=argparse.SUPPRESS,
+        )
 
 
 def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -128,12 +156,12 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def flag_error(error: ConfigError, given: Mapping[str, Any]) -> ConfigError:
-    """``error`` naming the flag (``--batch-size``) where ``given`` (the flags' values) set
-    the key it is about (``batch_size``); else ``error`` itself."""
+    """``error`` naming the flag (``--batch-size``) instead of the key it starts with
+    (``batch_size``) where ``given`` (the flags' values) set that key; else ``error``."""
     if error.key is None or error.key not in given:
         return error
     text, name = str(error), flag(error.key)
     for prefix in (f"config key {error.key!r}", error.key):
         if text.startswith(prefix):
             return ConfigError(name + text[len(prefix) :], key=error.key)
-    return ConfigError(f"{name}: {text}", key=error.key)
+    return error  # e.g. "unknown model 'vgg' ...": clear without the flag

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from bayescnn import nn as bnn
-from bayescnn.compat.priors_dict import layer_kwargs
+from bayescnn.compat.priors_dict import posterior_spec
 from bayescnn.errors import ModelInputError
 from bayescnn.nn.estimators import Estimator
 
@@ -68,7 +68,10 @@ class _OriginalLinear(_OriginalAPI, bnn.Linear):
         self, in_features: int, out_features: int, bias: bool = True, priors: dict | None = None
     ) -> None:
         super().__init__(
-            in_features, out_features, bias, estimator=self.estimator_name, **layer_kwargs(priors)
+            in_features,
+            out_features,
+            bias,
+            posterior=posterior_spec(priors, self.estimator_name),
         )
 
 
@@ -99,8 +102,7 @@ class _OriginalConv2d(_OriginalAPI, bnn.Conv2d):
             dilation,
             groups,
             bias,
-            estimator=self.estimator_name,
-            **layer_kwargs(priors),
+            posterior=posterior_spec(priors, self.estimator_name),
         )
 
 

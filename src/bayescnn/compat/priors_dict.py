@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bayescnn.errors import UnknownNameError
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.spec import PosteriorSpec
 from bayescnn.priors import GaussianPrior
 
 DEFAULT_PRIORS: dict[str, Any] = {
@@ -16,8 +18,8 @@ DEFAULT_PRIORS: dict[str, Any] = {
 """The original layers' defaults (its training config used ``posterior_rho_initial (-5, 0.1)``)."""
 
 
-def layer_kwargs(priors: dict[str, Any] | None) -> dict[str, Any]:
-    """Keyword arguments of a :class:`bayescnn.nn.BayesianLayer` for an original ``priors`` dict.
+def posterior_spec(priors: dict[str, Any] | None, estimator: Estimator) -> PosteriorSpec:
+    """The :class:`bayescnn.PosteriorSpec` of an original ``priors`` dict.
 
     Missing keys take the original defaults; an unknown key is an error rather than
     being silently ignored.
@@ -30,8 +32,9 @@ def layer_kwargs(priors: dict[str, Any] | None) -> dict[str, Any]:
                 f"unknown priors key(s) {unknown}; the keys are {sorted(DEFAULT_PRIORS)}"
             )
         merged.update(priors)
-    return {
-        "prior": GaussianPrior(merged["prior_mu"], merged["prior_sigma"]),
-        "posterior_mu_init": tuple(merged["posterior_mu_initial"]),
-        "posterior_rho_init": tuple(merged["posterior_rho_initial"]),
-    }
+    return PosteriorSpec(
+        estimator,
+        GaussianPrior(merged["prior_mu"], merged["prior_sigma"]),
+        mu_init=tuple(merged["posterior_mu_initial"]),
+        rho_init=tuple(merged["posterior_rho_initial"]),
+    )

@@ -13,9 +13,7 @@ from torch import nn
 from bayescnn import defaults
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import InitPair
-from bayescnn.priors import Prior
+from bayescnn.nn.spec import PosteriorSpec
 from bayescnn.registry import Registry
 
 ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
@@ -52,23 +50,13 @@ class LayerFactory:
 
     @classmethod
     def bayesian(
-        cls,
-        estimator: str | Estimator = defaults.ESTIMATOR,
-        prior: Prior | None = None,
-        posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
-        posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
-        activation: str = defaults.ACTIVATION,
+        cls, posterior: PosteriorSpec | None = None, activation: str = defaults.ACTIVATION
     ) -> LayerFactory:
-        """Bayesian layers sharing one estimator, prior and initialisation."""
-        options = {
-            "estimator": estimator,
-            "prior": prior,
-            "posterior_mu_init": posterior_mu_init,
-            "posterior_rho_init": posterior_rho_init,
-        }
+        """Bayesian layers sharing one posterior spec (default ``PosteriorSpec()``)."""
+        posterior = PosteriorSpec.merge(posterior)
         return cls(
-            partial(bnn.Conv2d, **options),
-            partial(bnn.Linear, **options),
+            partial(bnn.Conv2d, posterior=posterior),
+            partial(bnn.Linear, posterior=posterior),
             activation_class(activation),
         )
 

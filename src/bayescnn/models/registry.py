@@ -3,8 +3,10 @@
 In the manner of torchvision's ``get_model``/``list_models``. A model is registered as
 a function that returns an ``nn.Module``; it is called with the keywords it accepts
 among ``num_classes``, ``in_channels``, ``image_size``, ``activation`` and ``layers``
-(a :class:`LayerFactory` that makes Bayesian or plain layers). A function that builds
-plain layers only is made Bayesian by :func:`bayescnn.to_bayesian`.
+(a :class:`LayerFactory` that makes Bayesian or plain layers, with the activation). A
+function that builds plain layers only is made Bayesian by :func:`bayescnn.to_bayesian`.
+``image_size`` is offered to the functions that need it; any other option set away from
+its default that the function does not take is an error naming it, never dropped.
 
 Example:
     >>> @bayescnn.models.register_model("tiny")
@@ -31,9 +33,9 @@ from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import InitPair
+from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
-from bayescnn.registry import Registry, call_with_accepted
+from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
 
 __all__ = ["MODELS", "create", "layer_patterns", "list_models", "register_model"]
 
@@ -105,11 +107,12 @@ def create(
     num_classes: int = 10,
     in_channels: int = 1,
     image_size: int = 32,
-    estimator: str | Estimator = defaults.ESTIMATOR,
-    prior: Prior | None = None,
+    posterior: PosteriorSpec | None = None,
+    estimator: str | Estimator | Unset = UNSET,
+    prior: Prior | Unset | None = UNSET,
     activation: str = defaults.ACTIVATION,
-    posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
-    posterior_rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
+    posterior_mu_init: InitPair | Unset | None = UNSET,
+    posterior_rho_init: InitPair | Unset = UNSET,
     dropout: float = 0.0,
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
 ) -> nn.Module:
@@ -123,9 +126,12 @@ def create(
         name: one of :func:`list_models`, or ``package.module:function``.
         bayesian: Bayesian layers (True) or plain ``nn.Conv2d``/``nn.Linear``.
         num_classes, in_channels, image_size: the data's shape (square images).
-        estimator, prior, posterior_mu_init, posterior_rho_init: see
-            :class:`bayescnn.nn.BayesianLayer` (prior default: N(0, 1)).
-        activation: 'relu' or 'softplus' (the original's), for models that take it.
+        posterior: the estimator, prior and initialisation of the Bayesian layers
+            (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
+        estimator, prior, posterior_mu_init, posterior_rho_init: the same one by one,
+            instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`).
+        activation: 'relu' or 'softplus' (the original's), for models that take it
+            (or take ``layers``).
         dropout: MC dropout rate before every fully connected layer, kept on at
             prediction (Gal & Ghahramani 2016's baseline); for models built from
             ``layers`` (the zoo's LeNet, AlexNet, 3Conv3FC).
@@ -135,18 +141,28 @@ def create(
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
-        InvalidArgumentError: if ``bayesian_layers`` matches no weight layer.
+        InvalidArgumentError: if ``bayesian_layers`` matches no weight layer, or for an
+            option the model's function does not take (``num_classes``, ``in_channels``,
+            ``activation`` away from their defaults, ``dropout``).
     """
     builder = resolve(name)
-    prior = prior if prior is not None else defaults.default_prior()
+    spec = PosteriorSpec.merge(
+        posterior,
+        estimator=estimator,
+        prior=prior,
+        posterior_mu_init=posterior_mu_init,
+        posterior_rho_init=posterior_rho_init,
+    )
     include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None
     layers = (
-        LayerFactory.bayesian(estimator, prior, posterior_mu_init, posterior_rho_init, activation)
+        LayerFactory.bayesian(spec, activation)
         if all_bayesian
         else LayerFactory.frequentist(activation)
     ).with_dropout(dropout)
-    if dropout and "layers" not in inspect.signature(builder).parameters:
+    accepted = accepted_keywords(builder)
+    takes_layers = accepted is None or "layers" in accepted
+    if dropout and not takes_layers:
         raise InvalidArgumentError(
             f"model {name!r} does not take dropout (its builder has no layers)"
         )
@@ -157,7 +173,12 @@ def create(
         "activation": activation,
         "layers": layers,
     }
-    model = call_with_accepted(builder, options)
+    model = call_with_accepted(
+        builder,
+        options,
+        optional=_optional_options(options, takes_layers),
+        what=f"model {name!r}",
+    )
     if not isinstance(model, nn.Module):
         raise InvalidTypeError(
             f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
@@ -168,21 +189,28 @@ def create(
             "needs plain ones"
         )
     if bayesian and not bayesian_layers_of(model):
-        model = to_bayesian(
-            model,
-            estimator=estimator,
-            prior=prior,
-            include=include,
-            posterior_mu_init=posterior_mu_init,
-            posterior_rho_init=posterior_rho_init,
-            inplace=True,
-        )
+        model = to_bayesian(model, posterior=spec, include=include, inplace=True)
         if not bayesian_layers_of(model):
             raise InvalidArgumentError(
                 f"bayesian_layers={bayesian_layers!r} matches no weight layer of model "
                 f"{name!r}; its layers: {', '.join(_weight_layer_names(model))}"
             )
     return model
+
+
+def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str]:
+    """The options a model's function may leave out: the image size (a size-agnostic
+    model needs none), the layers (a plain model is converted), the activation when the
+    layers carry it, and every option left at its default."""
+    optional = {"image_size", "layers"}
+    if takes_layers:
+        optional.add("activation")
+    parameters = inspect.signature(create).parameters
+    return optional | {
+        key
+        for key, value in options.items()
+        if key in parameters and value == parameters[key].default
+    }
 
 
 def layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:

@@ -18,6 +18,7 @@ from bayescnn.nn.sampling import (
     posterior_mean,
     set_posterior_mean,
 )
+from bayescnn.nn.spec import PosteriorSpec
 
 __all__ = [
     "BayesianLayer",
@@ -29,6 +30,7 @@ __all__ = [
     "LayerStatistics",
     "Linear",
     "MCDropout",
+    "PosteriorSpec",
     "bayesian_layers",
     "frozen_eval_mode",
     "inverse_softplus",

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch.nn.modules.utils import _ntuple
 
-from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
+from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -25,7 +25,10 @@ class _BayesConvNd(BayesianLayer):
     """Bayesian ``nn.ConvNd`` with torch's signature and semantics.
 
     Supports stride, integer/tuple/``"same"``/``"valid"`` padding, dilation, groups,
-    non-square kernels and every ``padding_mode``.
+    non-square kernels and every ``padding_mode``. The posterior's options come as one
+    ``posterior=`` :class:`PosteriorSpec` or as the keywords ``estimator``, ``prior``,
+    ``posterior_mu_init``, ``posterior_rho_init`` (unset: the spec's, else
+    :mod:`bayescnn.defaults`).
     """
 
     num_spatial_dims: int
@@ -43,10 +46,11 @@ class _BayesConvNd(BayesianLayer):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
-        estimator: str | Estimator = defaults.ESTIMATOR,
-        prior: Prior | None = None,
-        posterior_mu_init: InitPair | None = None,
-        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+        posterior: PosteriorSpec | None = None,
+        estimator: str | Estimator | Unset = UNSET,
+        prior: Prior | Unset | None = UNSET,
+        posterior_mu_init: InitPair | Unset | None = UNSET,
+        posterior_rho_init: InitPair | Unset = UNSET,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -83,10 +87,13 @@ class _BayesConvNd(BayesianLayer):
         super().__init__(
             (out_channels, in_channels // groups, *self.kernel_size),
             out_channels if bias else None,
-            estimator=estimator,
-            prior=prior,
-            posterior_mu_init=posterior_mu_init,
-            posterior_rho_init=posterior_rho_init,
+            posterior=PosteriorSpec.merge(
+                posterior,
+                estimator=estimator,
+                prior=prior,
+                posterior_mu_init=posterior_mu_init,
+                posterior_rho_init=posterior_rho_init,
+            ),
             device=device,
             dtype=dtype,
         )

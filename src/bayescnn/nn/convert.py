@@ -9,12 +9,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair, inverse_softplus
+from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
@@ -62,10 +62,7 @@ def _convert_layer(
     module: nn.Module,
     cls: type[BayesianLayer],
     *,
-    estimator: Estimator,
-    prior: Prior | None,
-    posterior_mu_init: InitPair | None,
-    posterior_rho_init: InitPair,
+    posterior: PosteriorSpec,
     init_from_weights: bool,
     delta: float,
 ) -> BayesianLayer:
@@ -73,10 +70,7 @@ def _convert_layer(
     layer = cls(
         **_hyperparameters(module),
         bias=module.bias is not None,
-        estimator=estimator,
-        prior=prior,
-        posterior_mu_init=posterior_mu_init,
-        posterior_rho_init=posterior_rho_init,
+        posterior=posterior,
         device=weight.device,
         dtype=weight.dtype,
     )
@@ -94,14 +88,15 @@ def _convert_layer(
 def to_bayesian(
     model: nn.Module,
     *,
-    estimator: str | Estimator = defaults.ESTIMATOR,
-    prior: Prior | None = None,
+    posterior: PosteriorSpec | None = None,
+    estimator: str | Estimator | Unset = UNSET,
+    prior: Prior | Unset | None = UNSET,
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
     init_from_weights: bool = False,
     delta: float = 0.1,
-    posterior_mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT,
-    posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+    posterior_mu_init: InitPair | Unset | None = UNSET,
+    posterior_rho_init: InitPair | Unset = UNSET,
     inplace: bool = False,
 ) -> nn.Module:
     """Replace every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of ``model`` by its Bayesian twin.
@@ -111,8 +106,11 @@ def to_bayesian(
 
     Args:
         model: any module tree, e.g. a torchvision ResNet.
-        estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
-        prior: prior for every converted layer (default N(0, 1), :mod:`bayescnn.defaults`).
+        posterior: the estimator, prior and initialisation of every converted layer
+            (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
+        estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"`` (instead of ``posterior``, as the
+            next keywords; see :meth:`PosteriorSpec.merge`).
+        prior: prior for every converted layer (default N(0, 1)).
         include: glob patterns over qualified module names (``"layer1.*"``); only
             matching layers are converted. None converts all.
         exclude: glob patterns of layers to keep deterministic (e.g. ``["fc"]``).
@@ -127,7 +125,13 @@ def to_bayesian(
     Returns:
         The converted model.
     """
-    estimator = Estimator.parse(estimator)
+    spec = PosteriorSpec.merge(
+        posterior,
+        estimator=estimator,
+        prior=prior,
+        posterior_mu_init=posterior_mu_init,
+        posterior_rho_init=posterior_rho_init,
+    )
     if init_from_weights and not delta > 0:
         raise InvalidArgumentError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")
     if not inplace:
@@ -148,10 +152,7 @@ def to_bayesian(
                 _convert_layer(
                     child,
                     cls,
-                    estimator=estimator,
-                    prior=prior,
-                    posterior_mu_init=posterior_mu_init,
-                    posterior_rho_init=posterior_rho_init,
+                    posterior=spec,
                     init_from_weights=init_from_weights,
                     delta=delta,
                 ),

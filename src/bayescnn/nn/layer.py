@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import (
     Estimator,
     GaussianPosterior,
@@ -21,37 +20,19 @@ from bayescnn.nn.estimators import (
     mean_forward,
 )
 from bayescnn.nn.sampling import Stochastic
-from bayescnn.priors import Prior
+from bayescnn.nn.spec import InitPair, PosteriorSpec, check_init_pair, check_rho_init
 
-InitPair = tuple[float, float]
+__all__ = [
+    "DEFAULT_RHO_INIT",
+    "BayesianLayer",
+    "InitPair",
+    "check_init_pair",
+    "check_rho_init",
+    "inverse_softplus",
+]
 
 DEFAULT_RHO_INIT: InitPair = defaults.POSTERIOR_RHO_INIT
 """Initial rho ~ N(-5, 0.1) (:mod:`bayescnn.defaults`): sigma = softplus(-5) ~ 0.0067."""
-
-
-def check_init_pair(name: str, pair: InitPair, *, dtype: torch.dtype | None = None) -> InitPair:
-    """Validate a ``(mean, std)`` initialisation pair."""
-    try:
-        mean, std = (float(v) for v in pair)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(
-            f"{name} must be a (mean, std) pair of numbers, got {pair!r}"
-        ) from None
-    if not (math.isfinite(mean) and math.isfinite(std)) or std < 0:
-        raise InvalidArgumentError(f"{name} must be finite with std >= 0, got {pair!r}")
-    return mean, std
-
-
-def check_rho_init(pair: InitPair, dtype: torch.dtype) -> InitPair:
-    """A rho init is valid if sigma = softplus(rho) stays finite and > 0 in ``dtype``."""
-    mean, std = check_init_pair("posterior_rho_init", pair)
-    lowest = torch.tensor(mean - 4.0 * std, dtype=dtype)
-    if not F.softplus(lowest) > 0:
-        raise InvalidArgumentError(
-            f"posterior_rho_init={pair!r} gives sigma = softplus(rho) = 0 in {dtype}, so "
-            "log(sigma) and the KL are not finite; use a larger rho mean (e.g. -5)"
-        )
-    return mean, std
 
 
 def inverse_softplus(sigma: torch.Tensor) -> torch.Tensor:
@@ -69,12 +50,9 @@ class BayesianLayer(Stochastic):
     Args:
         weight_shape: shape of the weight tensor.
         bias_features: length of the bias, or None for no bias.
-        estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"``.
-        prior: prior over weights and biases (default N(0, 1), :mod:`bayescnn.defaults`);
-            copied.
-        posterior_mu_init: ``(mean, std)`` of a normal init for mu, or None for PyTorch's
-            own default (Kaiming-uniform, as ``nn.Linear``/``nn.Conv*`` do).
-        posterior_rho_init: ``(mean, std)`` of a normal init for rho.
+        posterior: the estimator, prior (copied into the layer) and initialisation
+            (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`). The layer types take
+            them as keywords too (:meth:`PosteriorSpec.merge`).
     """
 
     channel_dim: int = 1
@@ -84,28 +62,17 @@ class BayesianLayer(Stochastic):
         weight_shape: tuple[int, ...],
         bias_features: int | None,
         *,
-        estimator: str | Estimator = defaults.ESTIMATOR,
-        prior: Prior | None = None,
-        posterior_mu_init: InitPair | None = None,
-        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+        posterior: PosteriorSpec | None = None,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        self.estimator = Estimator.parse(estimator)
-        self.prior = copy.deepcopy(prior) if prior is not None else defaults.default_prior()
-        if not isinstance(self.prior, Prior):
-            raise InvalidTypeError(
-                f"prior must be a bayescnn.priors.Prior, got {type(prior).__name__}"
-            )
-        self.posterior_mu_init = (
-            None
-            if posterior_mu_init is None
-            else check_init_pair("posterior_mu_init", posterior_mu_init)
-        )
-        param_dtype = dtype or torch.get_default_dtype()
-        self.posterior_rho_init = check_rho_init(posterior_rho_init, param_dtype)
+        spec = PosteriorSpec.merge(posterior)
+        self.estimator = cast(Estimator, spec.estimator)
+        self.prior = copy.deepcopy(spec.prior)
+        self.posterior_mu_init = spec.mu_init
+        self.posterior_rho_init = check_rho_init(spec.rho_init, dtype or torch.get_default_dtype())
         self.weight_mu = nn.Parameter(torch.empty(weight_shape, **factory))
         self.weight_rho = nn.Parameter(torch.empty(weight_shape, **factory))
         if bias_features is not None:
@@ -116,6 +83,14 @@ class BayesianLayer(Stochastic):
             self.register_parameter("bias_rho", None)
         self.prior.to(device=device)
         self.reset_parameters()
+
+    @property
+    def posterior_spec(self) -> PosteriorSpec:
+        """This layer's options as a spec (its prior itself, not a copy): a twin is
+        ``type(layer)(..., posterior=layer.posterior_spec)``."""
+        return PosteriorSpec(
+            self.estimator, self.prior, self.posterior_mu_init, self.posterior_rho_init
+        )
 
     def reset_parameters(self) -> None:
         """Initialise mu (PyTorch's default or a normal) and rho (a normal)."""

@@ -7,15 +7,19 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.layer import DEFAULT_RHO_INIT, BayesianLayer, InitPair
+from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
 
 class Linear(BayesianLayer):
     """Bayesian ``nn.Linear``: y = x W^T + b with W, b ~ q (see :class:`BayesianLayer`).
+
+    The posterior's options come as one ``posterior=`` :class:`PosteriorSpec` or as the
+    keywords ``estimator``, ``prior``, ``posterior_mu_init``, ``posterior_rho_init``
+    (unset: the spec's, else :mod:`bayescnn.defaults`).
 
     Example:
         >>> layer = bayescnn.nn.Linear(400, 120, estimator="flipout")
@@ -31,10 +35,11 @@ class Linear(BayesianLayer):
         out_features: int,
         bias: bool = True,
         *,
-        estimator: str | Estimator = defaults.ESTIMATOR,
-        prior: Prior | None = None,
-        posterior_mu_init: InitPair | None = None,
-        posterior_rho_init: InitPair = DEFAULT_RHO_INIT,
+        posterior: PosteriorSpec | None = None,
+        estimator: str | Estimator | Unset = UNSET,
+        prior: Prior | Unset | None = UNSET,
+        posterior_mu_init: InitPair | Unset | None = UNSET,
+        posterior_rho_init: InitPair | Unset = UNSET,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -47,10 +52,13 @@ class Linear(BayesianLayer):
         super().__init__(
             (out_features, in_features),
             out_features if bias else None,
-            estimator=estimator,
-            prior=prior,
-            posterior_mu_init=posterior_mu_init,
-            posterior_rho_init=posterior_rho_init,
+            posterior=PosteriorSpec.merge(
+                posterior,
+                estimator=estimator,
+                prior=prior,
+                posterior_mu_init=posterior_mu_init,
+                posterior_rho_init=posterior_rho_init,
+            ),
             device=device,
             dtype=dtype,
         )

@@ -3,7 +3,13 @@ and a registry that users extend with their own."""
 
 from bayescnn.priors.base import Prior
 from bayescnn.priors.gaussian import GaussianPrior
-from bayescnn.priors.registry import PRIORS, create_prior, list_priors, register_prior
+from bayescnn.priors.registry import (
+    PRIORS,
+    create_prior,
+    default_prior,
+    list_priors,
+    register_prior,
+)
 from bayescnn.priors.scale_mixture import ScaleMixturePrior
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "Prior",
     "ScaleMixturePrior",
     "create_prior",
+    "default_prior",
     "list_priors",
     "register_prior",
 ]

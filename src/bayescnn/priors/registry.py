@@ -2,7 +2,8 @@
 
 A prior is registered as a function (or class) returning a :class:`Prior`; it is
 called with the hyperparameters it accepts among ``mu``, ``sigma``, ``pi``,
-``sigma1`` and ``sigma2`` (``bayescnn train``'s ``--prior-*`` options).
+``sigma1`` and ``sigma2`` (``bayescnn train``'s ``--prior-*`` options). A
+hyperparameter it does not take is an error, never silently dropped.
 
 Example:
     >>> @bayescnn.priors.register_prior("laplace")
@@ -15,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bayescnn import defaults
 from bayescnn.priors.base import Prior
 from bayescnn.priors.gaussian import GaussianPrior
 from bayescnn.priors.scale_mixture import ScaleMixturePrior
 from bayescnn.registry import Registry, call_with_accepted
 
-__all__ = ["PRIORS", "create_prior", "list_priors", "register_prior"]
+__all__ = ["PRIORS", "create_prior", "default_prior", "list_priors", "register_prior"]
 
 PriorBuilder = Callable[..., Prior]
 PRIORS: Registry[PriorBuilder] = Registry("prior")
@@ -49,5 +51,17 @@ def scale_mixture(pi: float, sigma1: float, sigma2: float) -> Prior:
 
 
 def create_prior(name: str, **hyperparameters: Any) -> Prior:
-    """The prior ``name``, given the hyperparameters its function accepts."""
-    return call_with_accepted(PRIORS.get(name), hyperparameters)
+    """The prior ``name`` with ``hyperparameters``.
+
+    Raises:
+        UnknownNameError: for an unregistered name.
+        InvalidArgumentError: for a hyperparameter the prior does not take (naming those
+            it does).
+    """
+    return call_with_accepted(PRIORS.get(name), hyperparameters, what=f"prior {name!r}")
+
+
+def default_prior() -> Prior:
+    """A new N(``PRIOR_MU``, ``PRIOR_SIGMA``^2) (:mod:`bayescnn.defaults`): the prior of a
+    Bayesian layer that is given none."""
+    return GaussianPrior(defaults.PRIOR_MU, defaults.PRIOR_SIGMA)

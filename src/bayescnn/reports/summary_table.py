@@ -102,18 +102,19 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
 def format_comparison_table(
     summaries: Sequence[Mapping[str, Any]], *, markdown: bool = False
 ) -> str:
-    """One row per method of ``bayescnn uncertainty --compare``: accuracy, NLL, ECE, the OOD
-    AUROC of every score, and what training and scoring cost (seconds)."""
+    """One row per model (a run or an ensemble) of ``bayescnn uncertainty --compare``:
+    accuracy, NLL, ECE, the OOD AUROC of every score, and what training and scoring cost
+    (seconds)."""
     table = _markdown_table if markdown else _text_table
     scores = list(summaries[0]["ood_detection"])
-    header = ["method", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
+    header = ["model", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
     header += ["train s", "report s"]
     rows = []
     for summary in summaries:
         metrics = summary["in_distribution"]
         rows.append(
             [
-                str(summary.get("method", "?")),
+                str(summary.get("model", summary.get("method", "?"))),  # older files: "method"
                 str(summary["samples"]),
                 f"{metrics['accuracy']:.4f}",
                 f"{metrics['nll']:.4f}",

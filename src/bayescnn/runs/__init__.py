@@ -8,12 +8,13 @@ from bayescnn.runs.builder import (
     build_model,
     build_objective,
     build_optimizer,
+    build_posterior,
     build_prior,
     build_scheduler,
     load_splits,
     make_loader,
 )
-from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.runs.config import CHOICES, TrainConfig, read_config_file, write_config_file
 from bayescnn.runs.files import (
     LoadedRun,
@@ -21,6 +22,7 @@ from bayescnn.runs.files import (
     find_checkpoint,
     load_run,
     load_trained_model,
+    open_run,
 )
 from bayescnn.runs.run import (
     RunProgress,
@@ -35,7 +37,6 @@ from bayescnn.runs.run import (
 
 __all__ = [
     "CHOICES",
-    "ESTIMATORS",
     "OPTIMIZERS",
     "SCHEDULERS",
     "DataSplits",
@@ -46,6 +47,7 @@ __all__ = [
     "build_model",
     "build_objective",
     "build_optimizer",
+    "build_posterior",
     "build_prior",
     "build_scheduler",
     "default_run_dir",
@@ -54,6 +56,7 @@ __all__ = [
     "load_splits",
     "load_trained_model",
     "make_loader",
+    "open_run",
     "read_config_file",
     "read_run_config",
     "read_run_progress",

@@ -23,8 +23,9 @@ from bayescnn.data import (
 )
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
 from bayescnn.nn import frozen_eval_mode, module_device
+from bayescnn.nn.spec import PosteriorSpec
 from bayescnn.priors import Prior
-from bayescnn.priors.registry import create_prior
+from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import call_with_accepted
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.runs.config import TrainConfig
@@ -37,6 +38,7 @@ __all__ = [
     "build_model",
     "build_objective",
     "build_optimizer",
+    "build_posterior",
     "build_prior",
     "build_scheduler",
     "check_input_shape",
@@ -45,15 +47,43 @@ __all__ = [
 ]
 
 
+def _unchanged(config: TrainConfig, fields: dict[str, str]) -> set[str]:
+    """The options (keys of ``fields``, which maps each to its config key) whose config
+    value is the default: a builder that does not take them may leave them out."""
+    default = TrainConfig()
+    return {
+        option for option, key in fields.items() if getattr(config, key) == getattr(default, key)
+    }
+
+
+_PRIOR_FIELDS = {
+    "mu": "prior_mu",
+    "sigma": "prior_sigma",
+    "pi": "prior_pi",
+    "sigma1": "prior_sigma1",
+    "sigma2": "prior_sigma2",
+}
+
+
 def build_prior(config: TrainConfig) -> Prior:
-    """The prior a config names, with its ``prior_*`` hyperparameters."""
-    return create_prior(
-        config.prior,
-        mu=config.prior_mu,
-        sigma=config.prior_sigma,
-        pi=config.prior_pi,
-        sigma1=config.prior_sigma1,
-        sigma2=config.prior_sigma2,
+    """The prior a config names, with its ``prior_*`` hyperparameters (a changed one the
+    prior does not take is an error, e.g. ``prior_pi`` for the Gaussian)."""
+    return call_with_accepted(
+        PRIORS.get(config.prior),
+        {option: getattr(config, key) for option, key in _PRIOR_FIELDS.items()},
+        optional=_unchanged(config, _PRIOR_FIELDS),
+        what=f"prior {config.prior!r}",
+    )
+
+
+def build_posterior(config: TrainConfig) -> PosteriorSpec:
+    """The posterior's estimator, prior and initialisation a config gives."""
+    mu_init = config.posterior_mu_init
+    return PosteriorSpec(
+        config.estimator,
+        build_prior(config),
+        mu_init=None if mu_init is None else tuple(mu_init),
+        rho_init=tuple(config.posterior_rho_init),
     )
 
 
@@ -67,13 +97,8 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             num_classes=spec.num_classes,
             in_channels=spec.in_channels,
             image_size=config.image_size,
-            estimator=config.estimator,
-            prior=build_prior(config),
+            posterior=build_posterior(config),
             activation=config.activation,
-            posterior_mu_init=None
-            if config.posterior_mu_init is None
-            else tuple(config.posterior_mu_init),
-            posterior_rho_init=tuple(config.posterior_rho_init),
             dropout=config.dropout,
             bayesian_layers=config.bayesian_layers,
         )
@@ -103,20 +128,31 @@ def build_optimizer(
 ) -> torch.optim.Optimizer:
     """The optimiser a config names, over the model's :func:`parameter_groups` (rho at
     ``lr * rho_lr_scale``)."""
+    settings = {"momentum": "momentum", "weight_decay": "weight_decay"}
     options = {
+        "parameters": parameter_groups(model, config.lr, config.rho_lr_scale),
         "lr": config.lr,
         "momentum": config.momentum,
         "weight_decay": config.weight_decay,
         "device": device,
     }
-    groups = parameter_groups(model, config.lr, config.rho_lr_scale)
-    return call_with_accepted(OPTIMIZERS.get(config.optimizer), {"parameters": groups, **options})
+    return call_with_accepted(
+        OPTIMIZERS.get(config.optimizer),
+        options,
+        optional={"device"} | _unchanged(config, settings),
+        what=f"optimizer {config.optimizer!r}",
+    )
 
 
 def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
     """The learning-rate scheduler a config names (``None`` for 'none')."""
     options = {"optimizer": optimizer, "epochs": config.epochs, "patience": config.patience}
-    return call_with_accepted(SCHEDULERS.get(config.scheduler), options)
+    return call_with_accepted(
+        SCHEDULERS.get(config.scheduler),
+        options,
+        optional={"epochs"} | _unchanged(config, {"patience": "patience"}),
+        what=f"scheduler {config.scheduler!r}",
+    )
 
 
 def build_objective(config: TrainConfig, num_train: int) -> ELBO:
@@ -125,7 +161,7 @@ def build_objective(config: TrainConfig, num_train: int) -> ELBO:
         num_train,
         beta=config.beta,
         train_samples=config.train_samples,
-        objective=config.objective,
+        likelihood=config.likelihood,
     )
 
 

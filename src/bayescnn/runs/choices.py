@@ -1,8 +1,9 @@
-"""Registries of the training choices a config names: estimators, optimisers, schedulers.
+"""Registries of the training choices a config names: optimisers and schedulers.
 
 Optimisers are ``factory(parameters, *, lr, momentum, weight_decay, device)`` and
 schedulers ``factory(optimizer, *, epochs, patience)``; each takes the keywords it needs
-(see :func:`bayescnn.registry.call_with_accepted`).
+(see :func:`bayescnn.registry.call_with_accepted`). The estimators are the
+:class:`bayescnn.Estimator` enum itself.
 """
 
 from __future__ import annotations
@@ -12,14 +13,9 @@ from typing import Any
 
 import torch
 
-from bayescnn.nn.estimators import Estimator
 from bayescnn.registry import Registry
 
-__all__ = ["ESTIMATORS", "OPTIMIZERS", "SCHEDULERS"]
-
-ESTIMATORS: Registry[Estimator] = Registry("estimator")
-for _estimator in Estimator:
-    ESTIMATORS.add(_estimator.value, _estimator)
+__all__ = ["OPTIMIZERS", "SCHEDULERS"]
 
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
 SCHEDULERS: Registry[Callable[..., Any]] = Registry("scheduler")

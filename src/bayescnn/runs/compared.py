@@ -1,4 +1,5 @@
-"""Methods the command line scores side by side: a run, or several runs as an ensemble."""
+"""Models scored side by side (``bayescnn evaluate``, ``bayescnn uncertainty --compare``):
+one run, or several runs of one dataset averaged as a deep ensemble."""
 
 from __future__ import annotations
 
@@ -11,12 +12,22 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn import Ensemble
-from bayescnn.runs.files import LoadedRun, RunFiles, load_run
+from bayescnn.runs.files import LoadedRun, RunFiles, open_run
+
+__all__ = ["ComparedModel", "load_compared", "split_run_groups"]
 
 
 @dataclass(frozen=True)
-class Method:
-    """A model to score, the run that describes its data, and what training it cost."""
+class ComparedModel:
+    """A model to score, the run that describes its data, and what training it cost.
+
+    Attributes:
+        label: the run folder's name, or ``ensemble of N (first, ...)``.
+        model: the run's model, or the :class:`bayescnn.nn.Ensemble` of the runs' models.
+        run: the (first) run: its config and data spec say how to load the data.
+        members: the number of runs (1 for a single run).
+        train_seconds: the training time of all the runs together.
+    """
 
     label: str
     model: nn.Module
@@ -29,9 +40,9 @@ def _train_seconds(run: LoadedRun) -> float:
     return sum(row.get("seconds", 0.0) for row in RunFiles(run.checkpoint.parent).read_metrics())
 
 
-def load_method(paths: Sequence[str], device: torch.device) -> Method:
+def load_compared(paths: Sequence[str], device: torch.device) -> ComparedModel:
     """One run, or an ensemble of several runs of the same dataset (deep ensemble)."""
-    runs = [load_run(path, device=device) for path in paths]
+    runs = [open_run(path, device=device) for path in paths]
     first = runs[0]
     others = {run.config.dataset for run in runs[1:]} - {first.config.dataset}
     if others:
@@ -44,9 +55,9 @@ def load_method(paths: Sequence[str], device: torch.device) -> Method:
         else f"ensemble of {len(runs)} ({Path(paths[0]).name}, ...)"
     )
     model = first.model if len(runs) == 1 else Ensemble(run.model for run in runs).to(device)
-    return Method(label, model, first, len(runs), sum(_train_seconds(run) for run in runs))
+    return ComparedModel(label, model, first, len(runs), sum(_train_seconds(r) for r in runs))
 
 
-def split_methods(values: Sequence[str] | None) -> list[list[str]]:
-    """``--compare`` values: each one method, its runs separated by commas (an ensemble)."""
+def split_run_groups(values: Sequence[str] | None) -> list[list[str]]:
+    """``--compare`` values: each one model, its runs separated by commas (an ensemble)."""
     return [[part for part in value.split(",") if part] for value in values or []]

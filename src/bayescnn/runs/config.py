@@ -6,6 +6,7 @@ import dataclasses
 import tomllib
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,22 +17,28 @@ from bayescnn import defaults
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns
+from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.spec import check_init_pair
 from bayescnn.priors.registry import PRIORS
-from bayescnn.registry import Registry
-from bayescnn.runs.choices import ESTIMATORS, OPTIMIZERS, SCHEDULERS
+from bayescnn.registry import Choice, Registry
+from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
 from bayescnn.train.beta import KLWeight
-from bayescnn.train.objective import OBJECTIVES
+from bayescnn.train.objective import LIKELIHOODS
 
-CHOICES: dict[str, Registry[Any]] = {
+CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "model": MODELS,
-    "estimator": ESTIMATORS,
+    "estimator": Estimator,
     "activation": ACTIVATIONS,
     "prior": PRIORS,
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
-    "objective": OBJECTIVES,
+    "likelihood": LIKELIHOODS,
 }
-"""The config fields that name a registry entry, and their registries."""
+"""The config fields that name a registry entry or an enum member, and their registries
+or enums (both list their ``names()``)."""
+
+RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
+"""Old config keys and their new names; files and checkpoints with the old ones still load."""
 
 
 @dataclass
@@ -86,7 +93,7 @@ class TrainConfig:
     compile: bool = False
     # the ELBO
     beta: str | float = "standard"
-    objective: str = "mean"
+    likelihood: str = "mean"
     train_samples: int = 1
     valid_samples: int = 10
     test_samples: int = 25
@@ -103,12 +110,14 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""
-        for name, registry in CHOICES.items():
+        for name, choices in CHOICES.items():
             value = getattr(self, name)
             if name == "model" and isinstance(value, str) and ":" in value:
                 continue  # package.module:function, imported when the model is built
-            if value not in registry:
-                raise ConfigError(registry.unknown_message(value), key=name)
+            try:
+                choices.parse(value) if isinstance(choices, type) else choices.get(value)
+            except InvalidArgumentError as error:
+                raise ConfigError(str(error), key=name) from None
         positive = (
             "epochs",
             "batch_size",
@@ -133,6 +142,12 @@ class TrainConfig:
             layer_patterns(self.bayesian_layers)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="bayesian_layers") from None
+        for name in ("posterior_mu_init", "posterior_rho_init"):
+            try:
+                if getattr(self, name) is not None:
+                    check_init_pair(name, getattr(self, name))
+            except InvalidArgumentError as error:
+                raise ConfigError(str(error), key=name) from None
         if self.train_subset is not None and self.train_subset < 1:
             raise ConfigError(
                 f"train_subset must be >= 1, got {self.train_subset}", key="train_subset"
@@ -148,6 +163,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Build a config from a mapping, rejecting unknown keys and wrong types."""
+        values = upgrade_keys(values)
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -156,6 +172,25 @@ class TrainConfig:
             )
         hints = typing.get_type_hints(cls)
         return cls(**{key: _coerce(key, value, hints[key]) for key, value in values.items()})
+
+
+def upgrade_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with old key names (:data:`RENAMED_KEYS`) replaced by the new ones.
+
+    Raises ConfigError when a key is given under both names.
+    """
+    renamed = {old: new for old, new in RENAMED_KEYS.items() if old in values}
+    for old, new in renamed.items():
+        if new in values:
+            raise ConfigError(f"config keys {old!r} and {new!r} are one setting; keep {new!r}")
+    if renamed:
+        warnings.warn(
+            "renamed config key(s): "
+            + ", ".join(f"{old} -> {new}" for old, new in renamed.items()),
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return {renamed.get(key, key): value for key, value in values.items()}
 
 
 def _coerce(key: str, value: Any, hint: Any) -> Any:
@@ -197,7 +232,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} must end in .yaml, .yml or .toml")
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
-    return values
+    return upgrade_keys(values)
 
 
 def write_config_file(config: TrainConfig, path: str | Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,10 @@ def _with_intact_last(error: CheckpointError, damaged: Path, given: str | Path) 
     )
 
 
-def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
-    """Rebuild the model of a run folder or checkpoint file and load its weights."""
+def open_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
+    """Rebuild the model of a run folder or checkpoint file, load its weights, and return
+    it with the run's config and dataset spec (:func:`bayescnn.load_run` returns just the
+    model)."""
     checkpoint_path = find_checkpoint(path)
     try:
         checkpoint = load_checkpoint(checkpoint_path, map_location=device)
@@ -111,5 +114,16 @@ def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedR
 
 def load_trained_model(path: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
     """The trained model of a run folder or checkpoint (``bayescnn.load_run``); use
-    :func:`load_run` for its config and dataset spec too."""
-    return load_run(path, device=device).model
+    :func:`open_run` for its config and dataset spec too."""
+    return open_run(path, device=device).model
+
+
+def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
+    """Deprecated name of :func:`open_run`, kept for one release."""
+    warnings.warn(
+        "bayescnn.runs.load_run is renamed bayescnn.runs.open_run (it returns a LoadedRun; "
+        "bayescnn.load_run returns just the model)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return open_run(path, device=device)

@@ -49,16 +49,26 @@ your own with :func:`register_corruption`::
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-
 import torch
 from torch import Tensor
-from torchvision.transforms.v2 import InterpolationMode
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
-from bayescnn.registry import Registry
 from bayescnn.seeding import seeded_generator
+from bayescnn.shift.registry import (
+    CORRUPTIONS,
+    SEVERITIES,
+    Corruption,
+    check_severity,
+    list_corruptions,
+    register_corruption,
+)
+
+# The built-ins register themselves on import, in this order (list_corruptions shows it).
+# isort: off
+from bayescnn.shift import noise as _noise  # noqa: F401
+from bayescnn.shift import geometric as _geometric  # noqa: F401
+from bayescnn.shift import photometric as _photometric  # noqa: F401
+# isort: on
 
 __all__ = [
     "CORRUPTIONS",
@@ -69,35 +79,6 @@ __all__ = [
     "list_corruptions",
     "register_corruption",
 ]
-
-Corruption = Callable[[Tensor, int, torch.Generator], Tensor]
-"""``(images uint8 (N, C, H, W), severity 1-5, generator) -> images uint8, same shape``."""
-
-CORRUPTIONS: Registry[Corruption] = Registry("corruption")
-"""The corruptions by name; extend it with :func:`register_corruption`."""
-
-SEVERITIES = (1, 2, 3, 4, 5)
-"""The severities every corruption accepts."""
-
-_REFERENCE_SIDE = 32  # spatial parameters are CIFAR-10-C's, for 32-pixel images
-_BILINEAR = InterpolationMode.BILINEAR
-
-
-def register_corruption(name: str, *, replace: bool = False) -> Callable[[Corruption], Corruption]:
-    """Decorator registering ``(images, severity, generator) -> images`` under ``name``."""
-    return CORRUPTIONS.register(name, replace=replace)
-
-
-def list_corruptions() -> list[str]:
-    """The registered corruption names, built-ins first."""
-    return CORRUPTIONS.names()
-
-
-def check_severity(severity: int) -> int:
-    """``severity`` if it is an integer in 1-5, else :class:`InvalidArgumentError`."""
-    if isinstance(severity, bool) or not isinstance(severity, int) or severity not in SEVERITIES:
-        raise InvalidArgumentError(f"severity must be an integer from 1 to 5, got {severity!r}")
-    return severity
 
 
 def _check_images(images: Tensor) -> None:
@@ -152,92 +133,3 @@ def corrupt(
             f"{tuple(result.shape)}"
         )
     return result
-
-
-# helpers ---------------------------------------------------------------------------
-
-
-def _level(table: Sequence[float], severity: int) -> float:
-    return table[check_severity(severity) - 1]
-
-
-def _unit(images: Tensor) -> Tensor:
-    """uint8 -> float32 in [0, 1]."""
-    return images.float() / 255.0
-
-
-def _uint8(pixels: Tensor) -> Tensor:
-    """float in [0, 1] (clipped) -> uint8."""
-    return (pixels.clamp(0.0, 1.0) * 255.0).round_().to(torch.uint8)
-
-
-def _scale(images: Tensor) -> float:
-    """The image side over CIFAR's 32 pixels."""
-    return min(images.shape[-2:]) / _REFERENCE_SIDE
-
-
-def _randn(shape: torch.Size, generator: torch.Generator, device: torch.device) -> Tensor:
-    return torch.randn(shape, generator=generator, device=generator.device).to(device)
-
-
-def _rand(shape: Sequence[int], generator: torch.Generator, device: torch.device) -> Tensor:
-    return torch.rand(tuple(shape), generator=generator, device=generator.device).to(device)
-
-
-def _randint(high: int, count: int, generator: torch.Generator, device: torch.device) -> Tensor:
-    return torch.randint(high, (count,), generator=generator, device=generator.device).to(device)
-
-
-def _kernel_size(sigma: float, side: int) -> int:
-    """An odd kernel covering ±3 sigma, short enough for reflect padding of ``side``."""
-    size = 2 * math.ceil(3 * sigma) + 1
-    return max(1, min(size, 2 * (side - 1) + 1))
-
-
-def _per_group(images: Tensor, group: Tensor, transforms: Sequence[Callable[[Tensor], Tensor]]):
-    """Apply ``transforms[g]`` to the images whose ``group`` is ``g``, one call per group."""
-    result = torch.empty_like(images)
-    for index, transform in enumerate(transforms):
-        chosen = group == index
-        if bool(chosen.any()):
-            result[chosen] = transform(images[chosen])
-    return result
-
-
-# noise -----------------------------------------------------------------------------
-
-
-@register_corruption("gaussian_noise")
-def gaussian_noise(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """``x + N(0, c²)`` per pixel and channel, ``c`` in 0.04-0.10."""
-    c = _level((0.04, 0.06, 0.08, 0.09, 0.10), severity)
-    return _uint8(_unit(images) + c * _randn(images.shape, generator, images.device))
-
-
-@register_corruption("shot_noise")
-def shot_noise(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Photon noise ``Poisson(c·x) / c``, ``c`` in 500-50 photons at full intensity."""
-    c = _level((500, 250, 100, 75, 50), severity)
-    rates = (_unit(images) * c).to(generator.device)
-    return _uint8(torch.poisson(rates, generator=generator).to(images.device) / c)
-
-
-@register_corruption("impulse_noise")
-def impulse_noise(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Salt and pepper: each value is 0 with probability ``c/2`` and 255 with ``c/2``."""
-    c = _level((0.01, 0.02, 0.03, 0.05, 0.07), severity)
-    draw = _rand(images.shape, generator, images.device)
-    result = images.masked_fill(draw < c / 2, 0)
-    return result.masked_fill((draw >= c / 2) & (draw < c), 255)
-
-
-@register_corruption("speckle_noise")
-def speckle_noise(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
-    """Multiplicative noise ``x + x · N(0, c²)``, ``c`` in 0.06-0.20."""
-    c = _level((0.06, 0.10, 0.12, 0.16, 0.20), severity)
-    pixels = _unit(images)
-    return _uint8(pixels + pixels * c * _randn(images.shape, generator, images.device))
-
-
-from bayescnn.shift import geometric as _geometric  # noqa: E402, F401  (registers them)
-from bayescnn.shift import photometric as _photometric  # noqa: E402, F401

@@ -12,14 +12,8 @@ from PIL import Image
 from torch import Tensor
 from torchvision.transforms.v2 import functional as F
 
-from bayescnn.shift.corruptions import (
-    _kernel_size,
-    _level,
-    _scale,
-    _uint8,
-    _unit,
-    register_corruption,
-)
+from bayescnn.shift import pixels as px
+from bayescnn.shift.registry import register_corruption
 
 # photometric -----------------------------------------------------------------------
 
@@ -27,15 +21,15 @@ from bayescnn.shift.corruptions import (
 @register_corruption("gaussian_blur")
 def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Gaussian blur of std ``c · s/32`` pixels, ``c`` in 0.4-1.0."""
-    sigma = _level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * _scale(images)
-    size = _kernel_size(sigma, min(images.shape[-2:]))
+    sigma = px.level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * px.scale(images)
+    size = px.kernel_size(sigma, min(images.shape[-2:]))
     return F.gaussian_blur(images, [size, size], [sigma, sigma])
 
 
 @register_corruption("contrast")
 def contrast(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """``m + c (x - m)`` with ``m`` the image's mean gray level, ``c`` in 0.75-0.15."""
-    return F.adjust_contrast(images, _level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
+    return F.adjust_contrast(images, px.level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
 
 
 @register_corruption("brightness")
@@ -45,11 +39,11 @@ def brightness(images: Tensor, severity: int, generator: torch.Generator) -> Ten
     With ``V = max_channel x``, every channel is multiplied by ``min(V + c, 1) / V``; a
     black pixel becomes the gray ``c`` (a gray image gets ``x + c``).
     """
-    c = _level((0.05, 0.10, 0.15, 0.20, 0.30), severity)
-    pixels = _unit(images)
+    c = px.level((0.05, 0.10, 0.15, 0.20, 0.30), severity)
+    pixels = px.unit(images)
     value = pixels.amax(dim=1, keepdim=True)
     brighter = (value + c).clamp(max=1.0)
-    return _uint8(torch.where(value > 0, pixels * brighter / value.clamp_min(1e-12), brighter))
+    return px.uint8(torch.where(value > 0, pixels * brighter / value.clamp_min(1e-12), brighter))
 
 
 def _jpeg_image(image: np.ndarray, quality: int) -> np.ndarray:
@@ -69,7 +63,7 @@ def jpeg(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
 
     (torchvision's ``jpeg`` is deprecated with its image codecs since torchvision 0.29.)
     """
-    quality = int(_level((80, 65, 58, 50, 40), severity))
+    quality = int(px.level((80, 65, 58, 50, 40), severity))
     array = images.cpu().numpy()
     result = np.stack([_jpeg_image(image, quality) for image in array])
     return torch.from_numpy(result).to(images.device)
@@ -78,7 +72,7 @@ def jpeg(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
 @register_corruption("pixelate")
 def pixelate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Area-downsample to ``⌊c·H⌋ x ⌊c·W⌋`` and nearest-upsample back, ``c`` in 0.95-0.65."""
-    c = _level((0.95, 0.90, 0.85, 0.75, 0.65), severity)
+    c = px.level((0.95, 0.90, 0.85, 0.75, 0.65), severity)
     height, width = images.shape[-2:]
     small = (max(1, int(height * c)), max(1, int(width * c)))
     pixels = torch_f.interpolate(images.float(), size=small, mode="area")

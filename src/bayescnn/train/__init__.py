@@ -13,7 +13,7 @@ from bayescnn.train.errors import DivergenceError
 from bayescnn.train.evaluate import classification_metrics, evaluate, predictive_probs
 from bayescnn.train.objective import (
     ELBO,
-    OBJECTIVES,
+    LIKELIHOODS,
     ELBOTerms,
     Progress,
     expected_nll,
@@ -24,7 +24,7 @@ from bayescnn.train.tensorboard import TensorBoardLogger, TensorBoardMissingErro
 
 __all__ = [
     "ELBO",
-    "OBJECTIVES",
+    "LIKELIHOODS",
     "Callback",
     "Checkpoints",
     "DivergenceError",
@@ -50,3 +50,12 @@ __all__ = [
     "read_metrics",
     "with_progress",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names: ``OBJECTIVES`` is :data:`LIKELIHOODS`."""
+    if name == "OBJECTIVES":
+        from bayescnn.train import objective
+
+        return objective.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

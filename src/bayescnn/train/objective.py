@@ -10,6 +10,7 @@ gradient scale does not depend on the batch size.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from bayescnn.nn import kl_divergence, sample_forward
 from bayescnn.registry import Registry
 from bayescnn.train.beta import KLWeight
 
-__all__ = ["ELBO", "OBJECTIVES", "ELBOTerms", "Progress", "expected_nll", "predictive_nll"]
+__all__ = ["ELBO", "LIKELIHOODS", "ELBOTerms", "Progress", "expected_nll", "predictive_nll"]
 
 
 def expected_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -50,10 +51,41 @@ def predictive_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return -(torch.logsumexp(picked, dim=0) - math.log(logits.shape[0])).mean()
 
 
-OBJECTIVES: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = Registry("objective")
-"""Likelihood terms by name: ``mean`` (the ELBO's) and ``logmeanexp`` (the original's)."""
-OBJECTIVES.add("mean", expected_nll)
-OBJECTIVES.add("logmeanexp", predictive_nll)
+LIKELIHOODS: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = Registry("likelihood")
+"""The ELBO's likelihood terms by name: ``mean`` (the ELBO's expected NLL) and
+``logmeanexp`` (the original's predictive NLL)."""
+LIKELIHOODS.add("mean", expected_nll)
+LIKELIHOODS.add("logmeanexp", predictive_nll)
+
+
+def __getattr__(name: str) -> object:
+    """``OBJECTIVES`` is the old name of :data:`LIKELIHOODS` ("objective" is the ELBO)."""
+    if name == "OBJECTIVES":
+        warnings.warn(
+            "OBJECTIVES is renamed LIKELIHOODS (the objective is the ELBO; these are its "
+            "likelihood terms)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return LIKELIHOODS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def likelihood_keyword(likelihood: str, objective: str | None) -> str:
+    """The likelihood term's name, given the new keyword and the deprecated ``objective=``."""
+    if objective is None:
+        return likelihood
+    warnings.warn(
+        "the keyword objective= (the ELBO's likelihood term) is renamed likelihood=",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if likelihood != "mean" and likelihood != objective:
+        raise InvalidArgumentError(
+            f"likelihood={likelihood!r} and its old name objective={objective!r} disagree; "
+            "give likelihood= only"
+        )
+    return objective
 
 
 @dataclass(frozen=True)
@@ -114,8 +146,10 @@ class ELBO:
             evaluated at the :class:`Progress` the caller passes (1 without one).
         train_samples: Monte-Carlo samples S of the likelihood term per step, computed in
             one vectorised pass.
-        objective: 'mean' (the ELBO's expected NLL) or 'logmeanexp' (the original's
-            predictive NLL; not an ELBO for S > 1).
+        likelihood: the likelihood term: 'mean' (the ELBO's expected NLL) or
+            'logmeanexp' (the original's predictive NLL; not an ELBO for S > 1); see
+            :data:`LIKELIHOODS`.
+        objective: deprecated name of ``likelihood``.
     """
 
     def __init__(
@@ -124,8 +158,10 @@ class ELBO:
         *,
         beta: float | str = 1.0,
         train_samples: int = 1,
-        objective: str = "mean",
+        likelihood: str = "mean",
+        objective: str | None = None,
     ) -> None:
+        likelihood = likelihood_keyword(likelihood, objective)
         if num_train is None:
             raise InvalidArgumentError(f"ELBO needs num_train: {_NUM_TRAIN_HELP}")
         if isinstance(num_train, bool) or not isinstance(num_train, int) or num_train < 1:
@@ -137,14 +173,20 @@ class ELBO:
         self.num_train = num_train
         self.kl_weight = KLWeight.parse(beta)
         self.train_samples = train_samples
-        self.objective = objective
-        self._likelihood = OBJECTIVES.get(objective)
+        self._nll = LIKELIHOODS.get(likelihood)
+        self.likelihood = likelihood
 
     def __repr__(self) -> str:
         return (
             f"ELBO(num_train={self.num_train}, beta={self.kl_weight}, "
-            f"train_samples={self.train_samples}, objective={self.objective!r})"
+            f"train_samples={self.train_samples}, likelihood={self.likelihood!r})"
         )
+
+    @property
+    def objective(self) -> str:
+        """Deprecated name of :attr:`likelihood`."""
+        warnings.warn("ELBO.objective is renamed ELBO.likelihood", DeprecationWarning, stacklevel=2)
+        return self.likelihood
 
     def beta(self, progress: Progress | None = None) -> float:
         """The KL weight at ``progress`` (the schedule's value; 1 for schedules without one)."""
@@ -199,5 +241,5 @@ class ELBO:
                 f"classes) and labels of shape (batch,); got logits {given} "
                 f"and labels {tuple(labels.shape)}"
             )
-        nll = self._likelihood(logits.float(), labels)
+        nll = self._nll(logits.float(), labels)
         return ELBOTerms(nll + beta * kl / self.num_train, nll, kl, beta, logits)
