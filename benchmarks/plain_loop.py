@@ -40,7 +40,7 @@ OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 IMAGE_SIZE = 32  # the CLI's default image size, LeNet-5's input
 BATCH_SIZE = 256
 LR = 1e-3
-SAMPLES = 25
+SAMPLES = bayescnn.defaults.SAMPLES
 SCORES = ("mutual_info", "entropy")
 
 
@@ -75,7 +75,7 @@ def train(
 
 def evaluate(model: nn.Module, test: InMemoryLoader, ood: InMemoryLoader) -> dict[str, float]:
     """Accuracy, NLL, ECE and the OOD AUROC of mutual information and of entropy."""
-    options: dict[str, Any] = {"samples": SAMPLES, "method": (), "scores": SCORES}
+    options: dict[str, Any] = {"samples": SAMPLES, "decomposition": (), "scores": SCORES}
     pred_in = bayescnn.predict_loader(model, test, **options)
     pred_out = bayescnn.predict_loader(model, ood, **options)
     assert pred_in.labels is not None

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bayescnn import defaults
 from benchmarks.experiments import (
     DATASETS,
     FRONTIER,
@@ -211,7 +212,7 @@ def write_results(
     for tag, name in DATASETS.items():
         table, best = sweep_table(by_name, tag)
         sections[f"sweep-{tag}"] = f"{table}\n\nBest by validation NLL on {name}: **{best}**."
-        samples = 5 if quick else 25
+        samples = 5 if quick else defaults.SAMPLES
         summaries = comparison(runs, tag, quick=quick, samples=samples)
         all_summaries[tag] = summaries or []
         if summaries:

@@ -1,5 +1,6 @@
 """The one set of defaults shared by the layers, ``models.create``, ``to_bayesian``,
-:func:`bayescnn.fit` and ``bayescnn train``.
+:func:`bayescnn.fit` and ``bayescnn train``, and by prediction and evaluation
+(:data:`SAMPLES`, :data:`ECE_BINS`).
 
 Chosen by a one-at-a-time sweep on the validation splits of the real Fashion-MNIST and
 MNIST (LeNet-5, 10 epochs; ``python -m benchmarks.results``, the README's results), then
@@ -29,3 +30,8 @@ POSTERIOR_MU_INIT: tuple[float, float] | None = None
 """``None``: PyTorch's own initialisation of the matching plain layer (Kaiming-uniform)."""
 POSTERIOR_RHO_INIT: tuple[float, float] = (-5.0, 0.1)
 """rho ~ N(-5, 0.1): sigma = softplus(rho) ~ 0.0067 at the start."""
+SAMPLES = 25
+"""Monte-Carlo samples of the predictive ``p̄ = (1/S) Σ_t softmax(f_t(x))`` when none are
+given: prediction, evaluation, the test report and the commands that score a model."""
+ECE_BINS = 15
+"""Equal-width confidence bins of the expected calibration error (Guo et al., 2017)."""

@@ -94,3 +94,30 @@ def test_uncertainty_against_a_notmnist_folder_in_its_published_layout(run, tmp_
     assert main(argv) == 0
     summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
     assert summary["num_out"] == 30 and "mutual_info" in summary["ood_detection"]
+
+
+def test_train_and_evaluate_build_their_test_report_with_one_function(
+    tmp_path, tiny_mnist_dir, train_tiny, capsys, monkeypatch
+):
+    import bayescnn.runs
+    import bayescnn.runs.run
+
+    built = []
+    original = bayescnn.runs.build_test_report
+
+    def spy(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(bayescnn.runs.run, "build_test_report", spy)
+    monkeypatch.setattr(bayescnn.runs, "build_test_report", spy)
+    run = train_tiny(tmp_path / "run", tiny_mnist_dir, epochs=1)
+    written = json.loads((run / "test.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    assert len(built) == 2
+    assert {key: written[key] for key in built[0]} == built[0]
+    assert {key: printed[key] for key in built[1]} == built[1]
+    assert set(written) - {"epoch", "test_examples"} == set(printed) - {"checkpoint"}

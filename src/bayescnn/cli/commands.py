@@ -117,12 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bayescnn.nn import is_stochastic
-    from bayescnn.runs import load_splits, make_loader
+    from bayescnn.runs import build_test_report, load_splits, make_loader
     from bayescnn.runs.compared import load_compared
     from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import evaluate
 
     device = resolve_device(args.device)
     compared = load_compared(args.run, device)
@@ -138,10 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(compared.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(compared.model, loader, samples=samples)
-        if is_stochastic(compared.model):
-            report["samples"] = samples
-            report["posterior_mean"] = evaluate(compared.model, loader, posterior_mean=True)
+        report |= build_test_report(compared.model, loader, samples=samples)
     print(json.dumps(report, indent=2))
     return 0
 

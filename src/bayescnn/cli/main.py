@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bayescnn import __version__
+from bayescnn import __version__, defaults
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
@@ -91,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="digits (scikit-learn's handwritten digits), noise, inverted, vflip, a dataset "
         "name, or a folder of images (e.g. notMNIST) (default: digits)",
     )
-    report.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
+    report.add_argument(
+        "--samples",
+        type=int,
+        default=defaults.SAMPLES,
+        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+    )
     report.add_argument("--limit", type=int, help="use at most N images of each set")
     report.add_argument("--out-dir", help="where to write (default: RUN/uncertainty-OOD)")
     report.add_argument("--markdown", action="store_true", help="print the table as Markdown")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 
 DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
@@ -37,7 +38,12 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
         help=f"fractions of weights to remove, comma-separated, each in [0, 1] "
         f"(default: {DEFAULT_FRACTIONS})",
     )
-    prune.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
+    prune.add_argument(
+        "--samples",
+        type=int,
+        default=defaults.SAMPLES,
+        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+    )
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
     prune.add_argument("--device", default="auto", help="auto, cpu or cuda")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
 from bayescnn.errors import InvalidArgumentError
@@ -61,7 +62,8 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--samples",
         type=int,
-        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
+        "changed)",
     )
     parser.add_argument(
         "--out",
@@ -196,7 +198,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             run.model,
             _batches(images, run.spec.mean, run.spec.std, device),
             samples=samples,
-            method="entropy",
+            decomposition="entropy",
             scores="none",
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bayescnn import defaults
+
 __all__ = ["format_summary_table"]
 
 _OOD_COLUMNS = (
@@ -38,7 +40,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
     """Format the summary of :func:`~bayescnn.reports.uncertainty_report` as three tables.
 
     The tables give the in-distribution metrics, the mean aleatoric/epistemic
-    uncertainty per method in and out of distribution, and the OOD detection metrics
+    uncertainty per decomposition in and out of distribution, and the OOD detection metrics
     per score.
 
     Args:
@@ -60,16 +62,16 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
                 ("accuracy", "accuracy"),
                 ("nll", "NLL"),
                 ("brier", "Brier"),
-                ("ece", "ECE (15 bins)"),
-                ("mce", "MCE (15 bins)"),
+                ("ece", f"ECE ({defaults.ECE_BINS} bins)"),
+                ("mce", f"MCE ({defaults.ECE_BINS} bins)"),
             )
         ],
     )
     uncertainty_rows = []
-    for method, parts in summary["uncertainty"].items():
+    for decomposition, parts in summary["uncertainty"].items():
         uncertainty_rows.append(
             [
-                method,
+                decomposition,
                 f"{parts['in']['aleatoric']:.4g}",
                 f"{parts['out']['aleatoric']:.4g}",
                 f"{parts['in']['epistemic']:.4g}",
@@ -77,7 +79,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
             ]
         )
     uncertainty_table = table(
-        ["method", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
+        ["decomposition", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
         uncertainty_rows,
     )
     ood_table = table(

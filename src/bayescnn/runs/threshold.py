@@ -59,7 +59,7 @@ def uncertainty_threshold(
             model,
             with_progress(loader, "uncertainty threshold (validation)"),
             samples=config.test_samples,
-            method="entropy",
+            decomposition="entropy",
             scores="none",
         )
     assert prediction.entropy is not None

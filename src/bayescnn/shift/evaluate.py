@@ -6,7 +6,7 @@ images are corrupted on the fly and predicted with ``S`` posterior samples
 Your Model's Uncertainty? Evaluating Predictive Uncertainty Under Dataset Shift"). Each
 :class:`ShiftRecord` holds:
 
-- accuracy, NLL and ECE (15 bins; Guo et al., 2017) of the predictive ``p̄``;
+- accuracy, NLL and ECE (:data:`bayescnn.defaults.ECE_BINS` bins; Guo et al., 2017) of the predictive ``p̄``;
 - the mean aleatoric ``mean_t H[p_t]`` and epistemic ``I = H[p̄] - mean_t H[p_t]`` parts of
   the predictive entropy, in nats (Depeweg et al., 2018);
 - the AUROC of telling the clean images from the corrupted ones by mutual information and
@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from bayescnn import defaults
 from bayescnn.data import ImageData, InMemoryLoader
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import (
@@ -75,7 +76,6 @@ COVERAGES = (0.9, 0.95)
 COVERAGE_GRID = torch.arange(1, 101, dtype=torch.float64) / 100
 """Coverages ``0.01, ..., 1`` at which each record keeps its risk-coverage curves."""
 
-CALIBRATION_BINS = 15
 _CORRUPT_CHUNK = 1000  # images corrupted at once: results do not depend on batch_size
 
 
@@ -189,7 +189,7 @@ def _record(
         num_examples=len(prediction),
         accuracy=accuracy(probs, labels),
         nll=nll(probs, labels),
-        ece=calibration(probs, labels, n_bins=CALIBRATION_BINS).ece,
+        ece=calibration(probs, labels, n_bins=defaults.ECE_BINS).ece,
         aleatoric=prediction.entropy.aleatoric.double().mean().item(),
         epistemic=prediction.entropy.epistemic.double().mean().item(),
         mean_confidence=probs.max(dim=-1).values.double().mean().item(),
@@ -221,7 +221,7 @@ def evaluate_shift(
     std: Sequence[float],
     corruptions: Sequence[str] | None = None,
     severities: Sequence[int] = SEVERITIES,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     seed: int = 0,
     device: str | torch.device = "cpu",
     batch_size: int = 500,
@@ -274,7 +274,7 @@ def evaluate_shift(
                 loader,
                 samples=samples,
                 chunk_size=chunk_size,
-                method="entropy",
+                decomposition="entropy",
                 scores=tuple(dict.fromkeys(AUROC_SCORES + SELECTIVE_SCORES)),
             )
 
