@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bayescnn.cli.main import main
+from bayescnn.data import DEFAULT_OOD_SETS
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,32 @@ def test_uncertainty_against_a_notmnist_folder_in_its_published_layout(run, tmp_
     assert main(argv) == 0
     summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
     assert summary["num_out"] == 30 and "mutual_info" in summary["ood_detection"]
+
+
+def test_uncertainty_takes_a_flat_folder_of_unlabelled_images_as_the_ood_set(run, tmp_path, capsys):
+    from PIL import Image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for index in range(4):
+        Image.new("L", (40, 30), color=60 * index).save(root / f"photo{index}.png")
+    argv = ["uncertainty", str(run), "--ood", str(root), "--samples", "2", "--limit", "50",
+            "--out-dir", str(tmp_path / "report")]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
+    assert summary["num_out"] == 4
+
+
+def test_uncertainty_without_ood_uses_the_datasets_default_and_says_so(
+    run, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(DEFAULT_OOD_SETS, "mnist", "noise")  # fashion-mnist may be absent
+    argv = ["uncertainty", str(run), "--samples", "2", "--limit", "50",
+            "--out-dir", str(tmp_path / "report")]  # fmt: skip
+    assert main(argv) == 0
+    assert "OOD set: noise (the default for mnist)\n" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
+    assert summary["num_out"] == 50
 
 
 def test_train_and_evaluate_build_their_test_report_with_one_function(

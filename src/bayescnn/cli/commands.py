@@ -136,7 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(compared.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report |= build_test_report(compared.model, loader, samples=samples)
+        report |= build_test_report(compared.model, loader, samples=samples, progress=True)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -152,7 +152,7 @@ def uncertainty_dir(run_folder: Path, ood: str) -> Path:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    from bayescnn.data import load_dataset, load_ood_set
+    from bayescnn.data import default_ood_set, load_dataset, load_ood_set
     from bayescnn.io import check_writable_dir
     from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.runs.compared import load_compared, split_run_groups
@@ -160,22 +160,26 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     models = [load_compared(paths, device) for paths in [args.run, *split_run_groups(args.compare)]]
+    config = models[0].run.config
+    ood_name = args.ood
+    if ood_name is None:
+        ood_name = default_ood_set(config.dataset)
+        print(f"OOD set: {ood_name} (the default for {config.dataset})")
     base = (
         Path(args.out_dir)
         if args.out_dir
-        else uncertainty_dir(models[0].run.checkpoint.parent, args.ood)
+        else uncertainty_dir(models[0].run.checkpoint.parent, ood_name)
     )
     check_writable_dir(base, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
-    config = models[0].run.config
     data_dir = args.data_dir or config.data_dir
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
-    ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
+    ood = load_ood_set(ood_name, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
     summaries = []
     for compared in models:
         out_dir = base / _slug(compared.label) if len(models) > 1 else base
-        summary = _score_compared(compared, test, ood, args, out_dir, device)
+        summary = _score_compared(compared, test, ood, ood_name, args, out_dir, device)
         summaries.append(summary)
         if len(models) == 1:
             print(format_summary_table(summary, markdown=args.markdown))
@@ -186,7 +190,9 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
-def _score_compared(compared, test, ood, args, out_dir: Path, device) -> dict[str, Any]:
+def _score_compared(
+    compared, test, ood, ood_name: str, args, out_dir: Path, device
+) -> dict[str, Any]:
     """One compared model's uncertainty report, with its label and its costs."""
     from bayescnn.reports import uncertainty_report
     from bayescnn.seeding import Stream, seeded
@@ -204,7 +210,7 @@ def _score_compared(compared, test, ood, args, out_dir: Path, device) -> dict[st
             samples=args.samples,
             device=device,
             out_dir=out_dir,
-            ood_name=args.ood,
+            ood_name=ood_name,
             in_name=config.dataset,
         )
     summary["model"] = compared.label

@@ -90,6 +90,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_splits, make_loader, open_run
     from bayescnn.runtime.device import resolve_device
+    from bayescnn.runtime.progress import with_progress
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
 
@@ -112,7 +113,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
             model = open_run(args.run, device=device).model
             removed = prune(model, fraction)
             with seeded(run.config.seed, device, stream=Stream.TEST):
-                metrics = evaluate(model, loader, samples=args.samples)
+                shown = with_progress(loader, f"test, {fraction:g} removed by {criterion}")
+                metrics = evaluate(model, shown, samples=args.samples)
             rows.append(
                 {
                     "criterion": criterion,

@@ -128,6 +128,7 @@ def uncertainty_report(
     in_name: str = "in-distribution",
     example_indices: Mapping[str, Sequence[int]] | None = None,
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate uncertainty on in- and out-of-distribution images and write a report.
 
@@ -151,6 +152,7 @@ def uncertainty_report(
         example_indices: ``{"in": [...], "out": [...]}`` indices of the examples shown
             in the bar charts (default: the first of each set).
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each pass's progress (:func:`bayescnn.train.with_progress`).
 
     Returns:
         The summary written to ``uncertainty.json``: ``in_name``, ``ood_name``,
@@ -174,6 +176,7 @@ def uncertainty_report(
         batch_size=batch_size,
         device=device,
         chunk_size=chunk_size,
+        progress=progress,
     )
     pred_in, pred_out = evaluation.in_prediction, evaluation.ood_prediction
     summary: dict[str, Any] = {

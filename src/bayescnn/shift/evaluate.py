@@ -45,6 +45,7 @@ from bayescnn.metrics import (
     ood_detection,
     risk_coverage_curve,
 )
+from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, derive_seed, seeded, seeded_generator
 from bayescnn.shift.corruptions import CORRUPTIONS, SEVERITIES, check_severity, corrupt
 from bayescnn.uncertainty.predict import Prediction, predict_loader
@@ -226,6 +227,7 @@ def evaluate_shift(
     device: str | torch.device = "cpu",
     batch_size: int = 500,
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> list[ShiftRecord]:
     """Evaluate ``model`` on ``data`` clean and under each corruption at each severity.
 
@@ -246,6 +248,7 @@ def evaluate_shift(
         device: Where the model predicts.
         batch_size: Images per forward pass.
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each pass's progress (:func:`bayescnn.train.with_progress`).
 
     Returns:
         The clean record (severity 0) first, then one per corruption and severity, in
@@ -271,7 +274,7 @@ def evaluate_shift(
         with seeded(noise_seed, device, stream=Stream.TEST):
             return predict_loader(
                 model,
-                loader,
+                with_progress(loader, f"shift: {name} severity {severity}", enabled=progress),
                 samples=samples,
                 chunk_size=chunk_size,
                 decomposition="entropy",

@@ -13,8 +13,8 @@ import torch
 from tqdm import tqdm
 
 from bayescnn.io import atomic_write_bytes, check_writable_file
-from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive
-from bayescnn.train.engine import Callback, FitState
+from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive, logged, report
+from bayescnn.train.engine import Callback, FitState, format_row
 from bayescnn.train.errors import DivergenceError
 
 __all__ = ["DivergenceGuard", "MetricsFile", "ProgressBar", "read_metrics"]
@@ -115,7 +115,7 @@ class ProgressBar(Callback):
                 self._bar.set_postfix(loss=f"{self._running_loss(state):.4f}")
         elif self._logging and self._ticker.due():
             done = state.step + 1
-            log.info(
+            report(
                 "epoch %d/%d: step %d/%d (%.0f%%), loss %.4f, %.0f s",
                 state.epoch + 1,
                 state.epochs,
@@ -131,6 +131,8 @@ class ProgressBar(Callback):
             self._bar.close()
             self._bar = None
         self._logging = False
+        if self.enabled and state.dist.is_main and not logged():
+            report("%s", format_row(row))  # fit logs the row, but it would show nowhere
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from bayescnn.metrics import (
     nll,
     ood_detection,
 )
+from bayescnn.runtime.progress import with_progress
 from bayescnn.uncertainty.predict import predict_loader
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 
@@ -148,6 +149,7 @@ def evaluate_ood(
     batch_size: int = 500,
     device: str | torch.device = "cpu",
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> OODEvaluation:
     """Predict on in- and out-of-distribution images and score calibration and detection.
 
@@ -162,17 +164,23 @@ def evaluate_ood(
         batch_size: Examples per forward pass.
         device: Where the model and the images are evaluated.
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each set's pass (:func:`bayescnn.runtime.with_progress`).
     """
     check_ood_sets(in_data, ood_data)
     model.to(device)
 
-    def predicted(data: ImageData) -> Prediction:
+    def predicted(data: ImageData, desc: str) -> Prediction:
         loader = InMemoryLoader(data, batch_size, shuffle=False, mean=mean, std=std, device=device)
         return predict_loader(
-            model, loader, samples=samples, chunk_size=chunk_size, decomposition="all"
+            model,
+            with_progress(loader, desc, enabled=progress),
+            samples=samples,
+            chunk_size=chunk_size,
+            decomposition="all",
         )
 
-    pred_in, pred_out = predicted(in_data), predicted(ood_data)
+    pred_in = predicted(in_data, "in-distribution")
+    pred_out = predicted(ood_data, "out-of-distribution")
     assert pred_in.labels is not None
     return OODEvaluation(
         in_prediction=pred_in,
