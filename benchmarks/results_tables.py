@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bayescnn import defaults
+from bayescnn.reports.tables import markdown_table
 from benchmarks.experiments import (
     DATASETS,
     FRONTIER,
@@ -29,13 +30,9 @@ PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
 """The seed paper's Table 1, MNIST validation accuracy in %: (Bayesian, frequentist)."""
 
 
-def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
-    return "\n".join(lines)
+    """The README's Markdown tables: every column left-aligned (plain ``---``)."""
+    return markdown_table(header, rows, align="<")
 
 
 def _pct(value: float) -> str:

@@ -54,6 +54,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.nn import layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
+    from bayescnn.reports.tables import text_table
     from bayescnn.runs import open_run
 
     run = open_run(args.run)
@@ -61,12 +62,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
     check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder")
-    print(
-        f"{'layer':<12}{'weights':>10}{'KL (nats)':>14}{'KL/weight':>11}{'mean sigma':>12}{'SNR<1':>8}"
-    )
-    for name, s in stats.items():
-        print(f"{name:<12}{s.weights:>10}{s.kl:>14.4g}{s.kl_per_weight:>11.3g}"
-              f"{s.mean_sigma:>12.3g}{100 * s.snr_below_1:>7.1f}%")  # fmt: skip
+    header = ["layer", "weights", "KL (nats)", "KL/weight", "mean sigma", "SNR<1"]
+    rows = [
+        [name, s.weights, f"{s.kl:.4g}", f"{s.kl_per_weight:.3g}", f"{s.mean_sigma:.3g}",
+         f"{100 * s.snr_below_1:.1f}%"]
+        for name, s in stats.items()
+    ]  # fmt: skip
+    print(text_table(header, rows, rule=False))
     figure = plot_posterior_histograms(run.model, run.checkpoint.parent / "posterior.png")
     print(f"wrote {figure}")
     return 0
@@ -142,15 +144,19 @@ def accuracy_changes(label: str, points: list[tuple[float, float]]) -> str:
 
 def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     from bayescnn.reports.posterior_figures import plot_pruning_curves
+    from bayescnn.reports.tables import text_table
 
     (out / "prune.json").write_text(json.dumps(rows, indent=2) + "\n")
     keys = ["criterion", "fraction", "removed", "accuracy", "nll", "ece"]
     lines = [",".join(keys)] + [",".join(str(row[k]) for k in keys) for row in rows]
     (out / "prune.csv").write_text("\n".join(lines) + "\n")
-    print(f"{'criterion':<10}{'fraction':>9}{'removed':>9}{'accuracy':>10}{'NLL':>8}{'ECE':>8}")
-    for row in rows:
-        print(f"{row['criterion']:<10}{row['fraction']:>9.3g}{row['removed']:>9}"
-              f"{100 * row['accuracy']:>9.2f}%{row['nll']:>8.3f}{row['ece']:>8.4f}")  # fmt: skip
+    header = ["criterion", "fraction", "removed", "accuracy", "NLL", "ECE"]
+    cells = [
+        [row["criterion"], f"{row['fraction']:.3g}", row["removed"], f"{100 * row['accuracy']:.2f}%",
+         f"{row['nll']:.3f}", f"{row['ece']:.4f}"]
+        for row in rows
+    ]  # fmt: skip
+    print(text_table(header, cells, rule=False))
     curves = {}
     for criterion, label in (("snr", "by SNR |mu|/sigma"), ("magnitude", "by |mu|")):
         points = [(r["fraction"], r["accuracy"]) for r in rows if r["criterion"] == criterion]

@@ -130,12 +130,11 @@ def _batches(
     images: torch.Tensor, mean: Sequence[float], std: Sequence[float], device: torch.device
 ) -> Iterator[torch.Tensor]:
     """Normalised float batches ``(x / 255 - mean) / std``, as the training loader makes them."""
-    std_tensor = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    mean_tensor = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    scale, shift = 1.0 / (255.0 * std_tensor), mean_tensor / std_tensor
+    from bayescnn.data import PixelNormalization
+
+    normalize = PixelNormalization(mean, std, device)
     for start in range(0, len(images), _BATCH_SIZE):
-        batch = images[start : start + _BATCH_SIZE].to(device)
-        yield batch.float().mul_(scale).sub_(shift)
+        yield normalize(images[start : start + _BATCH_SIZE].to(device))
 
 
 def _note(message: str) -> None:
@@ -185,12 +184,9 @@ def _formatted(rows: Sequence[Sequence[Any]], digits: int) -> list[list[str]]:
 
 
 def _print_table(rows: Sequence[Sequence[Any]]) -> None:
-    table = [list(CSV_HEADER), *_formatted(rows, 4)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(CSV_HEADER))]
-    for row in table:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    from bayescnn.reports.tables import text_table
+
+    print(text_table(CSV_HEADER, _formatted(rows, 4), align="<", rule=False))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

@@ -75,8 +75,10 @@ def _mean(values: Sequence[float]) -> float:
 def _table(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """Per severity and model: accuracy, ECE and AURC (entropy), means over corruptions."""
     columns = ("accuracy", "ece", "aurc_entropy")
+    from bayescnn.reports.tables import text_table
+
     header = ["severity"] + [f"{m} {c}" for m in rows_by_model for c in columns]
-    lines = [header]
+    lines = []
     severities = sorted({row["severity"] for rows in rows_by_model.values() for row in rows})
     for severity in severities:
         line = ["clean" if severity == 0 else str(severity)]
@@ -84,10 +86,7 @@ def _table(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
             chosen = [row for row in rows if row["severity"] == severity]
             line += [f"{_mean([row[c] for row in chosen]):.4f}" for c in columns]
         lines.append(line)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    )
+    return text_table(header, lines, align=">", rule=False)
 
 
 def cmd_shift(args: argparse.Namespace) -> int:

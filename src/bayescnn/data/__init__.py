@@ -7,7 +7,7 @@ training device by :class:`InMemoryLoader`.
 from bayescnn.data.dataset import ImageData
 from bayescnn.data.errors import CorruptDataError, DataNotFoundError
 from bayescnn.data.folder import load_image_folder
-from bayescnn.data.loader import InMemoryLoader
+from bayescnn.data.loader import InMemoryLoader, PixelNormalization, evaluation_loader
 from bayescnn.data.ood_sets import (
     DEFAULT_OOD_SETS,
     OOD_SET_NAMES,
@@ -28,8 +28,10 @@ __all__ = [
     "DatasetSpec",
     "ImageData",
     "InMemoryLoader",
+    "PixelNormalization",
     "UnsafePickleError",
     "default_ood_set",
+    "evaluation_loader",
     "get_spec",
     "load_dataset",
     "load_image_folder",

@@ -18,6 +18,7 @@ from torch import nn
 
 from bayescnn import defaults
 from bayescnn.data import ImageData
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
@@ -121,7 +122,7 @@ def uncertainty_report(
     mean: Sequence[float],
     std: Sequence[float],
     samples: int = defaults.SAMPLES,
-    batch_size: int = 500,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     out_dir: str | Path,
     ood_name: str,

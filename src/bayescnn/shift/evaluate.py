@@ -34,7 +34,8 @@ import torch
 from torch import Tensor, nn
 
 from bayescnn import defaults
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn.data import ImageData, evaluation_loader
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import (
     accuracy,
@@ -225,7 +226,7 @@ def evaluate_shift(
     samples: int = defaults.SAMPLES,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    batch_size: int = 500,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     chunk_size: int | None = None,
     progress: bool = True,
 ) -> list[ShiftRecord]:
@@ -267,9 +268,7 @@ def evaluate_shift(
     model.to(device)
 
     def predicted(images: ImageData, name: str, severity: int) -> Prediction:
-        loader = InMemoryLoader(
-            images, batch_size, shuffle=False, mean=mean, std=std, device=device
-        )
+        loader = evaluation_loader(images, mean=mean, std=std, batch_size=batch_size, device=device)
         noise_seed = derive_seed(seed, severity, _stream(name))
         with seeded(noise_seed, device, stream=Stream.TEST):
             return predict_loader(

@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn.data import ImageData, evaluation_loader
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import (
     CalibrationResult,
@@ -146,7 +147,7 @@ def evaluate_ood(
     mean: Sequence[float],
     std: Sequence[float],
     samples: int = defaults.SAMPLES,
-    batch_size: int = 500,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     chunk_size: int | None = None,
     progress: bool = True,
@@ -170,7 +171,7 @@ def evaluate_ood(
     model.to(device)
 
     def predicted(data: ImageData, desc: str) -> Prediction:
-        loader = InMemoryLoader(data, batch_size, shuffle=False, mean=mean, std=std, device=device)
+        loader = evaluation_loader(data, mean=mean, std=std, batch_size=batch_size, device=device)
         return predict_loader(
             model,
             with_progress(loader, desc, enabled=progress),
