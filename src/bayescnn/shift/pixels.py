@@ -18,6 +18,7 @@ BILINEAR = InterpolationMode.BILINEAR
 
 
 def level(table: Sequence[float], severity: int) -> float:
+    """The corruption's parameter ``c`` at ``severity``: ``table[severity - 1]``."""
     return table[check_severity(severity) - 1]
 
 
