@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from bayescnn.data import ImageData, load_ood_set
+from bayescnn.io import read_checkpoint_metadata
 from bayescnn.runs import load_splits, make_loader, open_run
 from bayescnn.runtime.device import resolve_device
 from bayescnn.seeding import Stream, seeded
@@ -96,7 +97,7 @@ def measure_run(
         )
     result: dict[str, Any] = {"dataset": config.dataset, "seed": config.seed, "scores": {}}
     result["checkpoint"] = str(run.checkpoint)
-    result["epochs_trained"] = len((run_dir / "metrics.jsonl").read_text().splitlines())
+    result["epochs_trained"] = read_checkpoint_metadata(run.checkpoint)["epoch"] + 1
     for score, values in in_valid.items():
         threshold = float(torch.quantile(values, 1.0 - rate))
         result["scores"][score] = {

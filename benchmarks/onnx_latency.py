@@ -34,6 +34,7 @@ import torch
 
 import bayescnn
 from bayescnn.deploy import INPUT_NAME, export_onnx
+from bayescnn.reports.tables import markdown_table
 from bayescnn.uncertainty import entropy_decomposition
 from benchmarks.timing import interleaved, median, paired_ratio
 
@@ -116,16 +117,13 @@ def _row(name: str, times: dict[str, list[float]], torch_key: str, ort_key: str)
 
 def format_rows(rows: Sequence[dict]) -> str:
     """A Markdown table of the rows."""
-    lines = [
-        "| case | PyTorch (ms) | onnxruntime (ms) | PyTorch / onnxruntime |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {r['case']} | {r['pytorch_ms']:.3f} | {r['onnxruntime_ms']:.3f} | "
-        f"{r['pytorch_over_onnxruntime']:.2f}x |"
+    header = ["case", "PyTorch (ms)", "onnxruntime (ms)", "PyTorch / onnxruntime"]
+    cells = [
+        [r["case"], f"{r['pytorch_ms']:.3f}", f"{r['onnxruntime_ms']:.3f}",
+         f"{r['pytorch_over_onnxruntime']:.2f}x"]
         for r in rows
-    ]
-    return "\n".join(lines)
+    ]  # fmt: skip
+    return markdown_table(header, cells)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

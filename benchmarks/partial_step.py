@@ -16,6 +16,7 @@ from functools import partial
 import torch
 
 from bayescnn.models import create
+from bayescnn.reports.tables import markdown_table
 from bayescnn.train import ELBO, TrainStep
 from benchmarks.timing import interleaved, median, paired_ratio
 
@@ -51,11 +52,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     samples = measure(args.rounds)
     twin = samples["frequentist twin"]
     ratios = {name: paired_ratio(times, twin) for name, times in samples.items()}
-    print("| model | ms/step | x twin | x a deep ensemble of 5 |\n|---|---|---|---|")
-    for name, times in samples.items():
-        print(
-            f"| {name} | {median(times) * 1e3:.1f} | {ratios[name]:.2f} | {ratios[name] / 5:.2f} |"
-        )
+    header = ["model", "ms/step", "x twin", "x a deep ensemble of 5"]
+    cells = [
+        [name, f"{median(times) * 1e3:.1f}", f"{ratios[name]:.2f}", f"{ratios[name] / 5:.2f}"]
+        for name, times in samples.items()
+    ]
+    print(markdown_table(header, cells, align="<"))
     return ratios
 
 

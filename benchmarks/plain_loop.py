@@ -29,18 +29,20 @@ from bayescnn.data import (
     DatasetSpec,
     ImageData,
     InMemoryLoader,
+    evaluation_loader,
     get_spec,
     load_dataset,
     load_ood_set,
 )
 from bayescnn.metrics import accuracy, calibration, nll, ood_detection
+from bayescnn.reports.tables import markdown_table
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 """The OOD set of each dataset, as in the README's results."""
 IMAGE_SIZE = 32  # the CLI's default image size, LeNet-5's input
 BATCH_SIZE = 256
 LR = 1e-3
-SAMPLES = 25
+SAMPLES = bayescnn.defaults.SAMPLES
 SCORES = ("mutual_info", "entropy")
 
 
@@ -75,7 +77,7 @@ def train(
 
 def evaluate(model: nn.Module, test: InMemoryLoader, ood: InMemoryLoader) -> dict[str, float]:
     """Accuracy, NLL, ECE and the OOD AUROC of mutual information and of entropy."""
-    options: dict[str, Any] = {"samples": SAMPLES, "method": (), "scores": SCORES}
+    options: dict[str, Any] = {"samples": SAMPLES, "decomposition": (), "scores": SCORES}
     pred_in = bayescnn.predict_loader(model, test, **options)
     pred_out = bayescnn.predict_loader(model, ood, **options)
     assert pred_in.labels is not None
@@ -112,7 +114,7 @@ def run_model(
     norm = {"mean": spec.mean, "std": spec.std}
     loader = InMemoryLoader(train_data, BATCH_SIZE, shuffle=True, seed=seed, **norm)
     seconds = train(model, loader, epochs, bayesian=bayesian, rho_lr_scale=rho_lr_scale)
-    test, ood = (InMemoryLoader(d, 500, shuffle=False, **norm) for d in (test_data, ood_data))
+    test, ood = (evaluation_loader(d, **norm) for d in (test_data, ood_data))
     metrics = evaluate(model, test, ood)
     name = "bayesian" if bayesian else "frequentist"
     if bayesian and bayesian_layers != "all":
@@ -122,17 +124,13 @@ def run_model(
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The rows as a Markdown table."""
-    lines = [
-        "| model | accuracy % | NLL | ECE | MI AUROC | entropy AUROC | train s |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {100 * r['accuracy']:.2f} | {r['nll']:.4f} | {r['ece']:.4f} "
-            f"| {r['auroc_mutual_info']:.3f} | {r['auroc_entropy']:.3f} "
-            f"| {r['train_seconds']:.1f} |"
-        )
-    return "\n".join(lines)
+    header = ["model", "accuracy %", "NLL", "ECE", "MI AUROC", "entropy AUROC", "train s"]
+    cells = [
+        [r["model"], f"{100 * r['accuracy']:.2f}", f"{r['nll']:.4f}", f"{r['ece']:.4f}",
+         f"{r['auroc_mutual_info']:.3f}", f"{r['auroc_entropy']:.3f}", f"{r['train_seconds']:.1f}"]
+        for r in rows
+    ]  # fmt: skip
+    return markdown_table(header, cells, align="<")
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

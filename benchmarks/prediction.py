@@ -25,7 +25,7 @@ def bench_predict(
     device: torch.device,
     *,
     estimators: Sequence[str] = ESTIMATORS,
-    num_samples: int = 25,
+    num_samples: int = bayescnn.defaults.SAMPLES,
     batch_size: int = 256,
     chunk_sizes: Sequence[int] = (),
     rounds: int = 5,
@@ -97,7 +97,7 @@ def bench_predict_vs_loop(
     device: torch.device,
     *,
     estimators: Sequence[str] = ESTIMATORS,
-    num_samples: int = 25,
+    num_samples: int = bayescnn.defaults.SAMPLES,
     batch_sizes: Sequence[int] = PREDICT_BATCHES,
     rounds: int = 5,
     seed: int = 0,
@@ -105,8 +105,8 @@ def bench_predict_vs_loop(
     """Section 6: ``bayescnn.predict`` against a user's loop, LeNet, every estimator and batch.
 
     Variants: ``loop`` (:func:`user_loop`), ``predict`` asking for probabilities only
-    (``method=(), scores=()``) and ``predict, all summaries`` (the default). The ratio is
-    loop time / variant time; the target is >= 1.0 with or without
+    (``decomposition=(), scores=()``) and ``predict, all summaries`` (the default). The
+    ratio is loop time / variant time; the target is >= 1.0 with or without
     ``tune_cpu_allocator`` (run once with ``BAYESCNN_KEEP_MALLOC=1`` for the latter).
     """
     generator = torch.Generator().manual_seed(seed)
@@ -119,7 +119,7 @@ def bench_predict_vs_loop(
             variants: dict[str, Callable[[], object]] = {
                 "loop": lambda m=model, x=inputs: user_loop(m, x, num_samples),
                 "predict": lambda m=model, x=inputs: bayescnn.predict(
-                    m, x, samples=num_samples, batch_size=len(x), method=(), scores=()
+                    m, x, samples=num_samples, batch_size=len(x), decomposition=(), scores=()
                 ),
                 "predict, all summaries": lambda m=model, x=inputs: bayescnn.predict(
                     m, x, samples=num_samples, batch_size=len(x)

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from bayescnn.reports.tables import text_table
+
 
 @dataclass(frozen=True)
 class Target:
@@ -58,25 +60,27 @@ class Row:
         return data
 
 
+_HEADER = ("variant", "median", "unit", "ratio", "of", "target", "ok", "note")
+
+
+def _cells(row: Row) -> list[str]:
+    ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+    target = "" if row.target is None else str(row.target)
+    met = {None: "", True: "yes", False: "NO"}[row.met]
+    value = f"{row.value:.4g}" if row.value < 1e5 else f"{row.value:.3e}"
+    note = f"({row.note})" if row.note else ""
+    return [row.name, value, row.unit, ratio, row.ratio_of, target, met, note]
+
+
 def format_table(rows: list[Row]) -> str:
-    """The rows as a fixed-width text table, one block per section."""
-    header = f"{'variant':<28} {'median':>12} {'unit':<9} {'ratio':>8}  {'of':<22} {'target':<9} ok"
-    lines: list[str] = []
-    section = None
+    """The rows as an aligned text table, one block per section."""
+    sections: dict[str, list[Row]] = {}
     for row in rows:
-        if row.section != section:
-            section = row.section
-            lines += ["", f"== {section}", header, "-" * len(header)]
-        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
-        target = "" if row.target is None else str(row.target)
-        met = {None: "", True: "yes", False: "NO"}[row.met]
-        value = f"{row.value:.4g}" if row.value < 1e5 else f"{row.value:.3e}"
-        line = (
-            f"{row.name:<28} {value:>12} {row.unit:<9} {ratio:>8}  {row.ratio_of:<22} "
-            f"{target:<9} {met}"
-        )
-        lines.append(line.rstrip() + (f"  ({row.note})" if row.note else ""))
-    return "\n".join(lines).lstrip("\n")
+        sections.setdefault(row.section, []).append(row)
+    return "\n\n".join(
+        f"== {section}\n" + text_table(_HEADER, [_cells(r) for r in chunk], align="<><><<<<")
+        for section, chunk in sections.items()
+    )
 
 
 def environment(device: torch.device) -> dict[str, Any]:

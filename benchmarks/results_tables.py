@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bayescnn import defaults
+from bayescnn.reports.tables import markdown_table
 from benchmarks.experiments import (
     DATASETS,
     FRONTIER,
@@ -28,13 +30,9 @@ PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
 """The seed paper's Table 1, MNIST validation accuracy in %: (Bayesian, frequentist)."""
 
 
-def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
-    return "\n".join(lines)
+    """The README's Markdown tables: every column left-aligned (plain ``---``)."""
+    return markdown_table(header, rows, align="<")
 
 
 def _pct(value: float) -> str:
@@ -211,7 +209,7 @@ def write_results(
     for tag, name in DATASETS.items():
         table, best = sweep_table(by_name, tag)
         sections[f"sweep-{tag}"] = f"{table}\n\nBest by validation NLL on {name}: **{best}**."
-        samples = 5 if quick else 25
+        samples = 5 if quick else defaults.SAMPLES
         summaries = comparison(runs, tag, quick=quick, samples=samples)
         all_summaries[tag] = summaries or []
         if summaries:

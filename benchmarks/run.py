@@ -17,6 +17,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+from bayescnn import defaults
 from bayescnn.data import DataNotFoundError
 from bayescnn.errors import BayesCNNError
 from bayescnn.runtime import resolve_device, tune_cpu_allocator
@@ -52,7 +53,7 @@ class Settings:
     engine_rounds: int = 7
     engine_batches: int = 20
     batch_size: int = 256
-    num_samples: int = 25
+    num_samples: int = defaults.SAMPLES
     estimators: tuple[str, ...] = ("bbb", "lrt", "flipout")
     models: tuple[str, ...] = field(default=("lenet", "3conv3fc"))
 

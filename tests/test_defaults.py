@@ -91,3 +91,39 @@ def test_the_builder_gives_the_models_posterior_as_one_spec():
     assert spec == bayescnn.PosteriorSpec("lrt", mu_init=(0.0, 0.05))
     model = build_model(config, get_spec("mnist"))
     assert all(layer.posterior_spec == spec for layer in bnn.bayesian_layers(model))
+
+
+def _default(function, name: str):
+    import inspect
+
+    return inspect.signature(function).parameters[name].default
+
+
+def test_every_monte_carlo_sample_count_defaults_to_defaults_samples():
+    from bayescnn.reports import uncertainty_report
+    from bayescnn.runs import build_test_report
+    from bayescnn.shift import evaluate_shift
+    from bayescnn.train import evaluate
+    from bayescnn.uncertainty import evaluate_ood
+
+    functions = [bayescnn.predict, bayescnn.predict_loader, evaluate, build_test_report]
+    functions += [evaluate_ood, uncertainty_report, evaluate_shift]
+    for function in functions:
+        assert _default(function, "samples") == defaults.SAMPLES, function.__qualname__
+    assert TrainConfig().test_samples == defaults.SAMPLES
+
+
+def test_every_ece_defaults_to_defaults_ece_bins():
+    from bayescnn.metrics import calibration
+    from bayescnn.train import classification_metrics
+
+    assert _default(calibration, "n_bins") == defaults.ECE_BINS
+    assert _default(classification_metrics, "n_bins") == defaults.ECE_BINS
+
+
+def test_the_commands_default_to_defaults_samples():
+    from bayescnn.cli.main import build_parser
+
+    parser = build_parser()
+    for argv in (["uncertainty", "RUN"], ["shift", "RUN"], ["prune", "RUN"]):
+        assert parser.parse_args(argv).samples == defaults.SAMPLES, argv[0]

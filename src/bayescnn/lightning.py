@@ -22,9 +22,8 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
-from bayescnn.nn import bayesian_layers, frozen_eval_mode, sample_forward
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
-from bayescnn.train.evaluate import LogitsOnly
+from bayescnn.uncertainty import predict_loader
 
 try:
     import lightning as L
@@ -140,12 +139,13 @@ class BayesianClassifier(L.LightningModule):
 
     @torch.no_grad()
     def predictive(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``(1/S) sum_s softmax(f(x; w_s))``, ``(B, K)``, with ``S = valid_samples`` (one
-        pass for a network without Bayesian layers), in eval mode with BatchNorm frozen."""
-        samples = self.valid_samples if bayesian_layers(self.model) else 1
-        with frozen_eval_mode(self.model):
-            logits = sample_forward(LogitsOnly(self.model), inputs, samples)
-        return logits.float().softmax(-1).mean(0)
+        """``(1/S) sum_s softmax(f(x; w_s))``, ``(B, K)`` on the inputs' device, with
+        ``S = valid_samples`` (one pass for a network that does not sample), in eval mode
+        with BatchNorm frozen: :func:`bayescnn.uncertainty.predict_loader` on one batch."""
+        prediction = predict_loader(
+            self.model, [inputs], samples=self.valid_samples, decomposition="none", scores="none"
+        )
+        return prediction.probs.to(inputs.device)
 
     def progress(self, batch_idx: int) -> Progress:
         """Where minibatch ``batch_idx`` of the current epoch is, for the KL weight's schedule."""

@@ -1,8 +1,11 @@
 """`python -m benchmarks.results --quick` runs the whole pipeline (tiny data, no results)."""
 
+import pytest
+
 from benchmarks import results
 
 
+@pytest.mark.slow
 def test_the_quick_results_pipeline_trains_compares_and_writes_its_tables(tmp_path, tiny_mnist_dir):
     argv = ["--quick", "--jobs", "2", "--only", "mnist-lenet-bayesian-lrt,mnist-lenet-bayesian-flipout,mnist-lenet-frequentist-seed0,plain-loop-mnist,frontier-mnist-head-rho-lr-3-seed0",
             "--data-dir", str(tiny_mnist_dir), "--runs", str(tmp_path / "runs"),

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bayescnn.cli.main import main
+from bayescnn.data import DEFAULT_OOD_SETS
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,56 @@ def test_uncertainty_against_a_notmnist_folder_in_its_published_layout(run, tmp_
     assert main(argv) == 0
     summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
     assert summary["num_out"] == 30 and "mutual_info" in summary["ood_detection"]
+
+
+def test_uncertainty_takes_a_flat_folder_of_unlabelled_images_as_the_ood_set(run, tmp_path, capsys):
+    from PIL import Image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for index in range(4):
+        Image.new("L", (40, 30), color=60 * index).save(root / f"photo{index}.png")
+    argv = ["uncertainty", str(run), "--ood", str(root), "--samples", "2", "--limit", "50",
+            "--out-dir", str(tmp_path / "report")]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
+    assert summary["num_out"] == 4
+
+
+def test_uncertainty_without_ood_uses_the_datasets_default_and_says_so(
+    run, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(DEFAULT_OOD_SETS, "mnist", "noise")  # fashion-mnist may be absent
+    argv = ["uncertainty", str(run), "--samples", "2", "--limit", "50",
+            "--out-dir", str(tmp_path / "report")]  # fmt: skip
+    assert main(argv) == 0
+    assert "OOD set: noise (the default for mnist)\n" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "report" / "uncertainty.json").read_text())
+    assert summary["num_out"] == 50
+
+
+def test_train_and_evaluate_build_their_test_report_with_one_function(
+    tmp_path, tiny_mnist_dir, train_tiny, capsys, monkeypatch
+):
+    import bayescnn.runs
+    import bayescnn.runs.run
+
+    built = []
+    original = bayescnn.runs.build_test_report
+
+    def spy(*args, **kwargs):
+        built.append(original(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(bayescnn.runs.run, "build_test_report", spy)
+    monkeypatch.setattr(bayescnn.runs, "build_test_report", spy)
+    run = train_tiny(tmp_path / "run", tiny_mnist_dir, epochs=1)
+    written = json.loads((run / "test.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    assert len(built) == 2
+    assert {key: written[key] for key in built[0]} == built[0]
+    assert {key: printed[key] for key in built[1]} == built[1]
+    assert set(written) - {"epoch", "test_examples"} == set(printed) - {"checkpoint"}

@@ -10,6 +10,9 @@ from PIL import Image
 
 from bayescnn.cli.main import main
 from bayescnn.cli.predict_command import CSV_HEADER
+from bayescnn.data import DataNotFoundError
+from bayescnn.defaults import FLAG_SCORE
+from bayescnn.uncertainty import list_ood_scores
 
 
 def write_digit(path, digit):
@@ -36,11 +39,16 @@ def read_csv(path):
         return list(csv.reader(handle))
 
 
-def test_train_stores_the_95th_percentile_of_the_validation_mutual_information(tiny_run):
-    stored = json.loads((tiny_run / "uncertainty_threshold.json").read_text())
-    assert set(stored) == {"score", "quantile", "threshold", "samples"}
-    assert (stored["score"], stored["quantile"], stored["samples"]) == ("mutual_info", 0.95, 2)
-    assert stored["threshold"] >= 0
+def read_threshold_file(run):
+    return json.loads((run / "uncertainty_threshold.json").read_text())
+
+
+def test_train_stores_the_95th_percentile_of_every_ood_score_on_the_validation_split(tiny_run):
+    stored = read_threshold_file(tiny_run)
+    assert set(stored) == {"score", "quantile", "threshold", "samples", "thresholds"}
+    assert (stored["score"], stored["quantile"], stored["samples"]) == (FLAG_SCORE, 0.95, 2)
+    assert list(stored["thresholds"]) == list_ood_scores()
+    assert stored["threshold"] == stored["thresholds"][FLAG_SCORE]
 
 
 def test_predict_writes_one_row_per_readable_image_and_names_the_unreadable_one(
@@ -53,7 +61,7 @@ def test_predict_writes_one_row_per_readable_image_and_names_the_unreadable_one(
     assert sorted(row[0].rsplit("/", 1)[-1] for row in rows[1:]) == [
         "digit1.png", "digit2.jpg", "digit4.png", "digit7.png"
     ]  # fmt: skip
-    for _, label, probability, aleatoric, epistemic, uncertain in rows[1:]:
+    for _, label, probability, aleatoric, epistemic, uncertain, *_ in rows[1:]:
         assert label in {str(digit) for digit in range(10)}
         assert 0 < float(probability) <= 1 and float(aleatoric) >= 0 and float(epistemic) >= 0
         assert uncertain in {"true", "false"}
@@ -98,5 +106,94 @@ def test_a_run_without_a_threshold_gets_one_computed_stored_and_announced(
     (old_run / "uncertainty_threshold.json").unlink()
     assert main(["predict", str(old_run), str(images / "digit4.png")]) == 0
     assert "computing it from the run's validation split" in capsys.readouterr().err
-    computed = json.loads((old_run / "uncertainty_threshold.json").read_text())
-    assert computed == json.loads((tiny_run / "uncertainty_threshold.json").read_text())
+    assert read_threshold_file(old_run) == read_threshold_file(tiny_run)
+
+
+def flag_columns(path):
+    """``(uncertain, flag_score, flag_value, flag_threshold)`` of each row of a CSV file."""
+    return [(row[5], row[6], float(row[7]), float(row[8])) for row in read_csv(path)[1:]]
+
+
+def test_each_row_names_the_default_score_and_threshold_that_flagged_it(tiny_run, images, tmp_path):
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(tiny_run), str(images), "--out", str(out)]) == 0
+    stored = read_threshold_file(tiny_run)["thresholds"][FLAG_SCORE]
+    for uncertain, score, value, threshold in flag_columns(out):
+        assert (score, threshold) == (FLAG_SCORE, pytest.approx(stored, rel=1e-5))
+        assert uncertain == str(value > threshold).lower()
+
+
+def test_flag_score_flags_by_any_registered_score_with_its_stored_threshold(
+    tiny_run, images, tmp_path, capsys
+):
+    out = tmp_path / "predictions.csv"
+    argv = ["predict", str(tiny_run), str(images), "--flag-score", "max_logit", "--out", str(out)]
+    assert main(argv) == 0
+    stored = read_threshold_file(tiny_run)["thresholds"]["max_logit"]
+    for _, score, _, threshold in flag_columns(out):
+        assert (score, threshold) == ("max_logit", pytest.approx(stored, rel=1e-5))
+    captured = capsys.readouterr()
+    assert "computing" not in captured.err and "max_logit above" in captured.out
+
+
+def test_another_flag_rate_is_computed_from_the_validation_split_without_rewriting_the_file(
+    tiny_run, images, tmp_path, capsys
+):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = read_threshold_file(run)
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(run), str(images), "--flag-rate", "0.5", "--out", str(out)]) == 0
+    assert "computing it from the run's validation split" in capsys.readouterr().err
+    (threshold,) = {threshold for *_, threshold in flag_columns(out)}
+    assert threshold <= before["thresholds"][FLAG_SCORE]  # the median, not the 95th percentile
+    assert read_threshold_file(run) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--flag-score", "confidence"], "unknown OOD score 'confidence' (choose one of max_prob"),
+        (["--flag-rate", "5"], "false-alarm rate must be a number in (0, 1), got 5.0"),
+    ],
+)
+def test_a_bad_flag_option_is_a_clear_error_and_exit_code_2(
+    tiny_run, images, capsys, option, message
+):
+    assert main(["predict", str(tiny_run), str(images), *option]) == 2
+    assert message in capsys.readouterr().err
+
+
+def write_first_format_threshold(run, threshold=0.5):
+    """The file of a run trained before per-score thresholds: the mutual information's only."""
+    first = {"score": "mutual_info", "quantile": 0.95, "threshold": threshold, "samples": 2}
+    (run / "uncertainty_threshold.json").write_text(json.dumps(first))
+
+
+def test_a_run_with_only_a_mutual_information_threshold_gets_the_others_computed_and_stored(
+    tiny_run, images, tmp_path, capsys
+):
+    old_run = tmp_path / "old-run"
+    shutil.copytree(tiny_run, old_run)
+    write_first_format_threshold(old_run)
+    assert main(["predict", str(old_run), str(images / "digit4.png")]) == 0
+    assert f"holds no threshold of {FLAG_SCORE}" in capsys.readouterr().err
+    assert read_threshold_file(old_run) == read_threshold_file(tiny_run)
+
+
+def test_a_run_with_only_a_mutual_information_threshold_and_no_data_flags_by_it(
+    tiny_run, images, tmp_path, capsys, monkeypatch
+):
+    def no_data(config):
+        raise DataNotFoundError("no MNIST here")
+
+    monkeypatch.setattr("bayescnn.runs.threshold.load_splits", no_data)
+    old_run = tmp_path / "old-run"
+    shutil.copytree(tiny_run, old_run)
+    write_first_format_threshold(old_run, threshold=0.125)
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(old_run), str(images), "--out", str(out)]) == 0
+    assert "flagging by the run's stored mutual_info threshold" in capsys.readouterr().err
+    assert {(score, threshold) for _, score, _, threshold in flag_columns(out)} == {
+        ("mutual_info", 0.125)
+    }

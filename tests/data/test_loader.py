@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn.data import ImageData, InMemoryLoader, PixelNormalization, evaluation_loader
+from bayescnn.errors import BayesCNNError
 
 MEAN, STD = (0.5, 0.25, 0.125), (0.5, 0.2, 0.1)
 
@@ -148,3 +149,25 @@ def test_crop_is_a_window_of_the_zero_padded_image():
 def test_invalid_settings_are_refused(options):
     with pytest.raises(ValueError):
         make_loader(**options)
+
+
+def test_pixel_normalization_maps_uint8_images_to_x_over_255_minus_mean_over_std():
+    images = numbered_data().images
+    torch.testing.assert_close(PixelNormalization(MEAN, STD)(images), normalized(images))
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "message"),
+    [((0.5,), (0.5, 0.5), "one value per channel"), ((0.5,), (0.0,), "std must be positive")],
+)
+def test_pixel_normalization_refuses_mismatched_or_non_positive_statistics(mean, std, message):
+    with pytest.raises(BayesCNNError, match=message):
+        PixelNormalization(mean, std)
+
+
+def test_evaluation_loader_yields_every_example_in_order_normalised_and_unaugmented():
+    data = numbered_data()
+    batches = list(evaluation_loader(data, mean=MEAN, std=STD, batch_size=10))
+    assert [len(labels) for _, labels in batches] == [10, 10, 3]
+    torch.testing.assert_close(torch.cat([x for x, _ in batches]), normalized(data.images))
+    assert torch.cat([y for _, y in batches]).tolist() == list(range(23))

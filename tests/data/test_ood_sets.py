@@ -4,7 +4,14 @@ import pytest
 import torch
 from PIL import Image
 
-from bayescnn.data import ImageData, load_ood_set
+from bayescnn.data import (
+    DATASETS,
+    DEFAULT_OOD_SETS,
+    OOD_SET_NAMES,
+    ImageData,
+    default_ood_set,
+    load_ood_set,
+)
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 
 
@@ -85,8 +92,18 @@ def test_missing_folder_is_a_file_not_found_error(tmp_path):
         load_ood_set(f"folder:{tmp_path / 'absent'}", like=image_data())
 
 
+def test_a_flat_folder_of_images_without_labels_is_an_ood_set(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index in range(3):
+        Image.new("RGB", (10, 12), color=(index, 50, 100)).save(folder / f"{index}.png")
+    (folder / "notes.txt").write_text("not an image")
+    data = load_ood_set(str(folder), like=image_data(channels=1, size=20))
+    assert data.images.shape == (3, 1, 20, 20) and data.classes == ("photos",)
+
+
 def test_empty_folder_is_a_value_error(tmp_path):
-    with pytest.raises(InvalidArgumentError, match="no class folders"):
+    with pytest.raises(InvalidArgumentError, match=r"no images in .*flat folder.*class folders"):
         load_ood_set(f"folder:{tmp_path}", like=image_data())
 
 
@@ -117,3 +134,19 @@ def test_gaussian_noise_has_the_pixel_mean_and_spread_of_the_in_distribution_ima
 def test_gaussian_noise_of_no_in_distribution_images_is_a_clear_error():
     with pytest.raises(InvalidArgumentError, match="gaussian-noise"):
         load_ood_set("gaussian-noise", like=image_data(count=0))
+
+
+def test_each_datasets_default_ood_set_is_another_kind_of_image():
+    assert default_ood_set("mnist") == "fashion-mnist"  # not handwritten digits again
+    assert default_ood_set("fashion-mnist") == "digits"
+    assert default_ood_set("cifar10") == "svhn" and default_ood_set("svhn") == "cifar10"
+
+
+def test_a_dataset_without_a_default_ood_set_gets_noise():
+    assert default_ood_set("path/to/my-folder") == "noise"
+
+
+def test_every_default_ood_set_is_a_loadable_name():
+    for dataset, ood in DEFAULT_OOD_SETS.items():
+        assert dataset in DATASETS and ood != dataset
+        assert ood in DATASETS or ood in OOD_SET_NAMES

@@ -1,6 +1,8 @@
 """``bayescnn export RUN --format onnx|torch-export --out FILE [--samples S]``."""
 
 import argparse
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -70,3 +72,16 @@ def test_an_unknown_format_is_refused_by_the_parser(run, tmp_path, capsys):
 def test_a_missing_run_is_a_bayescnn_error(tmp_path):
     with pytest.raises(bayescnn.BayesCNNError, match="no run folder or checkpoint"):
         _bayescnn("export", tmp_path / "nothing", "--out", tmp_path / "m.onnx")
+
+
+def test_stdout_holds_only_the_commands_own_lines_not_the_onnx_optimisers_log(run, tmp_path):
+    pytest.importorskip("onnxscript")
+    out = tmp_path / "predictive.onnx"
+    argv = ["export", str(run), "--out", str(out), "--samples", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bayescnn", *argv], capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout
+    assert lines[0].startswith(f"wrote {out} (onnx, Monte-Carlo predictive")
+    assert lines[1].startswith("input: float32")

@@ -16,6 +16,9 @@ SCRIPT = Path(__file__).with_name("ddp_one_step.py")
 RUN = runpy.run_path(str(SCRIPT))  # its constants and builders, without running it
 
 
+pytestmark = pytest.mark.slow  # two processes started by Lightning: tens of seconds
+
+
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory) -> Path:
     """The script's output folder: it trains one step and validates under ddp."""

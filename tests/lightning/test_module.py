@@ -182,3 +182,28 @@ def test_bad_arguments_raise_bayescnn_errors(tiny_cnn, options, error):
 def test_a_model_that_is_not_a_module_is_refused():
     with pytest.raises(bayescnn.BayesCNNError, match=r"torch\.nn\.Module"):
         BayesianClassifier(lambda x: x, num_train=10)
+
+
+def test_the_predictive_is_predict_loaders_on_the_batch(data, tiny_cnn):
+    model = tiny_cnn()
+    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    inputs = data(6).tensors[0]
+    torch.manual_seed(7)
+    probs = module.predictive(inputs)
+    torch.manual_seed(7)
+    expected = bayescnn.predict(model, inputs, samples=3).probs
+
+    torch.testing.assert_close(probs, expected, rtol=0, atol=0)
+
+
+def test_the_predictive_takes_a_network_returning_logits_and_kl(data, tiny_cnn):
+    class LogitsAndKL(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.model(x), bayescnn.kl_divergence(self.model)
+
+    module = BayesianClassifier(LogitsAndKL(tiny_cnn()), num_train=100, valid_samples=3)
+    assert module.predictive(data(6).tensors[0]).shape == (6, 2)

@@ -73,3 +73,23 @@ def test_a_run_writes_the_diagnostics_into_metrics_jsonl(tmp_path, tiny_mnist_di
     folder, _ = train_run(config, tmp_path / "run")
     row = json.loads((folder / "metrics.jsonl").read_text().splitlines()[0])
     assert ("layers" in row) is bayesian
+
+
+def _separable(count=256):
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(count, 1, 8, 8, generator=generator)
+    return TensorDataset(inputs, (inputs[:, 0, 0, 0] > 0).long())
+
+
+def test_a_large_kl_share_of_a_network_that_fits_its_data_is_no_warning():
+    """KL / N_train outweighs the NLL of a network that learns well (as in a short run of
+    the quickstart): that is the normal state of Bayes by Backprop, not a problem."""
+    model = _net()
+    data = _separable()
+    rows = bayescnn.fit(
+        model, DataLoader(data, batch_size=32), epochs=3, seed=0,
+        callbacks=[PosteriorDiagnostics()], objective=bayescnn.ELBO(num_train=len(data)),
+        optimizer=torch.optim.Adam(model.parameters(), lr=1e-2),
+    )  # fmt: skip
+    assert rows[-1]["kl_share"] > 0.9 and rows[-1]["train_nll"] < 0.5
+    assert "warnings" not in rows[-1]

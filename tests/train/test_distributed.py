@@ -42,6 +42,7 @@ def _ddp_worker(rank, estimator, store, out):
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["bbb", "lrt", "flipout"])
 def test_a_two_process_ddp_gradient_equals_the_single_process_elbo_gradient(tmp_path, estimator):
     out = tmp_path / "grads.pt"
@@ -67,6 +68,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path, tiny_mnist_dir):
     common = [
         "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size", "28",
@@ -97,6 +99,7 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(tmp_path, tiny
     assert "800 train" in log and log.count("epoch 2") == 1
 
 
+@pytest.mark.slow
 def test_a_two_process_run_resumed_under_torchrun_ends_like_an_uninterrupted_one(
     tmp_path, tiny_mnist_dir
 ):

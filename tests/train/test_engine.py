@@ -164,6 +164,14 @@ def test_checkpoints_and_the_metrics_file_resume_a_run_exactly(tmp_path):
     assert len(lines) == 3
 
 
+def test_checkpoints_and_the_metrics_file_make_their_missing_folders(tmp_path):
+    folder = tmp_path / "runs" / "first"
+    callbacks = [Checkpoints(folder), MetricsFile(tmp_path / "logs" / "metrics.jsonl")]
+    _fit(bayescnn.to_bayesian(_small_cnn()), _two_blobs(64), epochs=1, callbacks=callbacks)
+    assert (folder / "last.safetensors").is_file()
+    assert (tmp_path / "logs" / "metrics.jsonl").is_file()
+
+
 def test_resuming_a_folder_without_a_checkpoint_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         _fit(_small_cnn(), _two_blobs(64), callbacks=[Checkpoints(tmp_path, resume=True)])

@@ -142,3 +142,55 @@ def test_with_progress_disabled_logs_nothing_and_yields_everything(caplog_info):
     wrapped = with_progress(range(5), "test", enabled=False, bar=False, interval=0)
     assert list(wrapped) == [0, 1, 2, 3, 4]
     assert [r for r in caplog_info.records if r.name == "bayescnn.train"] == []
+
+
+@pytest.fixture
+def no_logging(caplog):
+    """The ``bayescnn.train`` logger shows no INFO message, as in a plain script."""
+    caplog.set_level(logging.WARNING, logger="bayescnn.train")
+    return caplog
+
+
+def _fit_by_default(**options) -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 2))
+    data = _data()
+    bayescnn.fit(
+        model,
+        DataLoader(data, batch_size=8),
+        DataLoader(data, batch_size=8),
+        epochs=2,
+        objective=bayescnn.ELBO(num_train=len(data)),
+        seed=0,
+        **options,
+    )
+
+
+def test_fit_shows_each_epoch_on_stderr_by_default_when_logging_shows_nothing(no_logging, capsys):
+    _fit_by_default()
+    err = capsys.readouterr().err
+    assert "epoch 1  train_loss " in err and "epoch 2  train_loss " in err
+    assert "valid_nll" in err
+
+
+def test_fit_with_progress_false_is_silent(no_logging, capsys):
+    _fit_by_default(progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_fit_logs_its_progress_lines_where_logging_is_configured(caplog_info, capsys):
+    _fit_by_default()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_validation_loader_showing_its_progress_is_not_wrapped_again(caplog_info):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 2))
+    data = _data()
+    valid = with_progress(DataLoader(data, batch_size=16), "validation", bar=False, interval=0)
+    bayescnn.fit(model, DataLoader(data, batch_size=8), valid, epochs=1, seed=0)
+    lines = [r.getMessage() for r in caplog_info.records if r.getMessage().startswith("valid")]
+    assert len(lines) == 4, "the wrapped loader is used as it is, not wrapped again"
+
+
+def test_a_progress_bar_among_the_callbacks_replaces_the_default_one(caplog_info):
+    _fit([ProgressBar(bar=False, interval=0)], epochs=1)
+    assert len(_progress_lines(caplog_info)) == 8, "one line per step, not two"

@@ -184,16 +184,16 @@ def test_training_flags_of_every_module_are_restored():
     assert [module.training for module in model.modules()] == flags
 
 
-def test_method_subset_leaves_other_decompositions_empty():
-    prediction = predict(tiny_model(), inputs(), samples=2, method=["entropy"])
+def test_decomposition_subset_leaves_the_others_empty():
+    prediction = predict(tiny_model(), inputs(), samples=2, decomposition=["entropy"])
     assert prediction.entropy is not None
     assert prediction.softmax is None and prediction.normalized is None
     assert "entropy" in prediction.scores
 
 
-def test_unknown_method_is_rejected():
+def test_unknown_decomposition_is_rejected():
     with pytest.raises(UnknownNameError, match="softmax"):
-        predict(tiny_model(), inputs(), samples=2, method="variance")
+        predict(tiny_model(), inputs(), samples=2, decomposition="variance")
 
 
 @pytest.mark.parametrize("samples", [0, -1, 2.5])
@@ -221,7 +221,7 @@ def test_unknown_score_is_rejected_before_any_forward_pass():
 
 @pytest.mark.parametrize("nothing", [(), "none"])
 def test_asking_for_nothing_gives_probabilities_without_decompositions_or_scores(nothing):
-    prediction = predict(tiny_model(), inputs(), samples=3, method=nothing, scores=nothing)
+    prediction = predict(tiny_model(), inputs(), samples=3, decomposition=nothing, scores=nothing)
     assert prediction.softmax is None and prediction.normalized is None
     assert prediction.entropy is None and prediction.scores == {}
     assert_close(prediction.probs.sum(dim=-1), torch.ones(len(prediction)))
@@ -239,20 +239,20 @@ def test_asking_for_nothing_computes_no_decomposition(monkeypatch):
         "softmax_decomposition",
     ):
         monkeypatch.setattr(decomposition_module, name, refuse)
-    prediction = predict(tiny_model(), inputs(), samples=3, method=(), scores=())
+    prediction = predict(tiny_model(), inputs(), samples=3, decomposition=(), scores=())
     assert prediction.probs.shape == (6, NUM_CLASSES)
 
 
 def test_probabilities_do_not_depend_on_what_else_is_asked():
     model, x = tiny_model(), inputs()
     torch.manual_seed(3)
-    nothing = predict(model, x, samples=4, method=(), scores=())
+    nothing = predict(model, x, samples=4, decomposition=(), scores=())
     torch.manual_seed(3)
     everything = predict(model, x, samples=4)
     assert torch.equal(nothing.probs, everything.probs)
 
 
-def test_each_decomposition_is_computed_once_per_batch_for_methods_and_scores(monkeypatch):
+def test_each_decomposition_is_computed_once_per_batch_for_decompositions_and_scores(monkeypatch):
     calls = {"covariance_decomposition": 0, "entropy_decomposition": 0}
     for name in calls:
         original = getattr(decomposition_module, name)
@@ -263,7 +263,9 @@ def test_each_decomposition_is_computed_once_per_batch_for_methods_and_scores(mo
 
         monkeypatch.setattr(decomposition_module, name, counted)
     batches = [inputs(4), inputs(3)]
-    prediction = predict_loader(tiny_model(), batches, samples=3, method=["softmax", "entropy"])
+    prediction = predict_loader(
+        tiny_model(), batches, samples=3, decomposition=["softmax", "entropy"]
+    )
     assert {"entropy", "mutual_info", "aleatoric_trace", "epistemic_trace"} <= set(
         prediction.scores
     )
@@ -274,14 +276,18 @@ def test_scores_that_need_no_decomposition_compute_none(monkeypatch):
     for name in ("covariance_decomposition", "entropy_decomposition"):
         monkeypatch.setattr(decomposition_module, name, lambda *a, **k: pytest.fail("decomposed"))
     prediction = predict(
-        tiny_model(), inputs(), samples=3, method=(), scores=("max_prob", "energy", "max_logit")
+        tiny_model(),
+        inputs(),
+        samples=3,
+        decomposition=(),
+        scores=("max_prob", "energy", "max_logit"),
     )
     assert list(prediction.scores) == ["max_prob", "energy", "max_logit"]
 
 
 def test_a_user_registered_score_is_computed_by_predict(restore_ood_scores):
     register_ood_score("spread", needs="logits")(lambda logits: logits.std(dim=(0, 2)))
-    prediction = predict(tiny_model(), inputs(), samples=3, method=(), scores="spread")
+    prediction = predict(tiny_model(), inputs(), samples=3, decomposition=(), scores="spread")
     assert list(prediction.scores) == ["spread"] and prediction.scores["spread"].shape == (6,)
 
 
@@ -289,3 +295,66 @@ def test_importing_metrics_before_uncertainty_works():
     code = "import bayescnn.metrics, bayescnn.uncertainty; print(bayescnn.uncertainty.predict)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+class LogitsAndKL(nn.Module):
+    """A network of the original's kind: ``forward`` returns ``(logits, kl)``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model(x), torch.zeros(())
+
+
+def test_a_network_returning_logits_and_kl_predicts_like_its_logits():
+    plain, paired = tiny_model(), LogitsAndKL(tiny_model())
+    torch.manual_seed(3)
+    expected = predict(plain, inputs(), samples=3)
+    torch.manual_seed(3)
+    got = predict(paired, inputs(), samples=3)
+    assert_close(got.probs, expected.probs)
+    assert_close(got.entropy.epistemic, expected.entropy.epistemic)
+
+
+def test_the_original_bbb_lenet_predicts_over_batches():
+    from bayescnn.compat.models import BBBLeNet
+
+    model = BBBLeNet(10, 1, None)
+    x = torch.randn(5, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    prediction = predict_loader(model, [(x[:3], torch.arange(3)), (x[3:], torch.arange(2))])
+    assert prediction.probs.shape == (5, 10) and prediction.samples == 25
+
+
+def test_method_is_a_deprecated_name_of_decomposition():
+    with pytest.warns(DeprecationWarning, match="decomposition"):
+        prediction = predict(tiny_model(), inputs(), samples=2, method="entropy")
+    assert prediction.entropy is not None and prediction.softmax is None
+
+
+def test_method_is_a_deprecated_name_of_decomposition_in_predict_loader_too():
+    with pytest.warns(DeprecationWarning, match=r"predict_loader\(decomposition"):
+        prediction = predict_loader(tiny_model(), [inputs()], samples=2, method="softmax")
+    assert prediction.softmax is not None and prediction.entropy is None
+
+
+def test_method_and_a_different_decomposition_together_are_refused():
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(InvalidArgumentError, match="decomposition only"),
+    ):
+        predict(tiny_model(), inputs(), samples=2, method="entropy", decomposition="softmax")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["bayescnn.uncertainty", "bayescnn.uncertainty.predict", "bayescnn.uncertainty.prediction"],
+)
+def test_methods_is_a_deprecated_name_of_decompositions(module):
+    import importlib
+
+    from bayescnn.uncertainty import DECOMPOSITIONS
+
+    with pytest.warns(DeprecationWarning, match="DECOMPOSITIONS"):
+        assert importlib.import_module(module).METHODS is DECOMPOSITIONS

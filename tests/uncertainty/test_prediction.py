@@ -5,7 +5,12 @@ import importlib
 import torch
 from torch.testing import assert_close
 
-from bayescnn.uncertainty.prediction import METHODS, Prediction, join_batches, summarise_batch
+from bayescnn.uncertainty.prediction import (
+    DECOMPOSITIONS,
+    Prediction,
+    join_batches,
+    summarise_batch,
+)
 
 
 def logits(samples: int, batch: int, classes: int = 3, seed: int = 0) -> torch.Tensor:
@@ -14,12 +19,12 @@ def logits(samples: int, batch: int, classes: int = 3, seed: int = 0) -> torch.T
 
 def test_summary_probs_are_the_mean_softmax_in_float32():
     sampled = logits(4, 5)
-    summary = summarise_batch(sampled, METHODS, ())
+    summary = summarise_batch(sampled, DECOMPOSITIONS, ())
     assert summary.probs.dtype == torch.float32
     assert_close(summary.probs, sampled.softmax(-1).mean(0))
 
 
-def test_summary_holds_only_the_requested_methods_and_scores():
+def test_summary_holds_only_the_requested_decompositions_and_scores():
     summary = summarise_batch(logits(4, 5), ("entropy",), ("max_prob",))
     assert set(summary.decompositions) == {"entropy"}
     assert set(summary.scores) == {"max_prob"}
@@ -27,13 +32,13 @@ def test_summary_holds_only_the_requested_methods_and_scores():
 
 def test_joined_batches_equal_one_summary_of_all_examples():
     first, second = logits(4, 2, seed=1), logits(4, 3, seed=2)
-    parts = [summarise_batch(part, METHODS, ("max_prob",)) for part in (first, second)]
+    parts = [summarise_batch(part, DECOMPOSITIONS, ("max_prob",)) for part in (first, second)]
     labels = torch.tensor([0, 1, 2, 0, 1])
-    joined = join_batches(parts, labels, methods=METHODS, samples=4)
+    joined = join_batches(parts, labels, decompositions=DECOMPOSITIONS, samples=4)
     whole = join_batches(
-        [summarise_batch(torch.cat([first, second], dim=1), METHODS, ("max_prob",))],
+        [summarise_batch(torch.cat([first, second], dim=1), DECOMPOSITIONS, ("max_prob",))],
         labels,
-        methods=METHODS,
+        decompositions=DECOMPOSITIONS,
         samples=4,
     )
     assert isinstance(joined, Prediction) and len(joined) == 5 and joined.samples == 4
@@ -44,14 +49,14 @@ def test_joined_batches_equal_one_summary_of_all_examples():
     assert joined.labels is labels
 
 
-def test_methods_not_summarised_are_none_in_the_prediction():
+def test_decompositions_not_summarised_are_none_in_the_prediction():
     parts = [summarise_batch(logits(2, 3), ("softmax",), ())]
-    prediction = join_batches(parts, None, methods=("softmax",), samples=2)
+    prediction = join_batches(parts, None, decompositions=("softmax",), samples=2)
     assert prediction.softmax is not None
     assert prediction.normalized is None and prediction.entropy is None
     assert prediction.scores == {} and prediction.labels is None
 
 
-def test_prediction_and_methods_keep_their_import_path_from_predict():
+def test_prediction_and_decompositions_keep_their_import_path_from_predict():
     old_path = importlib.import_module("bayescnn.uncertainty.predict")
-    assert old_path.Prediction is Prediction and old_path.METHODS is METHODS
+    assert old_path.Prediction is Prediction and old_path.DECOMPOSITIONS is DECOMPOSITIONS

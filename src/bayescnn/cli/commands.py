@@ -89,12 +89,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bayescnn.nn import is_stochastic
-    from bayescnn.runs import load_splits, make_loader
+    from bayescnn.runs import build_test_report, load_splits, make_loader
     from bayescnn.runs.compared import load_compared
     from bayescnn.runtime.device import resolve_device
     from bayescnn.seeding import Stream, seeded
-    from bayescnn.train import evaluate
 
     device = resolve_device(args.device)
     compared = load_compared(args.run, device)
@@ -110,10 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else str(compared.run.checkpoint)
     }
     with seeded(config.seed, device, stream=Stream.TEST):  # the same report every time
-        report["predictive"] = evaluate(compared.model, loader, samples=samples)
-        if is_stochastic(compared.model):
-            report["samples"] = samples
-            report["posterior_mean"] = evaluate(compared.model, loader, posterior_mean=True)
+        report |= build_test_report(compared.model, loader, samples=samples, progress=True)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -123,7 +118,7 @@ def _slug(name: str) -> str:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    from bayescnn.data import load_dataset, load_ood_set
+    from bayescnn.data import default_ood_set, load_dataset, load_ood_set
     from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.runs.compared import load_compared, split_run_groups
     from bayescnn.runtime.device import resolve_device
@@ -135,16 +130,20 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
-    ood = load_ood_set(args.ood, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
+    ood_name = args.ood
+    if ood_name is None:
+        ood_name = default_ood_set(config.dataset)
+        print(f"OOD set: {ood_name} (the default for {config.dataset})")
+    ood = load_ood_set(ood_name, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
     base = (
         Path(args.out_dir)
         if args.out_dir
-        else models[0].run.checkpoint.parent / f"uncertainty-{_slug(args.ood)}"
+        else models[0].run.checkpoint.parent / f"uncertainty-{_slug(ood_name)}"
     )
     summaries = []
     for compared in models:
         out_dir = base / _slug(compared.label) if len(models) > 1 else base
-        summary = _score_compared(compared, test, ood, args, out_dir, device)
+        summary = _score_compared(compared, test, ood, ood_name, args, out_dir, device)
         summaries.append(summary)
         if len(models) == 1:
             print(format_summary_table(summary, markdown=args.markdown))
@@ -155,7 +154,9 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
-def _score_compared(compared, test, ood, args, out_dir: Path, device) -> dict[str, Any]:
+def _score_compared(
+    compared, test, ood, ood_name: str, args, out_dir: Path, device
+) -> dict[str, Any]:
     """One compared model's uncertainty report, with its label and its costs."""
     from bayescnn.reports import uncertainty_report
     from bayescnn.seeding import Stream, seeded
@@ -173,7 +174,7 @@ def _score_compared(compared, test, ood, args, out_dir: Path, device) -> dict[st
             samples=args.samples,
             device=device,
             out_dir=out_dir,
-            ood_name=args.ood,
+            ood_name=ood_name,
             in_name=config.dataset,
         )
     summary["model"] = compared.label

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from bayescnn.deploy import ExportFormat
 
 __all__ = ["add_export_command", "cmd_export"]
+
+log = logging.getLogger("bayescnn.cli")
 
 
 def add_export_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,6 +57,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     run = open_run(args.run)
     spec, size = run.spec, run.config.image_size
     image_shape = (spec.in_channels, size, size)
+    what = "the posterior-mean network" if args.samples is None else f"{args.samples} samples"
+    log.info("exporting %s: tracing, then translating to %s (can take a minute)", what, args.format)
     path = export(
         run.model,
         torch.zeros(1, *image_shape),

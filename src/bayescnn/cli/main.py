@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bayescnn import __version__
+from bayescnn import __version__, defaults
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
@@ -87,11 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--ood",
-        default="digits",
-        help="digits (scikit-learn's handwritten digits), noise, inverted, vflip, a dataset "
-        "name, or a folder of images (e.g. notMNIST) (default: digits)",
+        help="digits (scikit-learn's handwritten digits), noise, gaussian-noise, inverted, "
+        "vflip, a dataset name, or a folder of images, flat or in class subfolders (e.g. "
+        "notMNIST) (default: the run's dataset's: fashion-mnist for mnist, digits for "
+        "fashion-mnist, svhn for cifar10/cifar100, cifar10 for svhn, noise for others)",
     )
-    report.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
+    report.add_argument(
+        "--samples",
+        type=int,
+        default=defaults.SAMPLES,
+        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+    )
     report.add_argument("--limit", type=int, help="use at most N images of each set")
     report.add_argument("--out-dir", help="where to write (default: RUN/uncertainty-OOD)")
     report.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -121,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescnn`` console script."""
     from bayescnn.train import DivergenceError
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    # stdout is the command's own output (JSON, tables); the log, progress included, goes
+    # to stderr. Only bayescnn's own messages at INFO: the libraries it drives (the ONNX
+    # optimiser, torch.export) would otherwise fill it with their passes.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("bayescnn").setLevel(logging.INFO)
     tune_cpu_allocator()
     args = build_parser().parse_args(argv)
     try:

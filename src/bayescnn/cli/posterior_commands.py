@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 
 
@@ -32,7 +33,12 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
     prune.add_argument(
         "--fractions", default="0.5,0.75,0.9,0.95,0.98", help="comma-separated, each in [0, 1]"
     )
-    prune.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default 25)")
+    prune.add_argument(
+        "--samples",
+        type=int,
+        default=defaults.SAMPLES,
+        help=f"Monte-Carlo samples (default {defaults.SAMPLES})",
+    )
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
     prune.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -42,18 +48,20 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from bayescnn.nn import layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
+    from bayescnn.reports.tables import text_table
     from bayescnn.runs import open_run
 
     run = open_run(args.run)
     stats = layer_statistics(run.model)
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
-    print(
-        f"{'layer':<12}{'weights':>10}{'KL (nats)':>14}{'KL/weight':>11}{'mean sigma':>12}{'SNR<1':>8}"
-    )
-    for name, s in stats.items():
-        print(f"{name:<12}{s.weights:>10}{s.kl:>14.4g}{s.kl_per_weight:>11.3g}"
-              f"{s.mean_sigma:>12.3g}{100 * s.snr_below_1:>7.1f}%")  # fmt: skip
+    header = ["layer", "weights", "KL (nats)", "KL/weight", "mean sigma", "SNR<1"]
+    rows = [
+        [name, s.weights, f"{s.kl:.4g}", f"{s.kl_per_weight:.3g}", f"{s.mean_sigma:.3g}",
+         f"{100 * s.snr_below_1:.1f}%"]
+        for name, s in stats.items()
+    ]  # fmt: skip
+    print(text_table(header, rows, rule=False))
     figure = plot_posterior_histograms(run.model, run.checkpoint.parent / "posterior.png")
     print(f"wrote {figure}")
     return 0
@@ -77,6 +85,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_splits, make_loader, open_run
     from bayescnn.runtime.device import resolve_device
+    from bayescnn.runtime.progress import with_progress
     from bayescnn.seeding import Stream, seeded
     from bayescnn.train import evaluate
 
@@ -100,7 +109,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
             model = open_run(args.run, device=device).model
             removed = prune(model, fraction)
             with seeded(run.config.seed, device, stream=Stream.TEST):
-                metrics = evaluate(model, loader, samples=args.samples)
+                shown = with_progress(loader, f"test, {fraction:g} removed by {criterion}")
+                metrics = evaluate(model, shown, samples=args.samples)
             rows.append(
                 {
                     "criterion": criterion,
@@ -120,15 +130,19 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     from bayescnn.reports.posterior_figures import plot_pruning_curves
+    from bayescnn.reports.tables import text_table
 
     (out / "prune.json").write_text(json.dumps(rows, indent=2) + "\n")
     keys = ["criterion", "fraction", "removed", "accuracy", "nll", "ece"]
     lines = [",".join(keys)] + [",".join(str(row[k]) for k in keys) for row in rows]
     (out / "prune.csv").write_text("\n".join(lines) + "\n")
-    print(f"{'criterion':<10}{'fraction':>9}{'removed':>9}{'accuracy':>10}{'NLL':>8}{'ECE':>8}")
-    for row in rows:
-        print(f"{row['criterion']:<10}{row['fraction']:>9.3g}{row['removed']:>9}"
-              f"{100 * row['accuracy']:>9.2f}%{row['nll']:>8.3f}{row['ece']:>8.4f}")  # fmt: skip
+    header = ["criterion", "fraction", "removed", "accuracy", "NLL", "ECE"]
+    cells = [
+        [row["criterion"], f"{row['fraction']:.3g}", row["removed"], f"{100 * row['accuracy']:.2f}%",
+         f"{row['nll']:.3f}", f"{row['ece']:.4f}"]
+        for row in rows
+    ]  # fmt: skip
+    print(text_table(header, cells, rule=False))
     curves = {}
     for criterion, label in (("snr", "by SNR |mu|/sigma"), ("magnitude", "by |mu|")):
         points = [(r["fraction"], r["accuracy"]) for r in rows if r["criterion"] == criterion]

@@ -5,9 +5,10 @@ channels, resized by antialiased bilinear interpolation to the run's ``image_siz
 normalised with the run's mean and std) and predicted with ``S`` Monte-Carlo samples.
 Its uncertainty is the entropy decomposition ``H[p̄] = mean_t H[p_t] + I`` in nats
 (Depeweg et al., 2018): the expected entropy (aleatoric) and the mutual information
-``I`` (epistemic). An image is flagged ``uncertain`` when its ``I`` exceeds the run's
-threshold, the 95th percentile of ``I`` over its in-distribution validation split
-(``RUN/uncertainty_threshold.json``, written by ``bayescnn train``).
+``I`` (epistemic). An image is flagged ``uncertain`` when its OOD score (``--flag-score``,
+default :data:`bayescnn.defaults.FLAG_SCORE`) exceeds the run's threshold for it, the
+score's ``1 - r`` quantile over the in-distribution validation split (``--flag-rate r``,
+default 0.05): :mod:`bayescnn.runs.threshold`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
 if TYPE_CHECKING:
     from bayescnn.runs import LoadedRun
@@ -38,7 +41,17 @@ __all__ = [
     "read_image",
 ]
 
-CSV_HEADER = ("path", "class", "probability", "aleatoric", "epistemic", "uncertain")
+CSV_HEADER = (
+    "path",
+    "class",
+    "probability",
+    "aleatoric",
+    "epistemic",
+    "uncertain",
+    "flag_score",
+    "flag_value",
+    "flag_threshold",
+)
 """The columns of ``bayescnn predict``'s table and CSV file."""
 
 _BATCH_SIZE = 256
@@ -52,16 +65,18 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
         description="Predict image files and folders (searched recursively for "
         f"{', '.join(IMAGE_EXTENSIONS)}) with a trained run: prints, per image, the class, "
         "its probability, the aleatoric (expected entropy) and epistemic (mutual "
-        "information) uncertainty in nats, and whether the mutual information exceeds the "
-        "run's threshold (its 95th percentile on the validation split). Unreadable files "
-        "are named on stderr and skipped.",
+        "information) uncertainty in nats, and whether an OOD score (--flag-score) exceeds "
+        "the run's threshold for it (its 95th percentile on the validation split, for "
+        "--flag-rate 0.05); the CSV names the score, its value and the threshold. "
+        "Unreadable files are named on stderr and skipped.",
     )
     parser.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
     parser.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
     parser.add_argument(
         "--samples",
         type=int,
-        help="Monte-Carlo samples (default: the run's test_samples, 25 unless changed)",
+        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
+        "changed)",
     )
     parser.add_argument(
         "--out",
@@ -69,8 +84,24 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
         help="also write the table as CSV (a header, one row per image)",
     )
     parser.add_argument(
+        "--flag-score",
+        metavar="SCORE",
+        help="the OOD score that flags an image uncertain: any registered score "
+        f"({', '.join(list_ood_scores())}) (default: {defaults.FLAG_SCORE}, the best "
+        "detector of OOD sets and noise at a fixed false-alarm rate in the README)",
+    )
+    parser.add_argument(
+        "--flag-rate",
+        type=float,
+        default=defaults.FLAG_RATE,
+        metavar="RATE",
+        help="the flag's false-alarm rate on the validation split: the threshold is the "
+        "score's (1 - RATE) quantile there (default: %(default)s)",
+    )
+    parser.add_argument(
         "--data-dir",
-        help="folder searched first for the run's data (only to compute a missing threshold)",
+        help="folder searched first for the run's data (only to compute a threshold the run "
+        "does not store)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.set_defaults(handler=cmd_predict)
@@ -99,12 +130,11 @@ def _batches(
     images: torch.Tensor, mean: Sequence[float], std: Sequence[float], device: torch.device
 ) -> Iterator[torch.Tensor]:
     """Normalised float batches ``(x / 255 - mean) / std``, as the training loader makes them."""
-    std_tensor = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    mean_tensor = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    scale, shift = 1.0 / (255.0 * std_tensor), mean_tensor / std_tensor
+    from bayescnn.data import PixelNormalization
+
+    normalize = PixelNormalization(mean, std, device)
     for start in range(0, len(images), _BATCH_SIZE):
-        batch = images[start : start + _BATCH_SIZE].to(device)
-        yield batch.float().mul_(scale).sub_(shift)
+        yield normalize(images[start : start + _BATCH_SIZE].to(device))
 
 
 def _note(message: str) -> None:
@@ -132,17 +162,20 @@ def _rows(
     rows = []
     for index, path in enumerate(paths):
         label = int(prediction.predicted[index])
-        mutual_info = float(entropy.epistemic[index])
-        rows.append(
-            [
-                str(path),
-                classes[label] if classes is not None else str(label),
-                float(probability[index]),
-                float(entropy.aleatoric[index]),
-                mutual_info,
-                "" if threshold is None else str(mutual_info > threshold.value).lower(),
-            ]
-        )
+        row: list[Any] = [
+            str(path),
+            classes[label] if classes is not None else str(label),
+            float(probability[index]),
+            float(entropy.aleatoric[index]),
+            float(entropy.epistemic[index]),
+        ]
+        if threshold is None:
+            row += ["", "", "", ""]
+        else:
+            value = float(prediction.scores[threshold.score][index])
+            uncertain = str(value > threshold.value).lower()
+            row += [uncertain, threshold.score, value, threshold.value]
+        rows.append(row)
     return rows
 
 
@@ -151,22 +184,22 @@ def _formatted(rows: Sequence[Sequence[Any]], digits: int) -> list[list[str]]:
 
 
 def _print_table(rows: Sequence[Sequence[Any]]) -> None:
-    table = [list(CSV_HEADER), *_formatted(rows, 4)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(CSV_HEADER))]
-    for row in table:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    from bayescnn.reports.tables import text_table
+
+    print(text_table(CSV_HEADER, _formatted(rows, 4), align="<", rule=False))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
     from bayescnn.runs import open_run
-    from bayescnn.runs.threshold import load_threshold
+    from bayescnn.runs.threshold import check_flag_rate, load_threshold
     from bayescnn.runtime.device import resolve_device
+    from bayescnn.runtime.progress import with_progress
     from bayescnn.seeding import Stream, seeded
     from bayescnn.uncertainty import predict_loader
 
+    OOD_SCORES.get(args.flag_score or defaults.FLAG_SCORE)  # an unknown name fails first
+    check_flag_rate(args.flag_rate)
     if args.samples is not None and args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
@@ -181,7 +214,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(
             f"no image could be read from {' '.join(map(str, args.paths))}{unreadable}"
         )
-    threshold = load_threshold(run, data_dir=args.data_dir, note=_note)
+    threshold = load_threshold(
+        run, score=args.flag_score, rate=args.flag_rate, data_dir=args.data_dir, note=_note
+    )
     samples = args.samples or config.test_samples
     if threshold is not None and samples != threshold.samples:
         _note(
@@ -191,18 +226,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     with seeded(config.seed, device, stream=Stream.TEST):  # the same answer every time
         prediction = predict_loader(
             run.model,
-            _batches(images, run.spec.mean, run.spec.std, device),
+            with_progress(_batches(images, run.spec.mean, run.spec.std, device), "predict"),
             samples=samples,
-            method="entropy",
-            scores="none",
+            decomposition="entropy",
+            scores=() if threshold is None else (threshold.score,),
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)
     _print_table(rows)
     if threshold is not None:
-        flagged = sum(row[-1] == "true" for row in rows)
+        flagged = sum(row[CSV_HEADER.index("uncertain")] == "true" for row in rows)
         print(
-            f"{len(rows)} image(s), {flagged} uncertain: mutual information above "
-            f"{threshold.value:.4g} nats (the {100 * threshold.quantile:.0f}th percentile of the "
+            f"{len(rows)} image(s), {flagged} uncertain: {threshold.score} above "
+            f"{threshold.value:.4g} (the {100 * threshold.quantile:g}th percentile of the "
             "validation split)"
         )
     if args.out:

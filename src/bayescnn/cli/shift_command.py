@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bayescnn import defaults
+
 __all__ = ["SHIFT_FILES", "add_shift_command", "cmd_shift"]
 
 SHIFT_FILES = {
@@ -47,7 +49,12 @@ def add_shift_command(subparsers: Any) -> argparse.ArgumentParser:
         default="1-5",
         help="severities from 1 to 5, as a range or a list: 1-5, 1,3,5 (default: 1-5)",
     )
-    parser.add_argument("--samples", type=int, default=25, help="Monte-Carlo samples (default: 25)")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=defaults.SAMPLES,
+        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+    )
     parser.add_argument("--limit", type=int, help="use the first N test images")
     parser.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
     parser.add_argument("--out-dir", help="where to write (default: RUN/shift)")
@@ -68,8 +75,10 @@ def _mean(values: Sequence[float]) -> float:
 def _table(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """Per severity and model: accuracy, ECE and AURC (entropy), means over corruptions."""
     columns = ("accuracy", "ece", "aurc_entropy")
+    from bayescnn.reports.tables import text_table
+
     header = ["severity"] + [f"{m} {c}" for m in rows_by_model for c in columns]
-    lines = [header]
+    lines = []
     severities = sorted({row["severity"] for rows in rows_by_model.values() for row in rows})
     for severity in severities:
         line = ["clean" if severity == 0 else str(severity)]
@@ -77,10 +86,7 @@ def _table(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
             chosen = [row for row in rows if row["severity"] == severity]
             line += [f"{_mean([row[c] for row in chosen]):.4f}" for c in columns]
         lines.append(line)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    )
+    return text_table(header, lines, align=">", rule=False)
 
 
 def cmd_shift(args: argparse.Namespace) -> int:

@@ -14,6 +14,39 @@ from bayescnn.seeding import derive_seed, seeded_generator
 
 _SHUFFLE_STREAM = 0
 _AUGMENT_STREAM = 1
+EVALUATION_BATCH_SIZE = 500
+"""The batch size of :func:`evaluation_loader` unless told otherwise."""
+
+
+class PixelNormalization:
+    """Per-channel ``(x / 255 - mean) / std`` of uint8 images, as ``x * scale - shift``.
+
+    The one place where pixels become model inputs: the loaders and the prediction of
+    image files use it.
+
+    Args:
+        mean: Per-channel mean of pixels scaled to [0, 1].
+        std: Per-channel standard deviation of pixels scaled to [0, 1], positive.
+        device: Where the scale and shift live (the device of the images).
+    """
+
+    def __init__(
+        self, mean: Sequence[float], std: Sequence[float], device: str | torch.device = "cpu"
+    ) -> None:
+        if len(mean) != len(std):
+            raise InvalidArgumentError(
+                f"mean and std need one value per channel each, got {len(mean)} and {len(std)}"
+            )
+        if any(value <= 0 for value in std):
+            raise InvalidArgumentError(f"std must be positive, got {tuple(std)}")
+        std_tensor = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        mean_tensor = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.scale = 1.0 / (255.0 * std_tensor)
+        self.shift = mean_tensor / std_tensor
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """Float32 inputs of a ``N x C x H x W`` uint8 batch on the normalisation's device."""
+        return images.float().mul_(self.scale).sub_(self.shift)
 
 
 class InMemoryLoader:
@@ -74,8 +107,6 @@ class InMemoryLoader:
                 f"mean and std need {channels} values (one per channel), "
                 f"got {len(mean)} and {len(std)}"
             )
-        if any(value <= 0 for value in std):
-            raise InvalidArgumentError(f"std must be positive, got {tuple(std)}")
         if world_size < 1 or not 0 <= rank < world_size:
             raise InvalidArgumentError(
                 f"need 0 <= rank < world_size, got rank {rank}, size {world_size}"
@@ -96,10 +127,7 @@ class InMemoryLoader:
         self.rank = rank
         self.world_size = world_size
         self.epoch = 0
-        std_tensor = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
-        mean_tensor = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
-        self._scale = 1.0 / (255.0 * std_tensor)
-        self._shift = mean_tensor / std_tensor
+        self.normalize = PixelNormalization(mean, std, self.device)
 
     def set_epoch(self, epoch: int) -> None:
         """Selects the epoch whose order and augmentation the next iteration uses."""
@@ -142,7 +170,7 @@ class InMemoryLoader:
             images = self.images.index_select(0, batch_indices)
             if generator is not None:
                 images = self._crop_and_flip(images, generator)
-            inputs = images.float().mul_(self._scale).sub_(self._shift)
+            inputs = self.normalize(images)
             yield inputs, self.labels.index_select(0, batch_indices)
 
     def _crop_and_flip(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -162,3 +190,24 @@ class InMemoryLoader:
         batch = torch.arange(size, device=self.device).view(size, 1, 1)
         cropped = padded[batch, rows.unsqueeze(2), columns.unsqueeze(1)]
         return cropped.permute(0, 3, 1, 2).contiguous()
+
+
+def evaluation_loader(
+    data: ImageData,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch_size: int = EVALUATION_BATCH_SIZE,
+    device: str | torch.device = "cpu",
+) -> InMemoryLoader:
+    """The examples in their order, normalised and unaugmented: what every evaluation,
+    uncertainty report, shift benchmark and prediction reads.
+
+    Args:
+        data: The examples.
+        mean: Per-channel mean of pixels scaled to [0, 1].
+        std: Per-channel standard deviation of pixels scaled to [0, 1].
+        batch_size: Examples per batch.
+        device: Where the images are stored and batches are produced.
+    """
+    return InMemoryLoader(data, batch_size, shuffle=False, mean=mean, std=std, device=device)

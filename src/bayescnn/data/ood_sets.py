@@ -15,8 +15,13 @@ download:
   (``255 - x``) or flipped upside down;
 
 and, from files already on disk, a named dataset's test split (``'fashion-mnist'``, also
-transformed as ``'inverted:<dataset>'``/``'vflip:<dataset>'``) or a class-per-folder
-image directory (``'folder:<path>'`` or a path), e.g. notMNIST.
+transformed as ``'inverted:<dataset>'``/``'vflip:<dataset>'``) or a folder of images
+(``'folder:<path>'`` or a path): a flat folder of image files (an OOD set needs no
+labels), or one subfolder per class, e.g. notMNIST.
+
+Each in-distribution dataset has a default OOD set (:data:`DEFAULT_OOD_SETS`,
+:func:`default_ood_set`), a genuinely different kind of image that needs no download
+beyond the usual pairs of the literature.
 """
 
 from __future__ import annotations
@@ -28,13 +33,13 @@ import numpy as np
 import torch
 
 from bayescnn.data.dataset import ImageData
-from bayescnn.data.folder import load_image_folder
+from bayescnn.data.folder import IMAGE_EXTENSIONS, find_class_folders, load_image_folder
 from bayescnn.data.registry import DATASETS, load_dataset
 from bayescnn.data.transforms import convert_image_data
 from bayescnn.errors import InvalidArgumentError, MissingFileError, UnknownNameError
 from bayescnn.seeding import seeded_generator
 
-__all__ = ["OOD_SET_NAMES", "load_ood_set"]
+__all__ = ["DEFAULT_OOD_SETS", "OOD_SET_NAMES", "default_ood_set", "load_ood_set"]
 
 _FOLDER_PREFIX = "folder:"
 
@@ -47,12 +52,37 @@ OOD_SET_NAMES = ("digits", "noise", "gaussian-noise", *_TRANSFORMS)
 """The OOD sets built without any files."""
 
 
+DEFAULT_OOD_SETS = {
+    "mnist": "fashion-mnist",
+    "fashion-mnist": "digits",
+    "cifar10": "svhn",
+    "cifar100": "svhn",
+    "svhn": "cifar10",
+}
+"""Each built-in dataset's default OOD set, a different kind of image: clothing for
+handwritten digits (scikit-learn's digits are handwritten digits too, nearly in
+distribution for MNIST), handwritten digits for clothing (bundled with scikit-learn, so
+always at hand), house numbers for CIFAR's objects and objects for house numbers (the
+usual pairs of the OOD literature)."""
+
+FALLBACK_OOD_SET = "noise"
+"""The default OOD set of any other dataset (an image folder, a registered dataset):
+uniform noise, out of distribution for every set of real images and built from nothing."""
+
+
+def default_ood_set(dataset: str) -> str:
+    """The default OOD set of an in-distribution dataset (:data:`DEFAULT_OOD_SETS`, else
+    :data:`FALLBACK_OOD_SET`)."""
+    return DEFAULT_OOD_SETS.get(dataset, FALLBACK_OOD_SET)
+
+
 def _choices() -> str:
     datasets = ", ".join(sorted(DATASETS))
     transforms = ", ".join(f"'{name}:<dataset>'" for name in _TRANSFORMS)
     return (
         f"choose one of {', '.join(repr(n) for n in OOD_SET_NAMES)}, {transforms}, a dataset "
-        f"name ({datasets}), '{_FOLDER_PREFIX}<path>' or a folder of class subfolders"
+        f"name ({datasets}), '{_FOLDER_PREFIX}<path>' or a folder of images (flat or class "
+        "subfolders)"
     )
 
 
@@ -121,9 +151,22 @@ def _dataset_test_split(name: str, like: ImageData, data_dir: str | Path | None)
 
 
 def _folder(root: Path, like: ImageData) -> ImageData:
+    """The images of ``root``'s class subfolders, else those directly in ``root`` (one class
+    named after the folder), at ``like``'s channels and size."""
     channels, height, width = like.image_shape
     try:
-        return load_image_folder(root, channels=channels, image_size=(height, width))
+        if find_class_folders(root):
+            return load_image_folder(root, channels=channels, image_size=(height, width))
+        if not any(path.suffix.lower() in IMAGE_EXTENSIONS for path in root.iterdir()):
+            raise InvalidArgumentError(
+                f"no images in {root}: expected {root}/<image>.png (a flat folder) or "
+                f"{root}/<class>/<image>.png (class folders), extensions {IMAGE_EXTENSIONS}"
+            )
+        # the flat folder as the one class folder of its parent
+        root = root.resolve()
+        return load_image_folder(
+            root.parent, channels=channels, image_size=(height, width), classes=(root.name,)
+        )
     except FileNotFoundError as error:
         raise MissingFileError(f"OOD set: {error}; {_choices()}") from None
     except ValueError as error:
@@ -153,7 +196,7 @@ def load_ood_set(
         name: ``'digits'``, ``'noise'``, ``'gaussian-noise'``, ``'inverted'``, ``'vflip'``
             (transforms of ``like``), ``'inverted:<dataset>'``, ``'vflip:<dataset>'``, a dataset name of
             :data:`bayescnn.data.DATASETS` (its test split), ``'folder:<path>'`` or the path
-            of a class-per-folder image directory.
+            of a folder of images (flat, or one subfolder per class).
         like: In-distribution images (e.g. the test split) giving channels and size.
         data_dir: Folder searched first for named datasets' files.
         seed: Seed of the noise and of the subset chosen by ``limit``.

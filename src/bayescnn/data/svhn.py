@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import scipy.io
 import torch
 
 from bayescnn.data.dataset import ImageData
@@ -30,6 +29,8 @@ def load_svhn(folder: str | Path, split: Literal["train", "test"]) -> ImageData:
     path = Path(folder) / SVHN_FILES[split]
     if not path.is_file():
         raise MissingFileError(f"SVHN file not found: {path}")
+    import scipy.io  # only for SVHN
+
     try:
         content = scipy.io.loadmat(path, variable_names=("X", "y"))
     except MemoryError:

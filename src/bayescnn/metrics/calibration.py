@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics._validation import check_probs_labels
 
@@ -38,7 +39,9 @@ class CalibrationResult:
     count: Tensor
 
 
-def calibration(probs: Tensor, labels: Tensor, n_bins: int = 15) -> CalibrationResult:
+def calibration(
+    probs: Tensor, labels: Tensor, n_bins: int = defaults.ECE_BINS
+) -> CalibrationResult:
     """Bin predictions by confidence and compare confidence with accuracy.
 
     The confidence of example ``n`` is ``max_k p_nk`` and it is correct when the argmax

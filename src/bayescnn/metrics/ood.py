@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from torch import Tensor
 
 from bayescnn.errors import InvalidArgumentError
@@ -78,6 +77,8 @@ def ood_detection(scores_in: Scores, scores_out: Scores) -> OODResult:
     Raises:
         InvalidArgumentError: If a set of scores is empty, not 1-D or not finite.
     """
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
     s_in = _as_scores(scores_in, "scores_in")
     s_out = _as_scores(scores_out, "scores_out")
     scores = np.concatenate([s_in, s_out])

@@ -23,7 +23,6 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-import torchvision
 from torch import nn
 
 from bayescnn import defaults
@@ -71,6 +70,8 @@ register_model("3conv3fc")(_sequential(architectures.three_conv_three_fc))
 @register_model("resnet18")
 def resnet18_cifar(in_channels: int, num_classes: int) -> nn.Module:
     """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 first conv, no max-pool)."""
+    import torchvision  # only when built: the registry alone stays light
+
     model = torchvision.models.resnet18(num_classes=num_classes)
     model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
     model.maxpool = nn.Identity()

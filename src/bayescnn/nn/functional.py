@@ -18,8 +18,8 @@ CPU_PASS_BYTES = 64 * 1024**2
 """On the CPU, :func:`sample_forward` stacks as many samples per pass as keep the pass's
 modelled activation memory within this many bytes: glibc keeps up to twice its largest
 mmap threshold (2 x 32 MiB) of freed memory for reuse, so a larger pass page-faults its
-temporaries in afresh and runs slower than a loop of single passes (measured on LeNet,
-allocator untuned: bbb 0.79x at 3,072 rows, flipout 0.88x at 1,536 rows)."""
+temporaries in afresh and runs slower than a loop of single passes (the measurements
+are in the README's Speed section)."""
 
 
 def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.patches import Patch
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.reports._figure import new_figure, save_figure
 from bayescnn.shift import COVERAGE_GRID, SELECTIVE_SCORES, ShiftRecord
@@ -23,7 +24,7 @@ __all__ = ["plot_risk_coverage", "plot_shift_boxplots"]
 
 METRIC_LABELS = {
     "accuracy": "accuracy",
-    "ece": "ECE (15 bins)",
+    "ece": f"ECE ({defaults.ECE_BINS} bins)",
     "nll": "NLL (nats)",
     "aleatoric": "mean aleatoric entropy (nats)",
     "epistemic": "mean mutual information (nats)",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bayescnn import defaults
+from bayescnn.reports.tables import markdown_table, text_table
+
 __all__ = ["format_summary_table"]
 
 _OOD_COLUMNS = (
@@ -15,30 +18,11 @@ _OOD_COLUMNS = (
 )
 
 
-def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell; first column left-, others right-aligned."""
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join((first, *rest)).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    align = ["---", *("---:" for _ in header[1:])]
-    lines = [header, align, *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
-
-
 def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) -> str:
     """Format the summary of :func:`~bayescnn.reports.uncertainty_report` as three tables.
 
     The tables give the in-distribution metrics, the mean aleatoric/epistemic
-    uncertainty per method in and out of distribution, and the OOD detection metrics
+    uncertainty per decomposition in and out of distribution, and the OOD detection metrics
     per score.
 
     Args:
@@ -48,7 +32,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
     Returns:
         The tables, separated by blank lines, without a trailing newline.
     """
-    table = _markdown_table if markdown else _text_table
+    table = markdown_table if markdown else text_table
     in_name, ood_name = summary.get("in_name", "in"), summary["ood_name"]
     metrics = summary["in_distribution"]
     title = f"{in_name} ({summary['num_in']} examples, {summary['samples']} samples)"
@@ -60,16 +44,16 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
                 ("accuracy", "accuracy"),
                 ("nll", "NLL"),
                 ("brier", "Brier"),
-                ("ece", "ECE (15 bins)"),
-                ("mce", "MCE (15 bins)"),
+                ("ece", f"ECE ({defaults.ECE_BINS} bins)"),
+                ("mce", f"MCE ({defaults.ECE_BINS} bins)"),
             )
         ],
     )
     uncertainty_rows = []
-    for method, parts in summary["uncertainty"].items():
+    for decomposition, parts in summary["uncertainty"].items():
         uncertainty_rows.append(
             [
-                method,
+                decomposition,
                 f"{parts['in']['aleatoric']:.4g}",
                 f"{parts['out']['aleatoric']:.4g}",
                 f"{parts['in']['epistemic']:.4g}",
@@ -77,7 +61,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
             ]
         )
     uncertainty_table = table(
-        ["method", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
+        ["decomposition", "aleatoric in", "aleatoric out", "epistemic in", "epistemic out"],
         uncertainty_rows,
     )
     ood_table = table(
@@ -105,7 +89,7 @@ def format_comparison_table(
     """One row per model (a run or an ensemble) of ``bayescnn uncertainty --compare``:
     accuracy, NLL, ECE, the OOD AUROC of every score, and what training and scoring cost
     (seconds)."""
-    table = _markdown_table if markdown else _text_table
+    table = markdown_table if markdown else text_table
     scores = list(summaries[0]["ood_detection"])
     header = ["model", "samples", "accuracy", "NLL", "ECE", *(f"AUROC {s}" for s in scores)]
     header += ["train s", "report s"]

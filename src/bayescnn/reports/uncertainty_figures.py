@@ -240,19 +240,19 @@ def plot_uncertainty_examples(
             (row[3], "epistemic", EPISTEMIC_COLOR),
         ):
             series = []
-            for method, alpha in (("softmax", 1.0), ("normalized", 0.5)):
-                decomposition = getattr(prediction, method)
+            for name, alpha in (("softmax", 1.0), ("normalized", 0.5)):
+                decomposition = getattr(prediction, name)
                 if decomposition is not None:
                     values = getattr(decomposition, part)[index].double().numpy()[shown]
-                    series.append((method, values, to_rgba(color, alpha)))
+                    series.append((name, values, to_rgba(color, alpha)))
             if series:
                 _grouped_bars(axis, positions, series)
                 highest = max(float(values.max()) for _, values, _ in series)
                 axis.set_ylim(0, 1.3 * highest if highest > 0 else 1e-3)
             traces = ", ".join(
-                f"{method} {getattr(getattr(prediction, method), f'{part}_trace')[index]:.2g}"
-                for method in ("softmax", "normalized")
-                if getattr(prediction, method) is not None
+                f"{name} {getattr(getattr(prediction, name), f'{part}_trace')[index]:.2g}"
+                for name in ("softmax", "normalized")
+                if getattr(prediction, name) is not None
             )
             axis.set_title(f"{part} variance per class\n(trace: {traces})", fontsize=10)
             axis.set_ylabel("variance")

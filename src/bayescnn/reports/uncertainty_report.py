@@ -1,17 +1,14 @@
-"""In- and out-of-distribution uncertainty report of a trained classifier.
+"""In- and out-of-distribution uncertainty report of a trained classifier: the files.
 
-Computes, from ``S`` posterior samples per example (:func:`bayescnn.uncertainty.predict_loader`):
-accuracy, NLL, Brier score and ECE/MCE (Guo et al., 2017) on the in-distribution set;
-mean aleatoric/epistemic uncertainty per decomposition (softmax: Kwon et al., 2018,
-eq. 4; normalized: Shridhar et al., 2018, eq. 15; entropy: Depeweg et al., 2018) for both
-sets; and OOD detection metrics (Hendrycks & Gimpel, 2017) for every OOD score.
+The numbers come from :func:`bayescnn.uncertainty.evaluate_ood` (calibration, the
+decompositions' means and OOD detection); this module writes them as JSON, CSV and
+figures.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,20 +16,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn import defaults
+from bayescnn.data import ImageData
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.metrics import accuracy, brier_score, calibration, nll, ood_detection
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
     plot_reliability_diagram,
     plot_score_histograms,
     plot_uncertainty_examples,
 )
-from bayescnn.uncertainty.predict import METHODS, Prediction, predict_loader
+from bayescnn.uncertainty.ood_evaluation import check_ood_sets, evaluate_ood
+from bayescnn.uncertainty.prediction import Prediction
 
 __all__ = ["REPORT_FILES", "uncertainty_report"]
-
-CALIBRATION_BINS = 15
 
 REPORT_FILES = {
     "summary": "uncertainty.json",
@@ -44,27 +41,6 @@ REPORT_FILES = {
 """The files :func:`uncertainty_report` writes into its ``out_dir``, by role."""
 
 
-def _mean(values: torch.Tensor) -> float:
-    return values.double().mean().item()
-
-
-def _uncertainty_means(prediction: Prediction) -> dict[str, dict[str, float]]:
-    """Mean aleatoric/epistemic parts (traces for the covariance decompositions)."""
-    means: dict[str, dict[str, float]] = {}
-    for method in ("softmax", "normalized"):
-        decomposition = getattr(prediction, method)
-        means[method] = {
-            "aleatoric": _mean(decomposition.aleatoric_trace),
-            "epistemic": _mean(decomposition.epistemic_trace),
-        }
-    means["entropy"] = {
-        "aleatoric": _mean(prediction.entropy.aleatoric),
-        "epistemic": _mean(prediction.entropy.epistemic),
-        "total": _mean(prediction.entropy.total),
-    }
-    return means
-
-
 def _per_example_columns(prediction: Prediction) -> dict[str, torch.Tensor]:
     """Per-example values written to the CSV, by column name."""
     columns = {
@@ -72,10 +48,10 @@ def _per_example_columns(prediction: Prediction) -> dict[str, torch.Tensor]:
         "confidence": prediction.probs.max(dim=-1).values,
     }
     columns.update({f"score_{name}": score for name, score in prediction.scores.items()})
-    for method in ("softmax", "normalized"):
-        decomposition = getattr(prediction, method)
-        columns[f"{method}_aleatoric"] = decomposition.aleatoric_trace
-        columns[f"{method}_epistemic"] = decomposition.epistemic_trace
+    for name in ("softmax", "normalized"):
+        decomposition = getattr(prediction, name)
+        columns[f"{name}_aleatoric"] = decomposition.aleatoric_trace
+        columns[f"{name}_epistemic"] = decomposition.epistemic_trace
     columns["entropy_total"] = prediction.entropy.total
     columns["entropy_aleatoric"] = prediction.entropy.aleatoric
     columns["entropy_epistemic"] = prediction.entropy.epistemic
@@ -103,20 +79,6 @@ def _write_scores_csv(path: Path, pred_in: Prediction, pred_out: Prediction) -> 
 
 def _format_cell(value: float | int) -> str:
     return str(value) if isinstance(value, int) else f"{value:.6g}"
-
-
-def _finite_or_none(values: torch.Tensor) -> list[float | None]:
-    return [value if math.isfinite(value) else None for value in values.double().tolist()]
-
-
-def _loader(
-    data: ImageData,
-    batch_size: int,
-    mean: Sequence[float],
-    std: Sequence[float],
-    device: str | torch.device,
-) -> InMemoryLoader:
-    return InMemoryLoader(data, batch_size, shuffle=False, mean=mean, std=std, device=device)
 
 
 def _chosen_examples(
@@ -159,22 +121,23 @@ def uncertainty_report(
     *,
     mean: Sequence[float],
     std: Sequence[float],
-    samples: int = 25,
-    batch_size: int = 500,
+    samples: int = defaults.SAMPLES,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     out_dir: str | Path,
     ood_name: str,
     in_name: str = "in-distribution",
     example_indices: Mapping[str, Sequence[int]] | None = None,
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate uncertainty on in- and out-of-distribution images and write a report.
 
     The model is moved to ``device``; inputs are ``(x / 255 - mean) / std``. Writes into
     ``out_dir`` the files of :data:`REPORT_FILES`: the summary (JSON), per-example scores
     of both sets (CSV with a ``set`` column), histograms of every OOD score in vs out, a
-    reliability diagram (15 bins) and the per-class aleatoric/epistemic bar charts of
-    the chosen examples.
+    reliability diagram (:data:`bayescnn.defaults.ECE_BINS` bins) and the per-class
+    aleatoric/epistemic bar charts of the chosen examples.
 
     Args:
         model: Trained classifier returning logits (Bayesian or plain).
@@ -190,73 +153,37 @@ def uncertainty_report(
         example_indices: ``{"in": [...], "out": [...]}`` indices of the examples shown
             in the bar charts (default: the first of each set).
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each pass's progress (:func:`bayescnn.train.with_progress`).
 
     Returns:
         The summary written to ``uncertainty.json``: ``in_name``, ``ood_name``,
         ``samples``, ``num_in``, ``num_out``, ``in_distribution`` (accuracy, nll, brier,
         ece, mce, calibration_bins), ``mean_confidence`` (in/out), ``uncertainty``
-        (per method, in/out means of aleatoric and epistemic, plus total for entropy),
-        ``ood_detection`` (per score: auroc, aupr_in, aupr_out, fpr_at_95_tpr) and
-        ``files``.
+        (per decomposition, in/out means of aleatoric and epistemic, plus total for
+        entropy), ``ood_detection`` (per score: auroc, aupr_in, aupr_out, fpr_at_95_tpr)
+        (:meth:`bayescnn.uncertainty.OODEvaluation.summary`) and ``files``.
     """
-    if in_data.image_shape != ood_data.image_shape:
-        raise InvalidArgumentError(
-            f"OOD images {ood_data.image_shape} must match the in-distribution images "
-            f"{in_data.image_shape} (C, H, W); build them with bayescnn.data.load_ood_set"
-        )
-    if len(in_data) == 0 or len(ood_data) == 0:
-        raise InvalidArgumentError(
-            "both the in-distribution and the OOD set need at least one example"
-        )
+    check_ood_sets(in_data, ood_data)
     chosen = _chosen_examples(example_indices, len(in_data), len(ood_data))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.to(device)
-    options = {"samples": samples, "chunk_size": chunk_size, "method": "all"}
-    pred_in = predict_loader(model, _loader(in_data, batch_size, mean, std, device), **options)
-    pred_out = predict_loader(model, _loader(ood_data, batch_size, mean, std, device), **options)
-    assert pred_in.labels is not None
-
-    calib = calibration(pred_in.probs, pred_in.labels, n_bins=CALIBRATION_BINS)
-    in_means, out_means = _uncertainty_means(pred_in), _uncertainty_means(pred_out)
-    results = {
-        name: ood_detection(pred_in.scores[name], pred_out.scores[name]) for name in pred_in.scores
-    }
+    evaluation = evaluate_ood(
+        model,
+        in_data,
+        ood_data,
+        mean=mean,
+        std=std,
+        samples=samples,
+        batch_size=batch_size,
+        device=device,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    pred_in, pred_out = evaluation.in_prediction, evaluation.ood_prediction
     summary: dict[str, Any] = {
         "in_name": in_name,
         "ood_name": ood_name,
-        "samples": pred_in.samples,
-        "num_in": len(pred_in),
-        "num_out": len(pred_out),
-        "in_distribution": {
-            "accuracy": accuracy(pred_in.probs, pred_in.labels),
-            "nll": nll(pred_in.probs, pred_in.labels),
-            "brier": brier_score(pred_in.probs, pred_in.labels),
-            "ece": calib.ece,
-            "mce": calib.mce,
-            "calibration_bins": {
-                "edges": calib.bin_edges.tolist(),
-                "confidence": _finite_or_none(calib.confidence),
-                "accuracy": _finite_or_none(calib.accuracy),
-                "count": calib.count.tolist(),
-            },
-        },
-        "mean_confidence": {
-            "in": _mean(pred_in.probs.max(dim=-1).values),
-            "out": _mean(pred_out.probs.max(dim=-1).values),
-        },
-        "uncertainty": {
-            method: {"in": in_means[method], "out": out_means[method]} for method in METHODS
-        },
-        "ood_detection": {
-            name: {
-                "auroc": result.auroc,
-                "aupr_in": result.aupr_in,
-                "aupr_out": result.aupr_out,
-                "fpr_at_95_tpr": result.fpr_at_95_tpr,
-            }
-            for name, result in results.items()
-        },
+        **evaluation.summary(),
         "files": dict(REPORT_FILES),
     }
 
@@ -267,10 +194,10 @@ def uncertainty_report(
         out_dir / REPORT_FILES["histograms"],
         in_name=in_name,
         ood_name=ood_name,
-        results=results,
+        results=evaluation.detection,
     )
     plot_reliability_diagram(
-        calib,
+        evaluation.calibration,
         out_dir / REPORT_FILES["reliability"],
         title=f"Reliability diagram: {in_name} ({pred_in.samples} samples)",
     )

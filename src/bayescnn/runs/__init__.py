@@ -31,6 +31,7 @@ from bayescnn.runs.run import (
     score_test_set,
     train_run,
 )
+from bayescnn.runs.scoring import build_test_report, summarize_report
 
 __all__ = [
     "CHOICES",
@@ -46,6 +47,7 @@ __all__ = [
     "build_posterior",
     "build_prior",
     "build_scheduler",
+    "build_test_report",
     "default_run_dir",
     "find_checkpoint",
     "load_run",
@@ -57,6 +59,7 @@ __all__ = [
     "read_run_config",
     "resume_run",
     "score_test_set",
+    "summarize_report",
     "train_run",
     "write_config_file",
 ]

@@ -21,6 +21,7 @@ from bayescnn.data import (
     load_dataset,
     train_valid_split,
 )
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
 from bayescnn.nn import frozen_eval_mode, module_device
 from bayescnn.nn.spec import PosteriorSpec
@@ -214,7 +215,7 @@ def make_loader(
     """The in-memory loader of one split: shuffled, augmented and sharded when training."""
     return InMemoryLoader(
         data,
-        config.batch_size if train else max(config.batch_size, 500),
+        config.batch_size if train else max(config.batch_size, EVALUATION_BATCH_SIZE),
         shuffle=train,
         mean=splits.spec.mean,
         std=splits.spec.std,

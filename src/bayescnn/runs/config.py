@@ -96,7 +96,7 @@ class TrainConfig:
     likelihood: str = "mean"
     train_samples: int = 1
     valid_samples: int = 10
-    test_samples: int = 25
+    test_samples: int = defaults.SAMPLES
     # bookkeeping
     seed: int = 0
     device: str = "auto"

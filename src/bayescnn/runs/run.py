@@ -14,7 +14,6 @@ import torch
 
 from bayescnn.errors import MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
-from bayescnn.nn import is_stochastic
 from bayescnn.runs.builder import (
     DataSplits,
     build_model,
@@ -27,20 +26,20 @@ from bayescnn.runs.builder import (
 )
 from bayescnn.runs.config import TrainConfig, write_config_file
 from bayescnn.runs.files import RunFiles
+from bayescnn.runs.scoring import build_test_report, summarize_report
 from bayescnn.runs.threshold import (
     THRESHOLD_FILE,
     uncertainty_threshold,
     write_uncertainty_threshold,
 )
 from bayescnn.runtime.device import resolve_device
-from bayescnn.runtime.progress import ProgressIterable, with_progress
+from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar
 from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, fit
-from bayescnn.train.evaluate import evaluate
 from bayescnn.train.tensorboard import TensorBoardLogger
 
 __all__ = [
@@ -175,47 +174,26 @@ def score_test_set(
     files: RunFiles,
     dist: distributed.Distributed,
 ) -> dict[str, Any]:
-    """Score the best checkpoint (else the last) on the test set; write ``test.json``."""
+    """Score the best checkpoint (else the last) on the test set (:func:`build_test_report`
+    with the run's epoch and test-set size); write ``test.json``."""
     dist.barrier()  # rank 0 has written the checkpoints
     best = load_checkpoint(
         files.best if files.best.is_file() else files.last, map_location=dist.device
     )
     load_model_state(model, best.model_state)
     loader = _shard_loader(splits.test, splits, config, dist)
-
-    def shown(desc: str) -> ProgressIterable:
-        return with_progress(loader, desc, enabled=dist.is_main)
-
     report: dict[str, Any] = {
         "epoch": best.metadata["epoch"] + 1,
         "test_examples": len(splits.test),
     }
     with seeded(config.seed, dist.device, epoch=config.epochs, stream=Stream.TEST, rank=dist.rank):
-        if is_stochastic(model):
-            samples = config.test_samples
-            report["samples"] = samples
-            report["predictive"] = evaluate(
-                model, shown(f"test ({samples} samples)"), samples=samples, dist=dist
-            )
-            report["posterior_mean"] = evaluate(
-                model, shown("test (posterior mean)"), posterior_mean=True, dist=dist
-            )
-        else:
-            report["predictive"] = evaluate(model, shown("test"), samples=1, dist=dist)
+        report |= build_test_report(
+            model, loader, samples=config.test_samples, dist=dist, progress=dist.is_main
+        )
     if dist.is_main:
         files.test.write_text(json.dumps(report, indent=2) + "\n")
     log.info("test: %s (test.json)", summarize_report(report))
     return report
-
-
-def summarize_report(report: dict[str, Any]) -> str:
-    """'accuracy 88.17%, NLL 0.3304, ECE 0.0073 (25 samples)': the test report in one line."""
-    metrics = report["predictive"]
-    samples = f" ({report['samples']} samples)" if "samples" in report else ""
-    return (
-        f"accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
-        f"ECE {metrics['ece']:.3g}{samples}"
-    )
 
 
 def read_run_config(run_dir: str | Path) -> TrainConfig:

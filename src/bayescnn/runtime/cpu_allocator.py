@@ -3,9 +3,9 @@
 glibc's malloc serves blocks above its mmap threshold (128 KiB, raised adaptively up
 to 32 MiB) with fresh ``mmap`` pages and returns them to the OS on ``free``. A
 Monte-Carlo pass allocates many activation-sized temporaries (noise, means, variances),
-so every one of them faults its pages in again: measured on 2 cores, an elementwise
-``add`` over 3.3 MB took 615 us instead of ~40, and a 3Conv3FC local-reparameterisation
-training step took 600 ms instead of 511. :func:`tune_cpu_allocator` raises the mmap
+so every one of them faults its pages in again, which slows elementwise operations and
+training steps measurably (the README's Speed section has the numbers).
+:func:`tune_cpu_allocator` raises the mmap
 threshold to its maximum and keeps freed memory for reuse (``mallopt``), the same effect
 as the ``MALLOC_*_`` environment variables or preloading jemalloc/tcmalloc that CPU
 tuning guides for PyTorch recommend. The ``bayescnn`` command and the benchmarks call it.

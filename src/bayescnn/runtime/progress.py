@@ -2,8 +2,10 @@
 
 When the output is piped (a log file, ``tee``, a batch scheduler) a tqdm bar is either
 lost or a wall of carriage returns, so the passes log a line through the
-``bayescnn.train`` logger every ``interval`` seconds instead. The library never prints:
-the command line decides where the logger writes.
+``bayescnn.train`` logger every ``interval`` seconds instead. Where that logger writes is
+the application's choice (the command line: stderr and ``train.log``); when nothing
+would show an INFO message of it (no logging configured, as in a plain script), the line
+goes to stderr, like the bar would.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Any, Generic, TypeVar
 
 from tqdm import tqdm
 
-__all__ = ["DEFAULT_INTERVAL", "ProgressIterable", "Ticker", "interactive", "with_progress"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "ProgressIterable",
+    "Ticker",
+    "interactive",
+    "logged",
+    "report",
+    "with_progress",
+]
 
 log = logging.getLogger("bayescnn.train")
 
@@ -30,6 +40,20 @@ T = TypeVar("T")
 def interactive() -> bool:
     """Whether stderr is a terminal a bar can redraw (and not a CI job)."""
     return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def logged() -> bool:
+    """Whether an INFO message of the ``bayescnn.train`` logger shows anywhere."""
+    return log.isEnabledFor(logging.INFO) and log.hasHandlers()
+
+
+def report(message: str, *args: Any) -> None:
+    """Log a progress line (``message % args``) through the ``bayescnn.train`` logger, or
+    write it to stderr when that logger would show it nowhere (logging not configured)."""
+    if logged():
+        log.info(message, *args)
+    else:
+        print(message % args if args else message, file=sys.stderr, flush=True)
 
 
 class Ticker:
@@ -120,7 +144,7 @@ class ProgressIterable(Generic[T]):
         for done, item in enumerate(self.iterable, start=1):
             yield item
             if ticker.due():
-                log.info("%s: batch %s, %.0f s", self.desc, _fraction(done, total), ticker.elapsed)
+                report("%s: batch %s, %.0f s", self.desc, _fraction(done, total), ticker.elapsed)
 
 
 def with_progress(

@@ -6,7 +6,7 @@ images are corrupted on the fly and predicted with ``S`` posterior samples
 Your Model's Uncertainty? Evaluating Predictive Uncertainty Under Dataset Shift"). Each
 :class:`ShiftRecord` holds:
 
-- accuracy, NLL and ECE (15 bins; Guo et al., 2017) of the predictive ``p̄``;
+- accuracy, NLL and ECE (:data:`bayescnn.defaults.ECE_BINS` bins; Guo et al., 2017) of the predictive ``p̄``;
 - the mean aleatoric ``mean_t H[p_t]`` and epistemic ``I = H[p̄] - mean_t H[p_t]`` parts of
   the predictive entropy, in nats (Depeweg et al., 2018);
 - the AUROC of telling the clean images from the corrupted ones by mutual information and
@@ -33,7 +33,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from bayescnn.data import ImageData, InMemoryLoader
+from bayescnn import defaults
+from bayescnn.data import ImageData, evaluation_loader
+from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import (
     accuracy,
@@ -44,6 +46,7 @@ from bayescnn.metrics import (
     ood_detection,
     risk_coverage_curve,
 )
+from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, derive_seed, seeded, seeded_generator
 from bayescnn.shift.corruptions import CORRUPTIONS, SEVERITIES, check_severity, corrupt
 from bayescnn.uncertainty.predict import Prediction, predict_loader
@@ -75,7 +78,6 @@ COVERAGES = (0.9, 0.95)
 COVERAGE_GRID = torch.arange(1, 101, dtype=torch.float64) / 100
 """Coverages ``0.01, ..., 1`` at which each record keeps its risk-coverage curves."""
 
-CALIBRATION_BINS = 15
 _CORRUPT_CHUNK = 1000  # images corrupted at once: results do not depend on batch_size
 
 
@@ -189,7 +191,7 @@ def _record(
         num_examples=len(prediction),
         accuracy=accuracy(probs, labels),
         nll=nll(probs, labels),
-        ece=calibration(probs, labels, n_bins=CALIBRATION_BINS).ece,
+        ece=calibration(probs, labels, n_bins=defaults.ECE_BINS).ece,
         aleatoric=prediction.entropy.aleatoric.double().mean().item(),
         epistemic=prediction.entropy.epistemic.double().mean().item(),
         mean_confidence=probs.max(dim=-1).values.double().mean().item(),
@@ -221,11 +223,12 @@ def evaluate_shift(
     std: Sequence[float],
     corruptions: Sequence[str] | None = None,
     severities: Sequence[int] = SEVERITIES,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    batch_size: int = 500,
+    batch_size: int = EVALUATION_BATCH_SIZE,
     chunk_size: int | None = None,
+    progress: bool = True,
 ) -> list[ShiftRecord]:
     """Evaluate ``model`` on ``data`` clean and under each corruption at each severity.
 
@@ -246,6 +249,7 @@ def evaluate_shift(
         device: Where the model predicts.
         batch_size: Images per forward pass.
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        progress: show each pass's progress (:func:`bayescnn.train.with_progress`).
 
     Returns:
         The clean record (severity 0) first, then one per corruption and severity, in
@@ -264,17 +268,15 @@ def evaluate_shift(
     model.to(device)
 
     def predicted(images: ImageData, name: str, severity: int) -> Prediction:
-        loader = InMemoryLoader(
-            images, batch_size, shuffle=False, mean=mean, std=std, device=device
-        )
+        loader = evaluation_loader(images, mean=mean, std=std, batch_size=batch_size, device=device)
         noise_seed = derive_seed(seed, severity, _stream(name))
         with seeded(noise_seed, device, stream=Stream.TEST):
             return predict_loader(
                 model,
-                loader,
+                with_progress(loader, f"shift: {name} severity {severity}", enabled=progress),
                 samples=samples,
                 chunk_size=chunk_size,
-                method="entropy",
+                decomposition="entropy",
                 scores=tuple(dict.fromkeys(AUROC_SCORES + SELECTIVE_SCORES)),
             )
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor
-from torchvision.transforms.v2 import functional as F
 
 from bayescnn.shift import pixels as px
 from bayescnn.shift.registry import register_corruption
@@ -24,6 +23,7 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
     rescaled to the RMS displacement ``c`` in 0.5-2.5 and applied with torchvision's
     ``elastic_transform`` (bilinear, zero fill).
     """
+    F, bilinear = px.vision()
     scale = px.scale(images)
     rms = px.level((0.5, 1.0, 1.5, 2.0, 2.5), severity) * scale
     count, _, height, width = images.shape
@@ -36,7 +36,7 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
     displacement = (rms * field).permute(0, 2, 3, 1) * pixels_to_grid  # (N, H, W, 2)
     return torch.cat(
         [
-            F.elastic_transform(images[i : i + 1], displacement[i : i + 1], px.BILINEAR)
+            F.elastic_transform(images[i : i + 1], displacement[i : i + 1], bilinear)
             for i in range(count)
         ]
     )
@@ -45,23 +45,25 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
 @register_corruption("rotate")
 def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Rotation about the centre by ``±c`` degrees (sign drawn per image), ``c`` in 15-75."""
+    F, bilinear = px.vision()
     angle = px.level((15, 30, 45, 60, 75), severity)
     sign = px.randint(2, images.shape[0], generator, images.device)
     return px.per_group(
         images,
         sign,
-        [lambda x, a=a: F.rotate(x, a, interpolation=px.BILINEAR) for a in (angle, -angle)],
+        [lambda x, a=a: F.rotate(x, a, interpolation=bilinear) for a in (angle, -angle)],
     )
 
 
 @register_corruption("shear")
 def shear(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Horizontal shear by ``±c`` degrees (sign drawn per image), ``c`` in 10-50."""
+    F, bilinear = px.vision()
     angle = px.level((10, 20, 30, 40, 50), severity)
     sign = px.randint(2, images.shape[0], generator, images.device)
 
     def sheared(degrees: float) -> Callable[[Tensor], Tensor]:
-        return lambda x: F.affine(x, 0.0, [0, 0], 1.0, [degrees, 0.0], interpolation=px.BILINEAR)
+        return lambda x: F.affine(x, 0.0, [0, 0], 1.0, [degrees, 0.0], interpolation=bilinear)
 
     return px.per_group(images, sign, [sheared(angle), sheared(-angle)])
 
@@ -69,13 +71,14 @@ def shear(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
 @register_corruption("translate")
 def translate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """A shift of ``c · side`` pixels in one of 8 directions (drawn per image), ``c`` in 0.05-0.25."""
+    F, bilinear = px.vision()
     distance = px.level((0.05, 0.10, 0.15, 0.20, 0.25), severity) * min(images.shape[-2:])
     direction = px.randint(8, images.shape[0], generator, images.device)
 
     def shifted(k: int) -> Callable[[Tensor], Tensor]:
         dx = distance * math.cos(k * math.pi / 4)
         dy = distance * math.sin(k * math.pi / 4)
-        return lambda x: F.affine(x, 0.0, [dx, dy], 1.0, [0.0, 0.0], interpolation=px.BILINEAR)
+        return lambda x: F.affine(x, 0.0, [dx, dy], 1.0, [0.0, 0.0], interpolation=bilinear)
 
     return px.per_group(images, direction, [shifted(k) for k in range(8)])
 
@@ -83,5 +86,6 @@ def translate(images: Tensor, severity: int, generator: torch.Generator) -> Tens
 @register_corruption("zoom")
 def zoom(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Zoom out: scale by ``c`` in 0.9-0.5 about the centre, the border filled with 0."""
+    F, bilinear = px.vision()
     factor = px.level((0.9, 0.8, 0.7, 0.6, 0.5), severity)
-    return F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=px.BILINEAR)
+    return F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=bilinear)

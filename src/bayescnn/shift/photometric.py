@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as torch_f
 from PIL import Image
 from torch import Tensor
-from torchvision.transforms.v2 import functional as F
 
 from bayescnn.shift import pixels as px
 from bayescnn.shift.registry import register_corruption
@@ -21,6 +20,7 @@ from bayescnn.shift.registry import register_corruption
 @register_corruption("gaussian_blur")
 def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Gaussian blur of std ``c · s/32`` pixels, ``c`` in 0.4-1.0."""
+    F, _ = px.vision()
     sigma = px.level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * px.scale(images)
     size = px.kernel_size(sigma, min(images.shape[-2:]))
     return F.gaussian_blur(images, [size, size], [sigma, sigma])
@@ -29,6 +29,7 @@ def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> 
 @register_corruption("contrast")
 def contrast(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """``m + c (x - m)`` with ``m`` the image's mean gray level, ``c`` in 0.75-0.15."""
+    F, _ = px.vision()
     return F.adjust_contrast(images, px.level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
 
 

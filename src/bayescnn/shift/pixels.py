@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
 import torch
 from torch import Tensor
-from torchvision.transforms.v2 import InterpolationMode
 
 from bayescnn.shift.registry import check_severity
 
 REFERENCE_SIDE = 32
 """Spatial parameters are CIFAR-10-C's, for 32-pixel images."""
-BILINEAR = InterpolationMode.BILINEAR
+
+
+def vision() -> tuple[ModuleType, Any]:
+    """torchvision's v2 functional transforms and its bilinear mode, imported at the first
+    corruption that needs them (not when the registry is read, e.g. by ``bayescnn --help``)."""
+    from torchvision.transforms.v2 import InterpolationMode, functional
+
+    return functional, InterpolationMode.BILINEAR
 
 
 def level(table: Sequence[float], severity: int) -> float:

@@ -13,8 +13,8 @@ import torch
 from tqdm import tqdm
 
 from bayescnn.io import atomic_write_bytes
-from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive
-from bayescnn.train.engine import Callback, FitState
+from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive, logged, report
+from bayescnn.train.engine import Callback, FitState, format_row
 from bayescnn.train.errors import DivergenceError
 
 __all__ = ["DivergenceGuard", "MetricsFile", "ProgressBar", "read_metrics"]
@@ -115,7 +115,7 @@ class ProgressBar(Callback):
                 self._bar.set_postfix(loss=f"{self._running_loss(state):.4f}")
         elif self._logging and self._ticker.due():
             done = state.step + 1
-            log.info(
+            report(
                 "epoch %d/%d: step %d/%d (%.0f%%), loss %.4f, %.0f s",
                 state.epoch + 1,
                 state.epochs,
@@ -131,6 +131,8 @@ class ProgressBar(Callback):
             self._bar.close()
             self._bar = None
         self._logging = False
+        if self.enabled and state.dist.is_main and not logged():
+            report("%s", format_row(row))  # fit logs the row, but it would show nowhere
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -145,13 +147,16 @@ class MetricsFile(Callback):
     """Keep the history as ``metrics.jsonl``: one JSON row per epoch, rewritten atomically.
 
     The file is the history's only copy: a resumed run reads back the rows of the epochs
-    its checkpoint holds (put this callback after the one that restores).
+    its checkpoint holds (put this callback after the one that restores). The file's
+    folder is made when training starts.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def on_fit_start(self, state: FitState) -> None:
+        if state.dist.is_main:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         if state.start_epoch > 0:
             state.history = [
                 row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch

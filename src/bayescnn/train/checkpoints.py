@@ -32,7 +32,7 @@ class Checkpoints(Callback):
     process writes. Files are written atomically: a crash keeps the previous one.
 
     Args:
-        folder: where the two files live (must exist).
+        folder: where the two files live (made, with its parents, when training starts).
         metadata: JSON-serialisable information stored in both files.
         resume: restore ``last.safetensors`` before training.
     """
@@ -54,6 +54,8 @@ class Checkpoints(Callback):
 
     def on_fit_start(self, state: FitState) -> None:
         if not self.resume:
+            if state.dist.is_main:
+                self.folder.mkdir(parents=True, exist_ok=True)
             return
         if not self.last.is_file():
             raise MissingFileError(

@@ -26,7 +26,7 @@ from bayescnn.train.evaluate import evaluate
 from bayescnn.train.objective import ELBO, Progress
 from bayescnn.train.step import Objective, TrainStep, default_optimizer
 
-__all__ = ["Callback", "FitState", "fit"]
+__all__ = ["Callback", "FitState", "fit", "format_row"]
 
 log = logging.getLogger("bayescnn.train")
 
@@ -122,6 +122,7 @@ def fit(
     compile: bool = False,
     grad_clip: float = 0.0,
     ddp: bool | None = None,
+    progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Train ``model`` for ``epochs`` epochs; returns one row of metrics per epoch.
 
@@ -144,6 +145,11 @@ def fit(
         grad_clip: clip the gradient norm to this value (0: off).
         ddp: wrap in ``DistributedDataParallel`` (default: when a process group of more
             than one process is initialised; loaders must then yield this rank's share).
+        progress: show each epoch's and each validation pass's progress on stderr (rank 0):
+            a tqdm bar on a terminal, else a line every 10 s and one per epoch
+            (:class:`~bayescnn.train.ProgressBar`, :func:`~bayescnn.train.with_progress`;
+            through the ``bayescnn.train`` logger when logging is configured). A
+            ``ProgressBar`` among ``callbacks`` replaces the default one.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise InvalidArgumentError(f"epochs must be an integer >= 1, got {epochs!r}")
@@ -160,6 +166,8 @@ def fit(
         forward_model = nn.parallel.DistributedDataParallel(
             forward_model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    if progress:
+        callbacks, valid_loader = _with_progress(callbacks, valid_loader, dist)
     optimizer = optimizer if optimizer is not None else default_optimizer(model)
     objective = objective if objective is not None else _default_objective(train_loader)
     state = FitState(
@@ -192,6 +200,21 @@ def fit(
     for callback in callbacks:
         callback.on_fit_end(state)
     return state.history
+
+
+def _with_progress(
+    callbacks: Sequence[Callback], valid_loader: Batches | None, dist: distributed.Distributed
+) -> tuple[Sequence[Callback], Batches | None]:
+    """``callbacks`` with a default :class:`ProgressBar` unless they hold one, and the
+    validation batches showing their progress."""
+    from bayescnn.runtime.progress import ProgressIterable, with_progress
+    from bayescnn.train.callbacks import ProgressBar  # the callbacks build on this module
+
+    if not any(isinstance(callback, ProgressBar) for callback in callbacks):
+        callbacks = [*callbacks, ProgressBar()]
+    if valid_loader is not None and not isinstance(valid_loader, ProgressIterable):
+        valid_loader = with_progress(valid_loader, "validation", enabled=dist.is_main)
+    return callbacks, valid_loader
 
 
 def _train_epoch(
@@ -243,7 +266,14 @@ def _end_epoch(state: FitState, row: dict[str, Any]) -> None:
     if state.improved:
         state.best_valid_nll = monitored
     state.history.append(row)
-    log.info(
-        "%s",
-        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+    log.info("%s", format_row(row))
+
+
+def format_row(row: dict[str, Any]) -> str:
+    """An epoch's numbers on one line: ``epoch 3  train_loss 0.4123  ...`` (the per-layer
+    tables and lists callbacks add to the row are left out)."""
+    return "  ".join(
+        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in row.items()
+        if not isinstance(v, dict | list)
     )

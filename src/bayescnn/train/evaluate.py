@@ -1,32 +1,22 @@
-"""Evaluation of a (Bayesian or frequentist) classifier: accuracy, NLL, Brier, ECE."""
+"""Evaluation of a (Bayesian or frequentist) classifier: accuracy, NLL, Brier, ECE.
+
+The predictions come from :func:`bayescnn.uncertainty.predict_loader`, the one
+Monte-Carlo loop; only the metrics and the gathering of every process's share are here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import nullcontext
 
 import torch
 from torch import nn
 
-from bayescnn import metrics
-from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
-from bayescnn.nn import posterior_mean as posterior_mean_mode
+from bayescnn import defaults, metrics
+from bayescnn.errors import InvalidArgumentError
 from bayescnn.train.distributed import Distributed
+from bayescnn.uncertainty.predict import Prediction, predict_loader
 
 
-class LogitsOnly(nn.Module):
-    """A network's logits when it returns ``(logits, kl)``, as the original code's do."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.model(x)
-        return out[0] if isinstance(out, tuple) else out
-
-
-@torch.no_grad()
 def predictive_probs(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
@@ -34,27 +24,38 @@ def predictive_probs(
     samples: int,
     posterior_mean: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example.
+    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example,
+    and the labels, on the CPU (:func:`bayescnn.uncertainty.predict_loader`'s).
 
     With ``posterior_mean`` the mean network's softmax instead (one pass).
     """
-    all_probs, all_labels = [], []
-    if posterior_mean or not is_stochastic(model):
-        samples = 1  # a deterministic network gives the same answer every time
-    context = posterior_mean_mode(model) if posterior_mean else nullcontext()
-    device = module_device(model)
-    forward = model if isinstance(model, Ensemble) else LogitsOnly(model)
-    with frozen_eval_mode(model), context:
-        for inputs, labels in batches:
-            logits = sample_forward(forward, inputs.to(device), samples)
-            labels = labels.to(device)
-            all_probs.append(logits.float().softmax(-1).mean(0))
-            all_labels.append(labels)
-    return torch.cat(all_probs), torch.cat(all_labels)
+    prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    return prediction.probs, prediction.labels
+
+
+def _predict(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    samples: int,
+    posterior_mean: bool,
+) -> Prediction:
+    """The predictive probabilities alone (no decomposition, no OOD score), with labels."""
+    prediction = predict_loader(
+        model,
+        batches,
+        samples=samples,
+        decomposition="none",
+        scores="none",
+        posterior_mean=posterior_mean,
+    )
+    if prediction.labels is None:
+        raise InvalidArgumentError("evaluation needs (inputs, labels) batches; got inputs only")
+    return prediction
 
 
 def classification_metrics(
-    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = defaults.ECE_BINS
 ) -> dict[str, float]:
     """Accuracy, NLL, Brier score and ECE (``n_bins`` equal-width bins) of predictive probs."""
     probs, labels = probs.cpu(), labels.cpu()
@@ -70,7 +71,7 @@ def evaluate(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     posterior_mean: bool = False,
     dist: Distributed | None = None,
 ) -> dict[str, float]:
@@ -78,7 +79,9 @@ def evaluate(
 
     Under ``dist`` each process predicts its share; the shares are gathered and scored.
     """
-    probs, labels = predictive_probs(model, batches, samples=samples, posterior_mean=posterior_mean)
-    if dist is not None:
-        probs, labels = dist.gather_rows(probs), dist.gather_rows(labels)
+    prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    probs, labels = prediction.probs, prediction.labels
+    if dist is not None and dist.enabled:  # the collective runs on the process's device
+        probs = dist.gather_rows(probs.to(dist.device))
+        labels = dist.gather_rows(labels.to(dist.device))
     return classification_metrics(probs, labels)

@@ -2,9 +2,11 @@
 
 The per-example OOD scores live in a registry that users extend with
 :func:`register_ood_score`; :func:`predict` computes the decompositions and scores asked
-for, sharing the work between them.
+for, sharing the work between them; :func:`evaluate_ood` scores calibration and OOD
+detection on an in-distribution and an OOD set.
 """
 
+from bayescnn.uncertainty._renamed import module_getattr
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -14,8 +16,9 @@ from bayescnn.uncertainty.decomposition import (
     predictive_probs,
     softmax_decomposition,
 )
+from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
 from bayescnn.uncertainty.predict import predict, predict_loader
-from bayescnn.uncertainty.prediction import METHODS, Prediction
+from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
     MonteCarloSamples,
@@ -27,16 +30,18 @@ from bayescnn.uncertainty.scores import (
 )
 
 __all__ = [
-    "METHODS",
+    "DECOMPOSITIONS",
     "OOD_SCORES",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
+    "OODEvaluation",
     "OODScore",
     "Prediction",
     "ScoreInput",
     "covariance_decomposition",
     "entropy_decomposition",
+    "evaluate_ood",
     "list_ood_scores",
     "normalized_decomposition",
     "ood_scores",
@@ -49,10 +54,12 @@ __all__ = [
 
 
 _MOVED_TO_DATA = frozenset({"OOD_SET_NAMES", "load_ood_set"})
+_renamed = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
 
 def __getattr__(name: str) -> object:
-    """``load_ood_set`` and ``OOD_SET_NAMES`` moved to :mod:`bayescnn.data` (they load data)."""
+    """``load_ood_set`` and ``OOD_SET_NAMES`` moved to :mod:`bayescnn.data` (they load data);
+    ``METHODS`` is now ``DECOMPOSITIONS``."""
     if name in _MOVED_TO_DATA:
         import warnings
 
@@ -64,4 +71,4 @@ def __getattr__(name: str) -> object:
             stacklevel=2,
         )
         return getattr(bayescnn.data, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _renamed(name)

@@ -17,6 +17,7 @@ from contextlib import nullcontext
 import torch
 from torch import Tensor, nn
 
+from bayescnn import defaults
 from bayescnn.errors import (
     InvalidArgumentError,
     InvalidTypeError,
@@ -24,10 +25,11 @@ from bayescnn.errors import (
     UnknownNameError,
     is_input_shape_error,
 )
-from bayescnn.nn import frozen_eval_mode, is_stochastic, module_device, sample_forward
+from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
 from bayescnn.nn import posterior_mean as posterior_mean_context
+from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
-    METHODS,
+    DECOMPOSITIONS,
     BatchSummary,
     Prediction,
     join_batches,
@@ -35,20 +37,26 @@ from bayescnn.uncertainty.prediction import (
 )
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
-__all__ = ["METHODS", "Prediction", "predict", "predict_loader"]
+__all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader"]
+
+__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
 
-def _parse_methods(method: str | Sequence[str]) -> tuple[str, ...]:
-    """``'all'``, ``'none'``, one method name, or a sequence of names -> validated names."""
-    if method == "none":
+def _parse_decompositions(decomposition: str | Sequence[str]) -> tuple[str, ...]:
+    """``'all'``, ``'none'``, one decomposition's name, or a sequence of names -> names."""
+    if decomposition == "none":
         return ()
-    names = METHODS if method == "all" else (method,) if isinstance(method, str) else method
-    names = tuple(names)
-    unknown = [name for name in names if name not in METHODS]
+    if decomposition == "all":
+        names: tuple[str, ...] = DECOMPOSITIONS
+    elif isinstance(decomposition, str):
+        names = (decomposition,)
+    else:
+        names = tuple(decomposition)
+    unknown = [name for name in names if name not in DECOMPOSITIONS]
     if unknown:
         raise UnknownNameError(
-            f"unknown uncertainty method(s) {unknown!r}; choose 'all', 'none' or any of "
-            f"{', '.join(METHODS)}"
+            f"unknown decomposition(s) {unknown!r}; choose 'all', 'none' or any of "
+            f"{', '.join(DECOMPOSITIONS)}"
         )
     return names
 
@@ -88,41 +96,86 @@ def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | Non
     )
 
 
+class _LogitsOnly(nn.Module):
+    """The logits of a network that returns ``(logits, kl)``, as the original's do
+    (:mod:`bayescnn.compat`); any other output passes through."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        output = self.model(inputs)
+        return output[0] if isinstance(output, tuple) else output
+
+
+def _sample_logits(
+    forward: nn.Module, inputs: Tensor, num_samples: int, chunk_size: int | None
+) -> Tensor:
+    """The ``(S, B, K)`` logit samples of one batch: the one place every prediction's
+    per-sample logits come from (:func:`predict_loader` and all that build on it).
+
+    Raises:
+        ModelInputError: If the inputs' shape does not fit the model.
+        InvalidArgumentError: If the model's output is not ``(batch, classes)``.
+    """
+    try:
+        logits = sample_forward(forward, inputs, num_samples, chunk_size=chunk_size)
+    except RuntimeError as error:
+        if not is_input_shape_error(error):
+            raise
+        raise ModelInputError(
+            f"the model cannot take inputs of shape {tuple(inputs.shape)}: "
+            f"{str(error).splitlines()[0]}"
+        ) from error
+    if logits.ndim != 3:
+        raise InvalidArgumentError(
+            f"the model must return logits of shape (batch, classes), got "
+            f"{tuple(logits.shape[1:])} per sample"
+        )
+    return logits
+
+
 def predict_loader(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
     *,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     chunk_size: int | None = None,
-    method: str | Sequence[str] = "all",
+    decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
+    method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty over batches, keeping only per-example summaries.
 
-    Each batch's ``(S, B, K)`` logit samples come from
+    The one Monte-Carlo loop of bayescnn: :func:`predict`, evaluation
+    (:func:`bayescnn.train.evaluate`), the test report, the Lightning module and the
+    reports all predict through it. Each batch's ``(S, B, K)`` logit samples come from
     :func:`bayescnn.nn.sample_forward` (every sample its own weight draw) and are reduced
     to per-example summaries before the next batch, so memory grows as ``N x K``, never
     ``S x N x K``. The softmax and each decomposition are computed once per batch, and
-    only if a requested method or score needs them: with ``method="none"`` and
-    ``scores="none"`` a batch costs its forward passes and the mean of their softmax.
+    only if a requested decomposition or score needs them: with ``decomposition="none"``
+    and ``scores="none"`` a batch costs its forward passes and the mean of their softmax.
     Runs under ``torch.no_grad()`` with every module in eval mode (BatchNorm
     running statistics are used, not updated; Bayesian layers still sample) and restores
     each module's training flag afterwards.
 
     Args:
-        model: A Bayesian (or plain) classifier returning logits.
+        model: A Bayesian (or plain) classifier returning logits, or a ``(logits, kl)``
+            pair as :mod:`bayescnn.compat`'s networks do.
         batches: Normalised input batches, or ``(inputs, labels)`` pairs; inputs are moved
             to the model's device.
         samples: Posterior samples ``S`` per example (1 gives zero epistemic parts).
         chunk_size: Samples per vectorised forward pass (default: all ``S`` at once).
-        method: Decompositions to compute: ``'all'``, ``'none'`` (or ``()``), or a subset
-            of ``('softmax', 'normalized', 'entropy')``.
+        decomposition: Decompositions to compute: ``'all'``, ``'none'`` (or ``()``), or a
+            subset of :data:`DECOMPOSITIONS` ``('softmax', 'normalized', 'entropy')``.
         scores: OOD scores to compute: ``'all'`` (every registered score, see
             :func:`bayescnn.uncertainty.list_ood_scores`), ``'none'`` (or ``()``), or
             registered names.
         posterior_mean: Evaluate the posterior-mean network once instead of sampling;
             the epistemic parts are then 0.
+        method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
         The concatenated :class:`Prediction`, on the CPU.
@@ -130,18 +183,23 @@ def predict_loader(
     Raises:
         InvalidArgumentError: If ``samples < 1``, there are no batches, or only some
             batches carry labels.
-        UnknownNameError: If a method or a score is unknown.
+        UnknownNameError: If a decomposition or a score is unknown.
         ModelInputError: If the inputs are not finite, or their shape does not fit the
             model (chained to PyTorch's error). Any other error of the model, such as
             running out of memory, propagates unchanged.
     """
+    decomposition = renamed_keyword(
+        "predict_loader", "method", "decomposition", method, decomposition, "all"
+    )
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise InvalidArgumentError(f"samples must be an integer >= 1, got {samples!r}")
-    methods = _parse_methods(method)
+    decompositions = _parse_decompositions(decomposition)
     score_names = _parse_scores(scores)
     # the mean network, or a network without Bayesian layers, gives one answer
     num_samples = 1 if posterior_mean or not is_stochastic(model) else samples
     device = module_device(model)
+    # an ensemble's members are sampled one by one by sample_forward: it is not wrapped
+    forward = model if isinstance(model, Ensemble) else _LogitsOnly(model)
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
@@ -151,22 +209,9 @@ def predict_loader(
             if device is not None:
                 inputs = inputs.to(device)
             _check_inputs(inputs)
-            try:
-                logits = sample_forward(model, inputs, num_samples, chunk_size=chunk_size)
-            except RuntimeError as error:
-                if not is_input_shape_error(error):
-                    raise
-                raise ModelInputError(
-                    f"the model cannot take inputs of shape {tuple(inputs.shape)}: "
-                    f"{str(error).splitlines()[0]}"
-                ) from error
-            if logits.ndim != 3:
-                raise InvalidArgumentError(
-                    f"the model must return logits of shape (batch, classes), got "
-                    f"{tuple(logits.shape[1:])} per sample"
-                )
+            logits = _sample_logits(forward, inputs, num_samples, chunk_size)
             drawn = logits.shape[0]  # an ensemble's members give their own count
-            parts.append(summarise_batch(logits, methods, score_names))
+            parts.append(summarise_batch(logits, decompositions, score_names))
             labels.append(None if batch_labels is None else batch_labels.long().cpu())
     if not parts:
         raise InvalidArgumentError("no batches to predict on")
@@ -177,7 +222,7 @@ def predict_loader(
     return join_batches(
         parts,
         torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
-        methods=methods,
+        decompositions=decompositions,
         samples=drawn,
     )
 
@@ -187,12 +232,13 @@ def predict(
     inputs: Tensor,
     *,
     labels: Tensor | None = None,
-    samples: int = 25,
+    samples: int = defaults.SAMPLES,
     batch_size: int = 256,
     chunk_size: int | None = None,
-    method: str | Sequence[str] = "all",
+    decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
+    method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty for normalised inputs, a whole test set included.
 
@@ -201,20 +247,24 @@ def predict(
     alive at once.
 
     Args:
-        model: A Bayesian (or plain) classifier returning logits.
+        model: A Bayesian (or plain) classifier returning logits (or ``(logits, kl)``).
         inputs: Normalised inputs, shape ``(N, ...)``.
         labels: Optional true labels, shape ``(N,)``.
         samples: Posterior samples ``S`` per example.
         batch_size: Examples per forward pass (``>= 1``).
         chunk_size: Samples per vectorised forward pass (default: all at once).
-        method: ``'all'``, ``'none'`` (or ``()``), or a subset of
+        decomposition: ``'all'``, ``'none'`` (or ``()``), or a subset of
             ``('softmax', 'normalized', 'entropy')``.
         scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
         posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
+        method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
         The :class:`Prediction`, on the CPU.
     """
+    decomposition = renamed_keyword(
+        "predict", "method", "decomposition", method, decomposition, "all"
+    )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
     parts = inputs.split(batch_size) if isinstance(inputs, Tensor) else [inputs]
@@ -232,7 +282,7 @@ def predict(
         batches,
         samples=samples,
         chunk_size=chunk_size,
-        method=method,
+        decomposition=decomposition,
         scores=scores,
         posterior_mean=posterior_mean,
     )

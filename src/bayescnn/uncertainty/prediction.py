@@ -14,16 +14,19 @@ from dataclasses import dataclass, fields
 import torch
 from torch import Tensor
 
+from bayescnn.uncertainty._renamed import module_getattr
 from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
 from bayescnn.uncertainty.scores import MonteCarloSamples
 
-__all__ = ["METHODS", "BatchSummary", "Prediction", "join_batches", "summarise_batch"]
+__all__ = ["DECOMPOSITIONS", "BatchSummary", "Prediction", "join_batches", "summarise_batch"]
 
-METHODS = ("softmax", "normalized", "entropy")
+DECOMPOSITIONS = ("softmax", "normalized", "entropy")
 """Names of the decompositions :func:`bayescnn.uncertainty.predict` can compute."""
 
-_METHOD_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
-"""Each method's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
+_DECOMPOSITION_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
+"""Each decomposition's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
+
+__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +72,7 @@ class BatchSummary:
 
     Attributes:
         probs: Predictive probabilities ``p̄``, ``(B, K)``.
-        decompositions: Per requested method, its decomposition's fields by name.
+        decompositions: Per requested decomposition, its fields by name.
         scores: Per requested OOD score, its values ``(B,)``.
     """
 
@@ -88,17 +91,19 @@ def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[st
     return values
 
 
-def summarise_batch(logits: Tensor, methods: Sequence[str], scores: Sequence[str]) -> BatchSummary:
+def summarise_batch(
+    logits: Tensor, decompositions: Sequence[str], scores: Sequence[str]
+) -> BatchSummary:
     """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
 
-    The softmax and each decomposition are computed at most once, and only if a method
-    or a score needs them; methods and scores share them. They are computed in float64
+    The softmax and each decomposition are computed at most once, and only if a requested
+    decomposition or score needs them; decompositions and scores share them. They are computed in float64
     (the mutual information is a difference of nearly equal entropies) and stored in
     float32.
 
     Args:
         logits: Logit samples ``(S, B, K)``.
-        methods: Names from :data:`METHODS`.
+        decompositions: Names from :data:`DECOMPOSITIONS`.
         scores: Registered OOD score names.
     """
     if logits.device.type == "mps":  # no float64 there
@@ -107,7 +112,8 @@ def summarise_batch(logits: Tensor, methods: Sequence[str], scores: Sequence[str
     return BatchSummary(
         probs=samples.predictive.float().cpu(),
         decompositions={
-            name: _float32_cpu(getattr(samples, _METHOD_SOURCES[name])) for name in methods
+            name: _float32_cpu(getattr(samples, _DECOMPOSITION_SOURCES[name]))
+            for name in decompositions
         },
         scores={name: score.float().cpu() for name, score in samples.ood_scores(scores).items()},
     )
@@ -121,20 +127,20 @@ def join_batches(
     parts: Sequence[BatchSummary],
     labels: Tensor | None,
     *,
-    methods: Sequence[str],
+    decompositions: Sequence[str],
     samples: int,
 ) -> Prediction:
     """Concatenate the summaries of consecutive batches into one :class:`Prediction`.
 
     Args:
-        parts: At least one batch summary, all for the same ``methods`` and scores.
+        parts: At least one batch summary, all for the same ``decompositions`` and scores.
         labels: The labels of all batches, concatenated, or ``None``.
-        methods: The methods the summaries hold; the others are ``None`` in the result.
+        decompositions: The decompositions the summaries hold; the others are ``None``.
         samples: Monte-Carlo samples ``S`` behind the summaries.
     """
 
     def joined(name: str) -> dict[str, Tensor] | None:
-        if name not in methods:
+        if name not in decompositions:
             return None
         return _concat_dicts([part.decompositions[name] for part in parts])
 

@@ -42,6 +42,7 @@ def _config(tmp_path, data_dir, **overrides):
     return TrainConfig(**(values | overrides))
 
 
+@pytest.mark.slow  # two full runs through the CLI: the slowest of tests/runs
 @pytest.mark.parametrize("bayesian", [True, False])
 def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, tiny_mnist_dir, bayesian):
     folder, report = train_run(
@@ -89,6 +90,7 @@ def _cut_after_one_epoch_of_two(folder: Path) -> None:
     )
 
 
+@pytest.mark.slow  # three runs, one resumed
 def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(
     tmp_path, tiny_mnist_dir
 ):
