@@ -48,7 +48,15 @@ class UnknownNameError(InvalidArgumentError):
 
 
 class ConfigError(InvalidArgumentError):
-    """A training configuration or config file is invalid."""
+    """A training configuration or config file is invalid.
+
+    Attributes:
+        key: the config key at fault, when there is one (the command line names its flag).
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class MissingFileError(BayesCNNError, FileNotFoundError):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bayescnn.cli.commands import uncertainty_dir
 from bayescnn.cli.main import build_parser, main
 from bayescnn.cli.train_options import train_overrides
 from bayescnn.runs import TrainConfig
@@ -107,3 +108,22 @@ def test_debug_shows_the_traceback_of_bad_input_too(tmp_path):
 
     with pytest.raises(bayescnn.BayesCNNError, match="no run folder or checkpoint"):
         main(["--debug", "evaluate", str(tmp_path / "missing")])
+
+
+def test_train_help_states_each_default_at_most_once_and_never_as_none(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text
+    assert "(default: PyTorch's init)" in text
+    entries = text.split(" --")
+    assert [entry for entry in entries if entry.count("(default:") > 1] == []
+
+
+@pytest.mark.parametrize(
+    ("ood", "folder"),
+    [("digits", "uncertainty-digits"), ("/tmp/nc/ood", "uncertainty-ood"),
+     ("/tmp/nc/ood/", "uncertainty-ood"), ("notMNIST_small", "uncertainty-notMNIST_small")],
+)  # fmt: skip
+def test_the_uncertainty_folder_is_named_after_the_ood_sets_last_part(tmp_path, ood, folder):
+    assert uncertainty_dir(tmp_path, ood) == tmp_path / folder

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bayescnn.cli.main import main
+from bayescnn.cli.posterior_commands import accuracy_changes
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def test_prune_reports_both_criteria_from_nothing_removed_to_everything(run, cap
     assert by[("magnitude", 0.5)]["removed"] == by[("snr", 0.5)]["removed"] > 0
     assert (run / "prune" / "pruning.png").is_file()
     assert (run / "prune" / "pruned-snr-0.5.safetensors").is_file()
-    assert "within 0.5 points" in capsys.readouterr().out
+    assert "accuracy change from the unpruned model's" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fractions", ["0.5,1.5", "-0.1", "half"])
@@ -43,3 +44,18 @@ def test_a_fraction_outside_zero_to_one_is_one_line_and_exit_2(run, capsys, frac
     assert main(["prune", str(run), "--fractions", fractions]) == 2
     err = capsys.readouterr().err
     assert "fraction" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_prune_summary_gives_each_fractions_signed_accuracy_change_not_a_verdict():
+    points = [(0.0, 0.80), (0.5, 0.805), (0.75, 0.811), (0.9, 0.70)]
+    line = accuracy_changes("by SNR", points)
+    assert line == (
+        "by SNR: accuracy change from the unpruned model's 80.00%, in points: "
+        "0.5 removed +0.50, 0.75 removed +1.10, 0.9 removed -10.00"
+    )
+
+
+def test_prune_help_shows_the_default_fractions(capsys):
+    with pytest.raises(SystemExit):
+        main(["prune", "--help"])
+    assert "(default: 0.5,0.75,0.9,0.95,0.98)" in " ".join(capsys.readouterr().out.split())

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bayescnn.io import RunDirError, atomic_path, atomic_write_bytes, check_writable_dir
+from bayescnn.errors import BayesCNNError
+from bayescnn.io import (
+    OutputPathError,
+    RunDirError,
+    atomic_path,
+    atomic_write_bytes,
+    check_writable_dir,
+    check_writable_file,
+)
 
 
 def test_atomic_write_bytes_creates_file_with_data(tmp_path: Path) -> None:
@@ -77,9 +85,10 @@ def test_check_writable_dir_creates_missing_nested_folder(tmp_path: Path) -> Non
 def test_folder_below_a_regular_file_raises_run_dir_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a folder")
-    with pytest.raises(RunDirError, match="cannot create run directory") as info:
-        check_writable_dir(blocker / "run", min_free_bytes=0)
-    assert str(blocker / "run") in str(info.value)
+    with pytest.raises(RunDirError, match="is a file, not a folder; choose another path") as info:
+        check_writable_dir(blocker / "deeper" / "run", min_free_bytes=0)
+    assert str(blocker / "deeper" / "run") in str(info.value)
+    assert f"'{blocker}' is a file" in str(info.value)
     assert "\n" not in str(info.value)
 
 
@@ -117,3 +126,31 @@ def test_too_little_free_space_raises_run_dir_error(
 
 def test_run_dir_error_is_an_os_error() -> None:
     assert issubclass(RunDirError, OSError)
+
+
+def test_check_writable_file_creates_the_missing_folder_but_not_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "predictions.csv"
+    assert check_writable_file(out) == out
+    assert out.parent.is_dir()
+    assert not out.exists()
+
+
+def test_a_file_path_that_is_a_folder_is_refused_with_an_example(tmp_path: Path) -> None:
+    with pytest.raises(OutputPathError, match="is a folder, not a file") as info:
+        check_writable_file(tmp_path, what="--out", example="predictions.csv")
+    assert f"'{tmp_path / 'predictions.csv'}'" in str(info.value)
+    assert str(info.value).startswith("--out ")
+
+
+def test_a_file_path_under_a_file_names_the_file_in_the_way(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.csv"
+    blocker.write_text("a,b\n")
+    with pytest.raises(OutputPathError, match=f"'{blocker}' is a file, not a folder"):
+        check_writable_file(blocker / "x.csv", what="--out")
+    assert blocker.read_text() == "a,b\n"
+
+
+def test_output_path_errors_are_bayescnn_errors_and_os_errors() -> None:
+    assert issubclass(OutputPathError, BayesCNNError)
+    assert issubclass(OutputPathError, OSError)
+    assert issubclass(RunDirError, OutputPathError)

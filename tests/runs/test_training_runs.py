@@ -9,6 +9,7 @@ import pytest
 from torch import nn
 
 import bayescnn
+from bayescnn.errors import ConfigError
 from bayescnn.io import load_checkpoint, save_checkpoint
 from bayescnn.nn import PosteriorSpec, bayesian_layers
 from bayescnn.priors import ScaleMixturePrior
@@ -18,9 +19,12 @@ from bayescnn.runs import (
     build_posterior,
     open_run,
     read_config_file,
+    read_run_progress,
+    resume_config,
     resume_run,
     train_run,
 )
+from bayescnn.train import read_metrics
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -136,6 +140,36 @@ def test_a_short_real_fashion_mnist_run_learns(tmp_path, bayesian):
     )  # fmt: skip
     _, report = train_run(config, tmp_path / "run")
     assert report["predictive"]["accuracy"] > 0.5, "well above the 10% of chance"
+
+
+def test_a_finished_run_resumed_with_more_epochs_trains_on_like_a_longer_run(
+    tmp_path, tiny_mnist_dir
+):
+    _, straight = train_run(_config(tmp_path, tiny_mnist_dir), tmp_path / "straight")
+    train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "short")
+    folder, longer = resume_run(tmp_path / "short", epochs=2)
+    assert longer == straight
+    assert [row["epoch"] for row in read_metrics(folder / "metrics.jsonl")] == [1, 2]
+    assert read_run_progress(folder).config.epochs == 2
+    assert "epochs: 2" in (folder / "config.yaml").read_text()
+
+
+def test_resuming_a_finished_run_asked_for_no_more_epochs_returns_its_report_untrained(
+    tmp_path, tiny_mnist_dir
+):
+    folder, report = train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "run")
+    before = (folder / "last.safetensors").read_bytes()
+    assert resume_run(folder) == (folder, report)
+    assert (folder / "last.safetensors").read_bytes() == before
+
+
+def test_resuming_with_no_more_epochs_than_trained_is_refused_naming_the_key(
+    tmp_path, tiny_mnist_dir
+):
+    folder, _ = train_run(_config(tmp_path, tiny_mnist_dir, epochs=2), tmp_path / "run")
+    with pytest.raises(ConfigError, match="more than the 2 the run") as raised:
+        resume_config(folder, epochs=1)
+    assert raised.value.key == "epochs"
 
 
 @pytest.fixture(scope="module")

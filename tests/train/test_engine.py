@@ -1,12 +1,16 @@
 """bayescnn.fit trains any model on any batches, reproducibly, without touching global state."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import bayescnn
+from bayescnn.io import load_checkpoint, save_checkpoint
 from bayescnn.train import Callback, Checkpoints, DivergenceError, DivergenceGuard, MetricsFile
+from bayescnn.train.checkpoints import stretch_schedule
 
 
 def _two_blobs(count: int = 256, seed: int = 0) -> TensorDataset:
@@ -175,3 +179,72 @@ def test_checkpoints_and_the_metrics_file_make_their_missing_folders(tmp_path):
 def test_resuming_a_folder_without_a_checkpoint_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         _fit(_small_cnn(), _two_blobs(64), callbacks=[Checkpoints(tmp_path, resume=True)])
+
+
+def test_checkpoints_and_the_metrics_file_create_their_folders(tmp_path):
+    folder = tmp_path / "run"
+    metrics = tmp_path / "new" / "metrics.jsonl"
+    _fit(_small_cnn(), _two_blobs(64), callbacks=[Checkpoints(folder), MetricsFile(metrics)])
+    assert (folder / "last.safetensors").is_file()
+    assert len(metrics.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("make", [lambda p: Checkpoints(p), lambda p: MetricsFile(p / "m.jsonl")])
+def test_a_checkpoint_or_metrics_path_under_a_file_fails_before_the_first_epoch(tmp_path, make):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    steps = []
+
+    class Count(Callback):
+        def on_step_end(self, state, terms):
+            steps.append(state.step)
+
+    with pytest.raises(bayescnn.BayesCNNError, match="is a file, not a folder"):
+        _fit(_small_cnn(), _two_blobs(64), callbacks=[make(blocker / "run"), Count()])
+    assert steps == []
+
+
+def _cosine(epochs: int):
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+
+
+def test_a_stretched_cosine_schedule_continues_as_if_planned_for_the_new_total():
+    stretched, planned = _cosine(2), _cosine(4)
+    for _ in range(2):
+        stretched.optimizer.step(), stretched.step()
+        planned.optimizer.step(), planned.step()
+    assert stretched.get_last_lr() == pytest.approx([0.0])
+    stretch_schedule(stretched, 4)
+    assert stretched.get_last_lr() == pytest.approx(planned.get_last_lr())
+    stretched.optimizer.step(), stretched.step()
+    planned.optimizer.step(), planned.step()
+    assert stretched.get_last_lr() == pytest.approx(planned.get_last_lr())
+
+
+def _cosine_run(folder, epochs, resume, metadata=None):
+    model = _small_cnn()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    callbacks = [Checkpoints(folder, metadata=metadata, resume=resume),
+                 MetricsFile(folder / "m.jsonl")]  # fmt: skip
+    return _fit(model, _two_blobs(64), epochs=epochs, optimizer=optimizer, scheduler=scheduler,
+                callbacks=callbacks)  # fmt: skip
+
+
+def test_resuming_a_cosine_run_with_more_epochs_trains_the_new_ones_at_a_nonzero_rate(tmp_path):
+    _cosine_run(tmp_path, 2, resume=False)
+    history = _cosine_run(tmp_path, 4, resume=True)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[2]["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)
+
+
+def test_a_checkpoint_without_its_epochs_is_stretched_from_its_configs(tmp_path):
+    _cosine_run(tmp_path, 2, resume=False, metadata={"config": {"epochs": 2}})
+    last = tmp_path / "last.safetensors"
+    checkpoint = load_checkpoint(last)
+    older = {k: v for k, v in checkpoint.metadata.items() if k != "epochs"}
+    save_checkpoint(last, model_state=checkpoint.model_state, metadata=older,
+                    extra=checkpoint.extra)  # fmt: skip
+    history = _cosine_run(tmp_path, 4, resume=True)
+    assert history[2]["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)

@@ -11,7 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from bayescnn.cli.train_options import train_overrides
+from bayescnn.cli.train_options import flag, flag_error, train_overrides
 from bayescnn.errors import ConfigError, InvalidArgumentError
 
 log = logging.getLogger("bayescnn.train")
@@ -48,33 +48,61 @@ def _remove_failed_start(log_file: Path, before: set[Path], new_dirs: list[Path]
             path.rmdir()
 
 
+def _epochs(count: int) -> str:
+    return f"{count} epoch" + "s" * (count != 1)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.runs import (
         RunFiles,
         TrainConfig,
         default_run_dir,
         read_config_file,
-        read_run_config,
+        read_run_progress,
+        resume_config,
         train_run,
     )
     from bayescnn.train import distributed
 
+    overrides = train_overrides(args)
     if args.resume is not None:
-        if train_overrides(args) or args.config:
+        others = [flag(key) for key in overrides if key != "epochs"]
+        others += ["--config"] * bool(args.config) + ["--run-dir"] * bool(args.run_dir)
+        if others:
             raise ConfigError(
-                "--resume continues a run with its saved config; give no other options"
+                "--resume continues a run with its saved config; give no other options but "
+                f"--epochs N (to train it to N epochs in all), got {' '.join(others)}"
             )
         folder = Path(args.resume)
-        config = read_run_config(folder)
+        progress = read_run_progress(folder)
+        epochs = overrides.get("epochs")
+        if progress.finished and epochs in (None, progress.config.epochs):
+            print(
+                f"{folder} is finished ({_epochs(progress.epochs_done)}, tested): nothing to "
+                f"resume; to train it longer: bayescnn train --resume {folder} --epochs N "
+                f"(N > {progress.epochs_done})"
+            )
+            return 0
+        try:
+            config = resume_config(folder, epochs)
+        except ConfigError as error:
+            raise flag_error(error, overrides) from None
     else:
         values = read_config_file(args.config) if args.config else {}
-        config = TrainConfig.from_dict(values | train_overrides(args))
+        try:
+            config = TrainConfig.from_dict(values | overrides)
+        except ConfigError as error:
+            raise flag_error(error, overrides) from None
         folder = Path(args.run_dir) if args.run_dir else default_run_dir(config)
     dist = distributed.setup(config.device)
     log_file = RunFiles(folder).log
     before = set(folder.iterdir()) if folder.is_dir() else set()
     new_dirs = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
+        if dist.is_main:  # before the log file: a bad folder is one line, not a traceback
+            what = "--resume" if args.resume else "--run-dir" if args.run_dir else "run folder"
+            check_writable_dir(folder, what=what)
         with _run_log(log_file, is_main=dist.is_main):
             folder, _ = train_run(config, folder, resume=args.resume is not None, dist=dist)
     except BaseException:
@@ -117,8 +145,15 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "ood"
 
 
+def uncertainty_dir(run_folder: Path, ood: str) -> Path:
+    """``RUN/uncertainty-OOD``: an OOD set given as a path is named by its last part
+    (``--ood /tmp/nc/ood`` -> ``uncertainty-ood``)."""
+    return run_folder / f"uncertainty-{_slug(Path(ood).name)}"
+
+
 def cmd_uncertainty(args: argparse.Namespace) -> int:
     from bayescnn.data import default_ood_set, load_dataset, load_ood_set
+    from bayescnn.io import check_writable_dir
     from bayescnn.reports import format_comparison_table, format_summary_table
     from bayescnn.runs.compared import load_compared, split_run_groups
     from bayescnn.runtime.device import resolve_device
@@ -126,20 +161,21 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     models = [load_compared(paths, device) for paths in [args.run, *split_run_groups(args.compare)]]
     config = models[0].run.config
-    data_dir = args.data_dir or config.data_dir
-    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
-    if args.limit is not None:
-        test = test.subset(range(min(args.limit, len(test))))
     ood_name = args.ood
     if ood_name is None:
         ood_name = default_ood_set(config.dataset)
         print(f"OOD set: {ood_name} (the default for {config.dataset})")
-    ood = load_ood_set(ood_name, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
     base = (
         Path(args.out_dir)
         if args.out_dir
-        else models[0].run.checkpoint.parent / f"uncertainty-{_slug(ood_name)}"
+        else uncertainty_dir(models[0].run.checkpoint.parent, ood_name)
     )
+    check_writable_dir(base, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
+    data_dir = args.data_dir or config.data_dir
+    _, test = load_dataset(config.dataset, data_dir, image_size=config.image_size, seed=config.seed)
+    if args.limit is not None:
+        test = test.subset(range(min(args.limit, len(test))))
+    ood = load_ood_set(ood_name, like=test, data_dir=data_dir, seed=config.seed, limit=args.limit)
     summaries = []
     for compared in models:
         out_dir = base / _slug(compared.label) if len(models) > 1 else base
@@ -185,6 +221,7 @@ def _score_compared(
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_training_curves, plot_weight_distributions
     from bayescnn.runs import RunFiles, open_run
 
@@ -203,7 +240,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 "with --frequentist"
             )
         twin = twin_run.model
-    files = RunFiles(run.checkpoint.parent)
+    files = RunFiles(check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder"))
     curves = files.root / "training_curves.png"
     weights = files.root / "weight_distributions.png"
     targets = (curves, weights) if run.config.bayesian else (curves,)

@@ -52,8 +52,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     import torch
 
     from bayescnn.deploy import export
+    from bayescnn.io import check_writable_file
     from bayescnn.runs import open_run
 
+    check_writable_file(args.out, what="--out", example=f"model.{args.format}")
     run = open_run(args.run)
     spec, size = run.spec, run.config.image_size
     image_shape = (spec.in_channels, size, size)

@@ -10,6 +10,8 @@ from typing import Any
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 
+DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
+
 
 def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``inspect`` and ``prune``."""
@@ -31,13 +33,16 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
     )
     prune.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
     prune.add_argument(
-        "--fractions", default="0.5,0.75,0.9,0.95,0.98", help="comma-separated, each in [0, 1]"
+        "--fractions",
+        default=DEFAULT_FRACTIONS,
+        help=f"fractions of weights to remove, comma-separated, each in [0, 1] "
+        f"(default: {DEFAULT_FRACTIONS})",
     )
     prune.add_argument(
         "--samples",
         type=int,
         default=defaults.SAMPLES,
-        help=f"Monte-Carlo samples (default {defaults.SAMPLES})",
+        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
     )
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
@@ -46,6 +51,7 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from bayescnn.io import check_writable_dir
     from bayescnn.nn import layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
     from bayescnn.reports.tables import text_table
@@ -55,6 +61,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     stats = layer_statistics(run.model)
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
+    check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder")
     header = ["layer", "weights", "KL (nats)", "KL/weight", "mean sigma", "SNR<1"]
     rows = [
         [name, s.weights, f"{s.kl:.4g}", f"{s.kl_per_weight:.3g}", f"{s.mean_sigma:.3g}",
@@ -81,7 +88,7 @@ def _fractions(text: str) -> list[float]:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from bayescnn.io import save_checkpoint
+    from bayescnn.io import check_writable_dir, save_checkpoint
     from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_splits, make_loader, open_run
     from bayescnn.runtime.device import resolve_device
@@ -94,6 +101,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
     run = open_run(args.run, device=device)
+    out = check_writable_dir(run.checkpoint.parent / "prune", min_free_bytes=0, what="folder")
     splits = load_splits(run.config)
     test = (
         splits.test
@@ -101,8 +109,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
         else splits.test.subset(range(min(args.limit, len(splits.test))))
     )
     loader = make_loader(test, splits, run.config, device, train=False)
-    out = run.checkpoint.parent / "prune"
-    out.mkdir(exist_ok=True)
     rows: list[dict[str, Any]] = []
     for criterion, prune in (("snr", prune_by_snr), ("magnitude", prune_by_magnitude)):
         for fraction in [0.0, *fractions]:
@@ -128,6 +134,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def accuracy_changes(label: str, points: list[tuple[float, float]]) -> str:
+    """One line: the accuracy change, in signed percentage points, at each pruned fraction
+    ``(fraction, accuracy)`` from the unpruned model's (the first point, fraction 0)."""
+    base = points[0][1]
+    changes = ", ".join(f"{f:g} removed {100 * (acc - base):+.2f}" for f, acc in points[1:])
+    return f"{label}: accuracy change from the unpruned model's {100 * base:.2f}%, in points: {changes}"
+
+
 def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     from bayescnn.reports.posterior_figures import plot_pruning_curves
     from bayescnn.reports.tables import text_table
@@ -147,10 +161,6 @@ def _report(rows: list[dict[str, Any]], out: Path, run: str) -> None:
     for criterion, label in (("snr", "by SNR |mu|/sigma"), ("magnitude", "by |mu|")):
         points = [(r["fraction"], r["accuracy"]) for r in rows if r["criterion"] == criterion]
         curves[label] = points
-        base = points[0][1]
-        kept = [f for f, acc in points if acc >= base - 0.005]
-        print(
-            f"{label}: accuracy within 0.5 points of the unpruned model up to {max(kept):g} removed"
-        )
+        print(accuracy_changes(label, points))
     figure = plot_pruning_curves(curves, out / "pruning.png", title=f"Pruning {Path(run).name}")
     print(f"wrote {out / 'prune.json'}, {out / 'prune.csv'} and {figure}")

@@ -191,6 +191,7 @@ def _print_table(rows: Sequence[Sequence[Any]]) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
+    from bayescnn.io import check_writable_file
     from bayescnn.runs import open_run
     from bayescnn.runs.threshold import check_flag_rate, load_threshold
     from bayescnn.runtime.device import resolve_device
@@ -202,6 +203,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     check_flag_rate(args.flag_rate)
     if args.samples is not None and args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
+    if args.out:  # before any work, so that a bad path loses no prediction
+        check_writable_file(args.out, what="--out", example="predictions.csv")
     device = resolve_device(args.device)
     run = open_run(args.run, device=device)
     config = run.config
@@ -242,7 +245,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         )
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_HEADER)

@@ -92,6 +92,7 @@ def _table(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
 def cmd_shift(args: argparse.Namespace) -> int:
     from bayescnn.data import load_dataset
     from bayescnn.errors import InvalidArgumentError
+    from bayescnn.io import check_writable_dir
     from bayescnn.reports import plot_risk_coverage, plot_shift_boxplots
     from bayescnn.runs import open_run
     from bayescnn.runtime.device import resolve_device
@@ -126,6 +127,8 @@ def cmd_shift(args: argparse.Namespace) -> int:
                 f"{ours[0]} at {ours[1]} px"
             )
         runs["frequentist"] = twin
+    out_dir = Path(args.out_dir) if args.out_dir else run.checkpoint.parent / "shift"
+    check_writable_dir(out_dir, min_free_bytes=0, what="--out-dir" if args.out_dir else "folder")
     config = run.config
     _, test = load_dataset(  # a folder dataset's test split is the run's seeded one
         config.dataset,
@@ -135,7 +138,6 @@ def cmd_shift(args: argparse.Namespace) -> int:
     )
     if args.limit is not None:
         test = test.subset(range(min(args.limit, len(test))))
-    out_dir = Path(args.out_dir) if args.out_dir else run.checkpoint.parent / "shift"
 
     records = {
         kind: evaluate_shift(

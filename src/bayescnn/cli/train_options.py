@@ -7,8 +7,10 @@ import dataclasses
 import sys
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
+from bayescnn.errors import ConfigError
 from bayescnn.models import list_models
 from bayescnn.runs.config import CHOICES, TrainConfig
 
@@ -37,7 +39,7 @@ HELP: dict[str, str] = {
     "image_size": "resize images to this square size once, at load time (the original used 32)",
     "valid_size": "fraction of the training set held out for validation",
     "train_subset": "train on only the first N training examples and validate on the first "
-    "N // 4 validation examples (quick runs)",
+    "N // 4 validation examples (quick runs; default: all)",
     "augment": "random crop/flip augmentation (default: on for CIFAR/SVHN, off for MNIST-likes)",
     "epochs": "number of epochs",
     "batch_size": "minibatch size",
@@ -79,14 +81,15 @@ class _RenamedFlag(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         print(
-            f"warning: {option_string} is renamed {_flag(self.dest)}; the old name goes in "
+            f"warning: {option_string} is renamed {flag(self.dest)}; the old name goes in "
             "the next release",
             file=sys.stderr,
         )
         setattr(namespace, self.dest, values)
 
 
-def _flag(name: str) -> str:
+def flag(name: str) -> str:
+    """The command-line flag of a config key: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
 
 
@@ -108,16 +111,19 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                 help="train the frequentist twin (plain layers, same architecture)",
             )
             continue
-        text = f"{HELP[field.name]} (default: {getattr(defaults, field.name)})"
+        text = HELP[field.name]
+        default = getattr(defaults, field.name)
+        if "(default:" not in text and default is not None:  # None: the help says what
+            text += f" (default: {default})"
         text = text.replace("{models}", ", ".join(list_models()))
         choices = CHOICES.get(field.name) if field.name != "model" else None
         if base is bool:
             group.add_argument(
-                _flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
+                flag(field.name), action=argparse.BooleanOptionalAction, default=None, help=text
             )
         elif typing.get_origin(base) is list:
             group.add_argument(
-                _flag(field.name),
+                flag(field.name),
                 nargs=2,
                 type=float,
                 metavar=("MEAN", "STD"),
@@ -126,13 +132,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             )
         elif choices is not None:
             group.add_argument(
-                _flag(field.name), type=str.lower, choices=choices.names(), default=None, help=text
+                flag(field.name), type=str.lower, choices=choices.names(), default=None, help=text
             )
         else:
-            group.add_argument(_flag(field.name), type=base, default=None, help=text)
+            group.add_argument(flag(field.name), type=base, default=None, help=text)
     for old, new in RENAMED_FLAGS.items():
         group.add_argument(
-            _flag(old),
+            flag(old),
             dest=new,
             type=str.lower,
             choices=CHOICES[new].names() if new in CHOICES else None,
@@ -149,3 +155,15 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
         for field in dataclasses.fields(TrainConfig)
         if getattr(args, field.name, None) is not None
     }
+
+
+def flag_error(error: ConfigError, given: Mapping[str, Any]) -> ConfigError:
+    """``error`` naming the flag (``--batch-size``) instead of the key it starts with
+    (``batch_size``) where ``given`` (the flags' values) set that key; else ``error``."""
+    if error.key is None or error.key not in given:
+        return error
+    text, name = str(error), flag(error.key)
+    for prefix in (f"config key {error.key!r}", error.key):
+        if text.startswith(prefix):
+            return ConfigError(name + text[len(prefix) :], key=error.key)
+    return error  # e.g. "unknown model 'vgg' ...": clear without the flag

@@ -2,10 +2,12 @@
 
 from bayescnn.io.atomic import (
     DEFAULT_MIN_FREE_BYTES,
+    OutputPathError,
     RunDirError,
     atomic_path,
     atomic_write_bytes,
     check_writable_dir,
+    check_writable_file,
 )
 from bayescnn.io.checkpoint import (
     Checkpoint,
@@ -23,10 +25,12 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "CheckpointMismatchError",
+    "OutputPathError",
     "RunDirError",
     "atomic_path",
     "atomic_write_bytes",
     "check_writable_dir",
+    "check_writable_file",
     "flatten_state",
     "load_checkpoint",
     "load_legacy_state_dict",

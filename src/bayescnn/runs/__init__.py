@@ -25,8 +25,11 @@ from bayescnn.runs.files import (
     open_run,
 )
 from bayescnn.runs.run import (
+    RunProgress,
     default_run_dir,
     read_run_config,
+    read_run_progress,
+    resume_config,
     resume_run,
     score_test_set,
     train_run,
@@ -40,6 +43,7 @@ __all__ = [
     "DataSplits",
     "LoadedRun",
     "RunFiles",
+    "RunProgress",
     "TrainConfig",
     "build_model",
     "build_objective",
@@ -57,6 +61,8 @@ __all__ = [
     "open_run",
     "read_config_file",
     "read_run_config",
+    "read_run_progress",
+    "resume_config",
     "resume_run",
     "score_test_set",
     "summarize_report",

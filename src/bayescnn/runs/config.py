@@ -118,7 +118,7 @@ class TrainConfig:
             try:
                 choices.parse(value) if isinstance(choices, type) else choices.get(value)
             except InvalidArgumentError as error:
-                raise ConfigError(str(error)) from None
+                raise ConfigError(str(error), key=name) from None
         positive = (
             "epochs",
             "batch_size",
@@ -129,27 +129,34 @@ class TrainConfig:
         )
         for name in positive:
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}", key=name)
         if not 0.0 <= self.valid_size < 1.0:
-            raise ConfigError(f"valid_size must be in [0, 1), got {self.valid_size}")
+            raise ConfigError(
+                f"valid_size must be in [0, 1), got {self.valid_size}", key="valid_size"
+            )
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
         for name in ("lr", "rho_lr_scale"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", key=name)
         try:
             layer_patterns(self.bayesian_layers)
         except InvalidArgumentError as error:
-            raise ConfigError(str(error)) from None
-        try:
-            if self.posterior_mu_init is not None:
-                check_init_pair("posterior_mu_init", self.posterior_mu_init)
-            check_init_pair("posterior_rho_init", self.posterior_rho_init)
-        except InvalidArgumentError as error:
-            raise ConfigError(str(error)) from None
+            raise ConfigError(str(error), key="bayesian_layers") from None
+        for name in ("posterior_mu_init", "posterior_rho_init"):
+            try:
+                if getattr(self, name) is not None:
+                    check_init_pair(name, getattr(self, name))
+            except InvalidArgumentError as error:
+                raise ConfigError(str(error), key=name) from None
         if self.train_subset is not None and self.train_subset < 1:
-            raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
-        KLWeight.parse(self.beta)
+            raise ConfigError(
+                f"train_subset must be >= 1, got {self.train_subset}", key="train_subset"
+            )
+        try:
+            KLWeight.parse(self.beta)
+        except InvalidArgumentError as error:
+            raise ConfigError(str(error), key="beta") from None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -208,7 +215,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options
     )
     raise ConfigError(
-        f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})"
+        f"config key {key!r} must be {expected}, got {value!r} ({type(value).__name__})", key=key
     )
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from bayescnn.data import DatasetSpec, get_spec
 from bayescnn.errors import MissingFileError
-from bayescnn.io import load_checkpoint, load_model_state
+from bayescnn.io import CheckpointError, load_checkpoint, load_model_state, read_checkpoint_metadata
 from bayescnn.runs.builder import build_model
 from bayescnn.runs.calibration import apply_run_calibration
 from bayescnn.runs.config import TrainConfig
@@ -81,12 +81,31 @@ def find_checkpoint(path: str | Path) -> Path:
     return path
 
 
+def _with_intact_last(error: CheckpointError, damaged: Path, given: str | Path) -> CheckpointError:
+    """``error`` about a damaged ``best.safetensors``, naming the intact ``last.safetensors``
+    beside it (the run's last epoch, not its best) when there is one."""
+    last = damaged.with_name(LAST_FILE)
+    if damaged.name != BEST_FILE or not last.is_file():
+        return error
+    try:
+        read_checkpoint_metadata(last)
+    except CheckpointError:
+        return error
+    return CheckpointError(
+        f"{error}; the last epoch's checkpoint beside it is intact: give {last} instead of "
+        f"{given} (e.g. bayescnn evaluate {last})"
+    )
+
+
 def open_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
     """Rebuild the model of a run folder or checkpoint file, load its weights (and the
     temperature fitted for that checkpoint, if the run was calibrated), and return it with
     the run's config and dataset spec (:func:`bayescnn.load_run` returns just the model)."""
     checkpoint_path = find_checkpoint(path)
-    checkpoint = load_checkpoint(checkpoint_path, map_location=device)
+    try:
+        checkpoint = load_checkpoint(checkpoint_path, map_location=device)
+    except CheckpointError as error:
+        raise _with_intact_last(error, checkpoint_path, path) from error
     config = TrainConfig.from_dict(checkpoint.metadata["config"])
     spec = get_spec(config.dataset)
     model = build_model(config, spec).to(device)

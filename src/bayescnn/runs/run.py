@@ -3,16 +3,18 @@ callbacks, then score the best checkpoint on the test set."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from bayescnn.errors import MissingFileError, RunExistsError
+from bayescnn.errors import ConfigError, MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
 from bayescnn.runs.builder import (
     DataSplits,
@@ -45,9 +47,12 @@ from bayescnn.train.tensorboard import TensorBoardLogger
 
 __all__ = [
     "THRESHOLD_FILE",
+    "RunProgress",
     "default_run_dir",
     "finish_run",
     "read_run_config",
+    "read_run_progress",
+    "resume_config",
     "resume_run",
     "score_test_set",
     "train_run",
@@ -82,7 +87,9 @@ def train_run(
     progress (:mod:`bayescnn.runtime.progress`).
 
     Args:
-        resume: continue the run in ``run_dir`` from its last checkpoint, exactly.
+        resume: continue the run in ``run_dir`` from its last checkpoint, exactly; with a
+            ``config.epochs`` other than the run's, train it to that many epochs in all
+            (see :func:`resume_config`).
         callbacks: more :class:`bayescnn.train.Callback` s, after the run's own.
         dist: this process's place under torchrun (default: from the process group).
     """
@@ -114,7 +121,7 @@ def train_run(
     )
     # made before training so that a missing tensorboard package fails the run at once
     tensorboard = [TensorBoardLogger(files.root / "tensorboard")] if config.tensorboard else []
-    if dist.is_main and not resume:
+    if dist.is_main:  # a resumed run's, anew: its epochs may have changed
         write_config_file(config, files.config)
     advice = (
         "try a lower --lr (now {lr}) or a smaller --posterior-rho-init; "
@@ -232,7 +239,26 @@ def score_test_set(
 
 
 def read_run_config(run_dir: str | Path) -> TrainConfig:
-    """The config of the interrupted run in ``run_dir``, from its last checkpoint's header."""
+    """The config of the run in ``run_dir``, from its last checkpoint's header."""
+    return read_run_progress(run_dir).config
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far the run in a folder got: its config and the epochs its last checkpoint holds."""
+
+    config: TrainConfig
+    epochs_done: int
+    tested: bool
+
+    @property
+    def finished(self) -> bool:
+        """All of ``config.epochs`` trained and the test set scored (``test.json``)."""
+        return self.epochs_done >= self.config.epochs and self.tested
+
+
+def read_run_progress(run_dir: str | Path) -> RunProgress:
+    """The :class:`RunProgress` of the run in ``run_dir``, from its checkpoint's header."""
     from bayescnn.io import read_checkpoint_metadata
 
     files = RunFiles(Path(run_dir))
@@ -240,9 +266,44 @@ def read_run_config(run_dir: str | Path) -> TrainConfig:
         raise MissingFileError(f"cannot resume {files.root}: no such run folder")
     if not files.last.is_file():
         raise MissingFileError(f"cannot resume {files.root}: it holds no last.safetensors")
-    return TrainConfig.from_dict(read_checkpoint_metadata(files.last)["config"])
+    metadata = read_checkpoint_metadata(files.last)
+    config = TrainConfig.from_dict(metadata["config"])
+    return RunProgress(config, metadata["epoch"] + 1, files.test.is_file())
 
 
-def resume_run(run_dir: str | Path, **options: Any) -> tuple[Path, dict[str, Any]]:
-    """Continue an interrupted run from its last checkpoint, exactly where it stopped."""
-    return train_run(read_run_config(run_dir), run_dir, resume=True, **options)
+def resume_config(run_dir: str | Path, epochs: int | None = None) -> TrainConfig:
+    """The config to continue the run in ``run_dir`` with: its own, or with ``epochs`` in
+    all (more than it has trained) to train a finished or interrupted run longer.
+
+    Raises:
+        ConfigError: ``epochs`` is not more than the epochs already trained.
+    """
+    progress = read_run_progress(run_dir)
+    config = progress.config
+    if epochs is None or epochs == config.epochs:
+        return config
+    if epochs <= progress.epochs_done:
+        raise ConfigError(
+            f"epochs must be more than the {progress.epochs_done} the run in {run_dir} has "
+            f"trained to train it longer, got {epochs}",
+            key="epochs",
+        )
+    return dataclasses.replace(config, epochs=epochs)
+
+
+def resume_run(
+    run_dir: str | Path, *, epochs: int | None = None, **options: Any
+) -> tuple[Path, dict[str, Any]]:
+    """Continue an interrupted run from its last checkpoint, exactly where it stopped;
+    with ``epochs``, train it (finished or not) to that many epochs in all.
+
+    The history, the optimiser and the learning-rate schedule continue (a cosine schedule
+    is stretched to the new total); ``config.yaml`` and the checkpoints record the new
+    ``epochs``. A finished run asked for no more epochs is not trained again: its test
+    report is returned as it is.
+    """
+    progress = read_run_progress(run_dir)
+    if progress.finished and epochs in (None, progress.config.epochs):
+        log.info("%s is finished: %d epochs trained and tested", run_dir, progress.epochs_done)
+        return Path(run_dir), json.loads(RunFiles(Path(run_dir)).test.read_text())
+    return train_run(resume_config(run_dir, epochs), run_dir, resume=True, **options)

@@ -26,6 +26,7 @@ def vision() -> tuple[ModuleType, Any]:
 
 
 def level(table: Sequence[float], severity: int) -> float:
+    """The corruption's parameter ``c`` at ``severity``: ``table[severity - 1]``."""
     return table[check_severity(severity) - 1]
 
 

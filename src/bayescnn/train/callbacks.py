@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from bayescnn.io import atomic_write_bytes
+from bayescnn.io import atomic_write_bytes, check_writable_file
 from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive, logged, report
 from bayescnn.train.engine import Callback, FitState, format_row
 from bayescnn.train.errors import DivergenceError
@@ -147,8 +147,8 @@ class MetricsFile(Callback):
     """Keep the history as ``metrics.jsonl``: one JSON row per epoch, rewritten atomically.
 
     The file is the history's only copy: a resumed run reads back the rows of the epochs
-    its checkpoint holds (put this callback after the one that restores). The file's
-    folder is made when training starts.
+    its checkpoint holds (put this callback after the one that restores). Its folder is
+    created (and checked writable) before the first epoch.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -156,7 +156,7 @@ class MetricsFile(Callback):
 
     def on_fit_start(self, state: FitState) -> None:
         if state.dist.is_main:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            check_writable_file(self.path, what="metrics file", example="metrics.jsonl")
         if state.start_epoch > 0:
             state.history = [
                 row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from bayescnn.errors import MissingFileError
-from bayescnn.io import load_checkpoint, load_model_state, save_checkpoint
+from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state, save_checkpoint
 from bayescnn.train.engine import Callback, FitState
 
-__all__ = ["BEST_FILE", "LAST_FILE", "Checkpoints"]
+__all__ = ["BEST_FILE", "LAST_FILE", "Checkpoints", "stretch_schedule"]
 
 LAST_FILE = "last.safetensors"
 """The checkpoint of the last finished epoch, in a run folder."""
@@ -31,8 +34,13 @@ class Checkpoints(Callback):
     function of ``(seed, epoch)``, so no generator state needs saving. Only the main
     process writes. Files are written atomically: a crash keeps the previous one.
 
+    Resuming with a different ``epochs`` (e.g. more, to train a finished run longer)
+    continues the history and the scheduler's state; a schedule planned over the
+    epochs is stretched to the new total (see :func:`stretch_schedule`).
+
     Args:
-        folder: where the two files live (made, with its parents, when training starts).
+        folder: where the two files live; created (and checked writable) before the
+            first epoch, so that a bad path fails before any training.
         metadata: JSON-serialisable information stored in both files.
         resume: restore ``last.safetensors`` before training.
     """
@@ -53,9 +61,9 @@ class Checkpoints(Callback):
         return self.folder / BEST_FILE
 
     def on_fit_start(self, state: FitState) -> None:
+        if state.dist.is_main:
+            check_writable_dir(self.folder, min_free_bytes=0, what="checkpoint folder")
         if not self.resume:
-            if state.dist.is_main:
-                self.folder.mkdir(parents=True, exist_ok=True)
             return
         if not self.last.is_file():
             raise MissingFileError(
@@ -68,6 +76,12 @@ class Checkpoints(Callback):
             state.scheduler.load_state_dict(checkpoint.extra["scheduler"])
         state.start_epoch = checkpoint.metadata["epoch"] + 1
         state.best_valid_nll = checkpoint.metadata["best_valid_nll"]
+        # checkpoints of bayescnn train from before "epochs" was saved hold it in their config
+        older = checkpoint.metadata.get("config", {}).get("epochs", state.epochs)
+        planned = checkpoint.metadata.get("epochs", older)
+        if planned != state.epochs:
+            stretch_schedule(state.scheduler, state.epochs)
+            log.info("the run's %d epoch(s) are now %d", planned, state.epochs)
         log.info("resumed from %s at epoch %d", self.last, state.start_epoch + 1)
 
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
@@ -81,9 +95,35 @@ class Checkpoints(Callback):
         save_checkpoint(
             path,
             model_state=state.model.state_dict(),
-            metadata=self.metadata | {"epoch": state.epoch, "best_valid_nll": state.best_valid_nll},
+            metadata=self.metadata
+            | {
+                "epoch": state.epoch,
+                "epochs": state.epochs,
+                "best_valid_nll": state.best_valid_nll,
+            },
             extra={
                 "optimizer": state.optimizer.state_dict(),
                 "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
             },
         )
+
+
+def stretch_schedule(scheduler: Any, epochs: int) -> None:
+    """Re-plan a restored learning-rate schedule over ``epochs`` epochs in all.
+
+    A cosine schedule (:class:`torch.optim.lr_scheduler.CosineAnnealingLR`) gets
+    ``T_max = epochs`` and each group's learning rate becomes the one an ``epochs``-epoch
+    run has at this point, ``eta_min + (lr_0 - eta_min) (1 + cos(pi t / T_max)) / 2``
+    with ``t`` the epochs done (a finished run's rate, 0, would train no further).
+    Schedules that do not depend on the number of epochs (``ReduceLROnPlateau``,
+    none) continue unchanged.
+    """
+    if not isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+        return
+    scheduler.T_max = epochs
+    done, low = scheduler.last_epoch, scheduler.eta_min
+    factor = (1 + math.cos(math.pi * min(done, epochs) / epochs)) / 2
+    groups = scheduler.optimizer.param_groups
+    for group, initial in zip(groups, scheduler.base_lrs, strict=True):
+        group["lr"] = low + (initial - low) * factor
+    scheduler._last_lr = [group["lr"] for group in groups]
