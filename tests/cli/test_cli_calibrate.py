@@ -89,3 +89,12 @@ def test_an_ensemble_of_runs_split_differently_is_refused(
     other = train_tiny(tmp_path / "seed1", tiny_mnist_dir, "--seed", "1", epochs=1)
     assert main(["calibrate", str(calibrated_run), str(other)]) == 2
     assert "split their data differently" in capsys.readouterr().err
+
+
+def test_an_ensemble_output_under_a_file_is_refused_before_any_work(
+    calibrated_run, tmp_path, capsys
+):
+    (tmp_path / "file").write_text("")
+    argv = ["calibrate", str(calibrated_run), str(calibrated_run), "--out"]
+    assert main([*argv, str(tmp_path / "file" / "x.json")]) == 2
+    assert "--out" in capsys.readouterr().err

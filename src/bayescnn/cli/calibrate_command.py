@@ -53,7 +53,7 @@ def _check_shared_split(configs: list[Any]) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bayescnn.errors import InvalidArgumentError
-    from bayescnn.io import check_writable_dir
+    from bayescnn.io import check_writable_dir, check_writable_file
     from bayescnn.runs import load_splits
     from bayescnn.runs.calibration import calibrate_on_validation
     from bayescnn.runs.compared import load_compared
@@ -74,9 +74,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 "--out is for an ensemble of several runs; one run's calibration is written "
                 f"to {folders[0] / 'calibration.json'}"
             )
-        check_writable_dir(folders[0])
+        check_writable_dir(folders[0], what="run folder")
     elif args.out is not None:
-        check_writable_dir(Path(args.out).parent)
+        check_writable_file(args.out, what="--out", example="ensemble-calibration.json")
     if len(folders) > 1:
         _check_shared_split([read_run_config(folder) for folder in folders])
     device = resolve_device(args.device)
