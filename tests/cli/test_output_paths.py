@@ -68,6 +68,7 @@ def test_prune_refuses_a_run_whose_prune_folder_is_a_file_before_scoring(
     tiny_run, tmp_path, capsys, monkeypatch
 ):
     run = shutil.copytree(tiny_run, tmp_path / "run")
+    shutil.rmtree(run / "prune", ignore_errors=True)  # another test may have pruned tiny_run
     (run / "prune").write_text("in the way\n")
     monkeypatch.setattr("bayescnn.runs.load_splits", _poisoned)
     assert main(["prune", str(run)]) == 2
