@@ -12,7 +12,7 @@ import torch
 
 from bayescnn.errors import MissingFileError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state, save_checkpoint
-from bayescnn.train.engine import Callback, FitState
+from bayescnn.train.hooks import Callback, FitState
 
 __all__ = ["BEST_FILE", "LAST_FILE", "Checkpoints", "stretch_schedule"]
 

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from bayescnn.nn import layer_statistics
-from bayescnn.train.engine import Callback, FitState
+from bayescnn.train.hooks import Callback, FitState
 
 __all__ = ["PosteriorDiagnostics"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bayescnn.errors import MissingExtraError
-from bayescnn.train.engine import Callback, FitState
+from bayescnn.train.hooks import Callback, FitState
 
 __all__ = ["TensorBoardLogger", "TensorBoardMissingError", "scalars"]
 
