@@ -85,8 +85,9 @@ def test_the_fit_minimises_the_held_out_nll_of_the_samples_it_drew():
 
 
 def test_calibrating_again_starts_from_the_raw_predictive():
-    inputs, labels, _ = _data(0, count=600)
+    inputs, labels, reference = _data(0, count=600)
     model = _Scaled(3.0)
+    model.load_state_dict(reference.state_dict())
     torch.manual_seed(0)
     first = bayescnn.calibrate(model, _batches(inputs, labels), samples=4)
     torch.manual_seed(0)
@@ -95,8 +96,10 @@ def test_calibrating_again_starts_from_the_raw_predictive():
 
 
 def test_an_ensemble_gets_one_temperature_for_its_pooled_predictive():
-    inputs, labels, _ = _data(0, count=600)
+    inputs, labels, reference = _data(0, count=600)
     members = [_Scaled(3.0) for _ in range(2)]
+    for member in members:
+        member.load_state_dict(reference.state_dict())
     ensemble = bayescnn.Ensemble(members)
     fit = bayescnn.calibrate(ensemble, _batches(inputs, labels), samples=3)
     assert fit.samples == 6
@@ -112,3 +115,14 @@ def test_calibration_needs_labelled_batches():
 def test_calibration_needs_at_least_one_batch():
     with pytest.raises(InvalidArgumentError, match="no batches to calibrate on"):
         bayescnn.calibrate(_Scaled(1.0), [], samples=2)
+
+
+def test_a_temperature_at_the_bound_of_the_search_is_reported():
+    inputs = torch.randn(200, 6)
+    labels = torch.randint(0, 4, (200,))
+    model = _Scaled(1.0)
+    with torch.no_grad():
+        model.layer.weight_mu.mul_(0)  # every answer uniform: no temperature helps
+        model.layer.bias_mu.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0]))  # but one confident class
+    with pytest.warns(UserWarning, match="at a bound of the search"):
+        bayescnn.calibrate(model, [(inputs, labels)], samples=2)

@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from bayescnn.io import atomic_write_bytes, check_writable_file
 from bayescnn.runtime.progress import DEFAULT_INTERVAL, Ticker, interactive, logged, report
-from bayescnn.train.hooks import Callback, FitState, format_row
 from bayescnn.train.errors import DivergenceError
+from bayescnn.train.hooks import Callback, FitState, format_row
 
 __all__ = ["DivergenceGuard", "MetricsFile", "ProgressBar", "read_metrics"]
 

@@ -8,6 +8,7 @@ every later prediction applies it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -17,6 +18,7 @@ from torch import Tensor, nn
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import (
+    TEMPERATURE_BOUNDS,
     fit_temperature,
     predictive_nll,
     set_temperature,
@@ -106,6 +108,14 @@ def calibrate(
     set_temperature(model, fit_temperature(logits, labels))
     temperature = temperature_of(model)  # as kept: float32
     assert temperature is not None
+    low, high = TEMPERATURE_BOUNDS
+    if not low * 1.01 < temperature < high / 1.01:
+        warnings.warn(
+            f"the fitted temperature {temperature:.3g} is at a bound of the search "
+            f"[{low}, {high}]: the held-out predictive is far from calibrated at any "
+            "temperature (a barely trained model, or too few held-out examples)",
+            stacklevel=2,
+        )
     return TemperatureFit(
         temperature=temperature,
         nll_raw=predictive_nll(logits, labels, 1.0),
