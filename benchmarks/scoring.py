@@ -102,9 +102,11 @@ def seed_spread(runs: Path, tag: str, *, quick: bool, samples: int) -> list[list
 
 
 def mean_sd(values: Sequence[float]) -> str:
-    """``mean ± sample standard deviation`` (0 for one value), to 4 decimals."""
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
+    """``mean ± sample standard deviation`` to 4 decimals; one value alone has no spread
+    to show, so it is printed bare (a ``± 0`` would claim a spread that was not measured)."""
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
 SPREAD_COLUMNS = {
