@@ -84,6 +84,11 @@ def main(out: Path) -> None:
         k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("valid/")
     }
     torch.save(recorder.record, out / f"rank{trainer.global_rank}.pt")
+    # leave the process group before exit: a gloo group torn down by the interpreter's
+    # exit once aborted a rank ("terminate called without an active exception")
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
