@@ -17,7 +17,7 @@ from enum import IntEnum
 import numpy as np
 import torch
 
-__all__ = ["Stream", "derive_seed", "seeded", "seeded_generator"]
+__all__ = ["Stream", "derive_seed", "forked_rng", "seeded", "seeded_generator"]
 
 
 class Stream(IntEnum):
@@ -45,12 +45,22 @@ def seeded_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gen
 
 
 @contextmanager
-def _forked(seed: int, device: torch.device) -> Iterator[None]:
+def forked_rng(device: str | torch.device) -> Iterator[None]:
+    """A block whose draws leave no trace: the CPU generator's and ``device``'s states
+    are restored on exit (:func:`torch.random.fork_rng` for that device only)."""
+    device = torch.device(device)
     on_accelerator = device.type not in ("cpu", "meta")
     accelerator_devices = [device.index or 0] if on_accelerator else []
     with torch.random.fork_rng(
         devices=accelerator_devices, device_type=device.type if on_accelerator else "cuda"
     ):
+        yield
+
+
+@contextmanager
+def _forked(seed: int, device: torch.device) -> Iterator[None]:
+    on_accelerator = device.type not in ("cpu", "meta")
+    with forked_rng(device):
         torch.set_rng_state(seeded_generator(seed).get_state())
         if on_accelerator:  # this device only
             module = torch.get_device_module(device.type)

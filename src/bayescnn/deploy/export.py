@@ -90,10 +90,13 @@ def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Mod
     Args:
         model: a Bayesian (or plain) classifier.
         samples: None for the posterior-mean network (:func:`to_deterministic`), or
-            ``S`` for the Monte-Carlo predictive (:class:`MonteCarloPredictive`).
+            ``S`` for the Monte-Carlo predictive (:class:`MonteCarloPredictive`). Either
+            applies the model's temperature when it was calibrated.
     """
     if samples is None:
         module = to_deterministic(model)
+        if temperature_of(module) is not None:  # a calibrated model's logits, tempered
+            module = _FirstOutput(module)
     else:
         module = MonteCarloPredictive(model, check_num_samples(samples))
     return module.eval().requires_grad_(False)
@@ -148,8 +151,7 @@ def _trace(
     module = exportable_module(model, samples=samples)
     example = _example_for(module, example_input)
     model_name = type(model).__name__
-    output = _check_fits(module, example, model_name)
-    if samples is None and (not isinstance(output, Tensor) or temperature_of(module) is not None):
+    if not isinstance(_check_fits(module, example, model_name), Tensor) and samples is None:
         module = _FirstOutput(module)
     batch = torch.export.Dim("batch")
     try:

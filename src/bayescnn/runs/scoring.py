@@ -11,6 +11,7 @@ from torch import nn
 from bayescnn import defaults
 from bayescnn.nn import is_stochastic, module_device, temperature_of
 from bayescnn.runtime.progress import with_progress
+from bayescnn.seeding import forked_rng
 from bayescnn.train.distributed import Distributed
 from bayescnn.train.evaluate import evaluate
 
@@ -55,7 +56,7 @@ def build_test_report(
     if temperature is not None:
         report["temperature"] = temperature
         # the raw predictive on the very draws of the calibrated one: the RNG is forked
-        with torch.random.fork_rng(devices=_accelerators(model)):
+        with forked_rng(module_device(model) or "cpu"):
             report["predictive_raw"] = evaluate(
                 model, shown("test (raw)"), samples=samples, dist=dist, calibrated=False
             )
@@ -70,12 +71,6 @@ def build_test_report(
             model, shown("test (posterior mean)"), posterior_mean=True, dist=dist
         )
     return report
-
-
-def _accelerators(model: nn.Module) -> list[int]:
-    """The CUDA devices whose generators a forked RNG must restore (the model's)."""
-    device = module_device(model)
-    return [device.index or 0] if device is not None and device.type == "cuda" else []
 
 
 def summarize_report(report: dict[str, Any]) -> str:
