@@ -32,6 +32,7 @@ from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.packed import PackedEnsemble
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
@@ -52,13 +53,20 @@ def list_models() -> list[str]:
     return MODELS.names()
 
 
+_PACKABLE: set[ModelBuilder] = set()
+"""The builders that can pack K members (``create(..., members=K)``): the zoo's
+architectures defined from a :class:`LayerFactory` alone."""
+
+
 def _sequential(define: Callable[..., architectures.Layers]) -> ModelBuilder:
     def build(
         layers: LayerFactory, in_channels: int, num_classes: int, image_size: int
     ) -> nn.Module:
-        return nn.Sequential(OrderedDict(define(layers, in_channels, num_classes, image_size)))
+        model = nn.Sequential(OrderedDict(define(layers, in_channels, num_classes, image_size)))
+        return model if layers.members == 1 else PackedEnsemble(model, layers.members)
 
     build.__doc__ = define.__doc__
+    _PACKABLE.add(build)
     return build
 
 
@@ -116,6 +124,8 @@ def create(
     posterior_rho_init: InitPair | Unset = UNSET,
     dropout: float = 0.0,
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
+    members: int = 1,
+    member_width: float = 1.0,
 ) -> nn.Module:
     """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
@@ -139,14 +149,25 @@ def create(
         bayesian_layers: ``'all'``, or glob patterns over the layers' qualified names
             (a sequence, or one comma-separated string such as ``'fc*'``): only those
             are Bayesian, the rest plain (ignored when ``bayesian`` is False).
+        members: K > 1 builds a packed ensemble (Laurent et al. 2023) of K members in one
+            network (:class:`bayescnn.nn.PackedEnsemble`): grouped convolutions and
+            grouped fully connected layers, each member with its own (mean-field)
+            parameters; it returns ``(K, B, classes)`` logits, every prediction draws
+            ``S x K`` samples, and its KL is the mean of the members' KLs. For the
+            zoo's LeNet, AlexNet and 3Conv3FC.
+        member_width: factor of the hidden widths (not the input channels nor the
+            classes), Packed-Ensembles' alpha: below 1 shrinks the members towards one
+            network's cost.
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
         InvalidArgumentError: if ``bayesian_layers`` matches no weight layer, or for an
             option the model's function does not take (``num_classes``, ``in_channels``,
-            ``activation`` away from their defaults, ``dropout``).
+            ``activation`` away from their defaults, ``dropout``), or ``members`` /
+            ``member_width`` for a model that cannot be packed.
     """
     builder = resolve(name)
+    _check_packing(name, builder, members, member_width, bayesian, bayesian_layers)
     spec = PosteriorSpec.merge(
         posterior,
         estimator=estimator,
@@ -157,9 +178,9 @@ def create(
     include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None
     layers = (
-        LayerFactory.bayesian(spec, activation)
+        LayerFactory.bayesian(spec, activation, members=members, width=member_width)
         if all_bayesian
-        else LayerFactory.frequentist(activation)
+        else LayerFactory.frequentist(activation, members=members, width=member_width)
     ).with_dropout(dropout)
     accepted = accepted_keywords(builder)
     takes_layers = accepted is None or "layers" in accepted
@@ -197,6 +218,32 @@ def create(
                 f"{name!r}; its layers: {', '.join(_weight_layer_names(model))}"
             )
     return model
+
+
+def _check_packing(
+    name: str,
+    builder: ModelBuilder,
+    members: int,
+    member_width: float,
+    bayesian: bool,
+    bayesian_layers: str | Sequence[str],
+) -> None:
+    """Refuse ``members`` / ``member_width`` where they cannot be honoured."""
+    if isinstance(members, bool) or not isinstance(members, int) or members < 1:
+        raise InvalidArgumentError(f"members must be an integer >= 1, got {members!r}")
+    if members == 1 and member_width == 1.0:
+        return
+    if builder not in _PACKABLE:
+        packable = sorted(n for n in MODELS.names() if MODELS.get(n) in _PACKABLE)
+        raise InvalidArgumentError(
+            f"model {name!r} cannot be packed (members={members}, member_width="
+            f"{member_width}); packed members are built for {', '.join(packable)}"
+        )
+    if members > 1 and bayesian and layer_patterns(bayesian_layers) is not None:
+        raise InvalidArgumentError(
+            f"members={members} needs every layer Bayesian or none (bayesian_layers='all' "
+            f"or bayesian=False), got bayesian_layers={bayesian_layers!r}"
+        )
 
 
 def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str]:
