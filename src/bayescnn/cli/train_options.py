@@ -25,6 +25,11 @@ HELP: dict[str, str] = {
     "activation": "activation of the zoo's architectures (the original's was softplus)",
     "dropout": "MC dropout rate before each fully connected layer, kept on at prediction "
     "(a baseline, usually with --frequentist; 0: off)",
+    "members": "K > 1: a packed ensemble of K members in one network (grouped layers, each "
+    "member its own posterior; lenet, alexnet, 3conv3fc), trained in one run; predictions "
+    "draw K x S samples",
+    "member_width": "factor of the members' hidden widths (Packed-Ensembles' alpha; < 1 "
+    "shrinks each member towards one network's cost)",
     "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
     "registered prior",
     "prior_mu": "mean of the Gaussian prior",

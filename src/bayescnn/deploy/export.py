@@ -36,6 +36,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.nn.members import members_of
 from bayescnn.nn.temperature import apply_temperature, temperature_of
 from bayescnn.registry import Choice
 
@@ -92,7 +93,18 @@ def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Mod
         samples: None for the posterior-mean network (:func:`to_deterministic`), or
             ``S`` for the Monte-Carlo predictive (:class:`MonteCarloPredictive`). Either
             applies the model's temperature when it was calibrated.
+
+    Raises:
+        ExportError: For a network of several members (:func:`bayescnn.nn.members_of`):
+            the exported graphs give one network's ``(B, C)`` logits or predictive.
     """
+    members = members_of(model)
+    if members > 1:
+        raise ExportError(
+            f"a network of {members} members (models.create(..., members=K)) cannot be "
+            "exported: the exported graphs hold one network's logits or predictive; "
+            "predict with bayescnn.predict, or export a single-member model"
+        )
     if samples is None:
         module = to_deterministic(model)
         if temperature_of(module) is not None:  # a calibrated model's logits, tempered

@@ -7,7 +7,8 @@ connected layer ``(in, out)`` is K independent blocks ``W_k`` of shape ``(out, i
 applied to contiguous feature chunks, and :class:`PackedEnsemble` repeats the input K
 times along the channels and returns the last layer's ``(B, K * C)`` as ``(K, B, C)``
 (the member axis of :mod:`bayescnn.nn.members`). Members share no parameter, so each has
-its own mean-field posterior and they train independently in one ``fit``.
+its own mean-field posterior and they train independently in one ``fit``. The layers
+keep K as ``num_members``: only a network that returns the member axis has ``members``.
 
 KL: the packed Bayesian layers' :meth:`kl` is the **mean** over members of each
 member's KL, ``(1/K) sum_k KL(q_k || p)``. With the mean over members of the NLL (the
@@ -70,11 +71,11 @@ def _reset_member_blocks(weight: torch.Tensor, bias: torch.Tensor | None) -> Non
 class _MemberMeanKL(BayesianLayer):
     """A Bayesian layer holding ``members`` disjoint posteriors: its KL is their mean."""
 
-    members: int
+    num_members: int
 
     def kl(self) -> torch.Tensor:
         """(1/K) sum_k KL(q_k || p): the mean over members of each member's KL (nats)."""
-        return super().kl() / self.members
+        return super().kl() / self.num_members
 
 
 class PackedLinear(_MemberMeanKL):
@@ -113,7 +114,7 @@ class PackedLinear(_MemberMeanKL):
             raise InvalidArgumentError(
                 f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
             )
-        self.members = _check_members(members)
+        self.num_members = _check_members(members)
         self.in_features = in_features
         self.out_features = out_features
         super().__init__(
@@ -148,15 +149,15 @@ class PackedLinear(_MemberMeanKL):
         """S weight sets (S, K, out, in) in one einsum over (S or 1, rows, K, in)."""
         num_samples = weights.shape[0]
         batch_shape = x.shape[1:-1]
-        rows = x.reshape(num_samples if tiled else 1, -1, self.members, self.in_features)
+        rows = x.reshape(num_samples if tiled else 1, -1, self.num_members, self.in_features)
         out = torch.einsum("srki,skoi->srko", rows, weights).flatten(2)
         if biases is not None:
             out = out + biases.unsqueeze(1)
-        return out.reshape(-1, *batch_shape, self.members * self.out_features)
+        return out.reshape(-1, *batch_shape, self.num_members * self.out_features)
 
     def extra_repr(self) -> str:
         return (
-            f"members={self.members}, in_features={self.in_features}, "
+            f"members={self.num_members}, in_features={self.in_features}, "
             f"out_features={self.out_features}, " + super().extra_repr()
         )
 
@@ -177,7 +178,7 @@ class PlainPackedLinear(nn.Module):
     ) -> None:
         super().__init__()
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        self.members = _check_members(members)
+        self.num_members = _check_members(members)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = nn.Parameter(torch.empty(members, out_features, in_features, **factory))
@@ -197,7 +198,7 @@ class PlainPackedLinear(nn.Module):
 
     def extra_repr(self) -> str:
         return (
-            f"members={self.members}, in_features={self.in_features}, "
+            f"members={self.num_members}, in_features={self.in_features}, "
             f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
@@ -214,14 +215,14 @@ class PackedConv2d(_MemberMeanKL, Conv2d):
     def __init__(
         self, members: int, in_channels: int, out_channels: int, *args: Any, **kwargs: Any
     ) -> None:
-        self.members = _check_members(members)
+        self.num_members = _check_members(members)
         groups = kwargs.pop("groups", 1)
         super().__init__(
             members * in_channels, members * out_channels, *args, groups=members * groups, **kwargs
         )
 
     def extra_repr(self) -> str:
-        return f"members={self.members}, " + super().extra_repr()
+        return f"members={self.num_members}, " + super().extra_repr()
 
 
 def packed_conv2d(

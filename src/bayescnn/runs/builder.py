@@ -102,6 +102,8 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             activation=config.activation,
             dropout=config.dropout,
             bayesian_layers=config.bayesian_layers,
+            members=config.members,
+            member_width=config.member_width,
         )
 
 

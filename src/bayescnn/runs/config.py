@@ -60,6 +60,8 @@ class TrainConfig:
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
+    members: int = 1
+    member_width: float = 1.0
     # prior and posterior initialisation
     prior: str = defaults.PRIOR
     prior_mu: float = defaults.PRIOR_MU
@@ -126,6 +128,7 @@ class TrainConfig:
             "valid_samples",
             "test_samples",
             "image_size",
+            "members",
         )
         for name in positive:
             if getattr(self, name) < 1:
@@ -136,7 +139,7 @@ class TrainConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
-        for name in ("lr", "rho_lr_scale"):
+        for name in ("lr", "rho_lr_scale", "member_width"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", key=name)
         try:
