@@ -79,7 +79,7 @@ def bench_step(
     peers: Sequence[str],
     *,
     batch_size: int = 256,
-    rounds: int = 15,
+    rounds: int = 21,
     reps: int = 3,
     warmup: int = 3,
     seed: int = 0,
@@ -128,7 +128,7 @@ def bench_predict(
     *,
     batch_sizes: Sequence[int] = (16, 256),
     samples: int = 25,
-    rounds: int = 7,
+    rounds: int = 9,
     warmup: int = 1,
     seed: int = 0,
 ) -> dict[str, Any]:
