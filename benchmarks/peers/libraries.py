@@ -156,7 +156,7 @@ def _bayesian_torch_docs(model: nn.Module, num_train: int, batch_size: int) -> L
 def _bayesian_torch_summed_kl(model: nn.Module) -> Tensor:
     """Every weight's KL summed: bayesian-torch's ``kl_div`` (a mean over the tensor's
     entries) times the number of entries, for each weight and bias tensor."""
-    total = torch.zeros(())
+    total: Tensor | int = 0
     for layer in model.modules():
         if not hasattr(layer, "kl_loss"):
             continue
@@ -172,7 +172,7 @@ def _bayesian_torch_summed_kl(model: nn.Module) -> Tensor:
         for mu, rho, prior_mu, prior_sigma in pairs:
             sigma = F.softplus(rho)
             total = total + layer.kl_div(mu, sigma, prior_mu, prior_sigma) * mu.numel()
-    return total
+    return torch.as_tensor(total)
 
 
 def _bayesian_torch_elbo(model: nn.Module, num_train: int, batch_size: int) -> Loss:

@@ -79,7 +79,7 @@ def bench_step(
     peers: Sequence[str],
     *,
     batch_size: int = 256,
-    rounds: int = 21,
+    rounds: int = 15,
     reps: int = 3,
     warmup: int = 3,
     seed: int = 0,
