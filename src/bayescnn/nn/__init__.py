@@ -9,6 +9,7 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.members import members_of
 from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
 from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
 from bayescnn.nn.rank1 import (
@@ -52,6 +53,7 @@ __all__ = [
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",
+    "members_of",
     "module_device",
     "monte_carlo",
     "posterior_mean",

@@ -12,6 +12,7 @@ from torch import nn
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.layer import BayesianLayer, Variational
+from bayescnn.nn.members import members_of, sample_rows
 from bayescnn.nn.sampling import is_stochastic, monte_carlo
 
 CPU_PASS_BYTES = 64 * 1024**2
@@ -124,11 +125,15 @@ def sample_forward(
     would not fit. The choice depends on shapes alone, so results are reproducible.
 
     An :class:`~bayescnn.nn.Ensemble` gives its members' samples one after another:
-    ``num_samples`` of each member that samples, one of each that does not.
+    ``num_samples`` of each member that samples, one of each that does not. A network
+    that runs ``K`` members at once (:func:`~bayescnn.nn.members_of`; it returns
+    ``(K, batch, ...)``) gives ``num_samples x K`` samples, sample-major then member
+    (row ``s * K + k``), and ``K`` when called with ``num_samples = 1``.
 
     Returns:
         Tensor of shape ``(num_samples, batch, ...)`` (for an ensemble, the members'
-        samples: ``M x num_samples`` or ``M`` rows).
+        samples: ``M x num_samples`` or ``M`` rows; for a members network
+        ``num_samples x K`` rows).
     """
     if num_samples < 1:
         raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
@@ -139,11 +144,11 @@ def sample_forward(
                 for m in model.members
             ]
         )
-    batch = x.shape[0]
+    batch, members = x.shape[0], members_of(model)
     chunks = []
     if chunk_size is None and x.device.type == "cpu":
         first, row_bytes = _row_bytes(model, x)
-        chunks.append(first.unsqueeze(0))
+        chunks.append(sample_rows(first, 1, batch, members))
         chunk_size = CPU_PASS_BYTES // max(row_bytes * batch, 1)
     elif chunk_size is None:
         chunk_size = num_samples
@@ -152,10 +157,7 @@ def sample_forward(
         count = min(chunk_size, num_samples - start)
         with monte_carlo(model, count, batch):
             out = model(x)
-        if out.shape[0] == batch and count > 1:  # a deterministic network
-            chunks.append(out.unsqueeze(0).expand(count, *out.shape))
-        else:
-            chunks.append(out.reshape(count, batch, *out.shape[1:]))
+        chunks.append(sample_rows(out, count, batch, members))
     return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
 
 
