@@ -81,6 +81,20 @@ def _methods() -> dict[str, Method]:
 
 METHODS: dict[str, Method] = _methods()
 
+TIERS: tuple[tuple[str, ...], ...] = (
+    ("twin", "mc-dropout", "bayes-all-rho1", "bayes-all-rho3", "bayes-head-rho1",
+     "bayes-head-rho3", "members-4-rho1", "members-4-rho3", "rank1-4", "packed-twins-4"),
+    ("deep-ensemble-5",),
+    ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5"),
+    ("bayes-ensemble-4-rho3", "bayes-ensemble-4-rho1"),
+)  # fmt: skip
+"""The order jobs are run in, most needed first (a run cut short keeps the first tiers)."""
+
+
+def tier(method: str) -> int:
+    """The method's place in :data:`TIERS` (unlisted methods last)."""
+    return next((i for i, names in enumerate(TIERS) if method in names), len(TIERS))
+
 
 @dataclass(frozen=True)
 class Job:
@@ -249,8 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in args.seeds for tag in args.datasets for name in names
     ]  # fmt: skip
     jobs = [job for job in jobs if job.key not in finished]
-    # the slowest first (ensembles), so the pool does not end on one long job
-    jobs.sort(key=lambda job: -METHODS[job.method].ensemble)
+    # by tier, then seed; within those the slowest (ensembles) first
+    jobs.sort(key=lambda job: (tier(job.method), job.seed, -METHODS[job.method].ensemble))
     print(f"{len(jobs)} jobs, {args.workers} workers", flush=True)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
