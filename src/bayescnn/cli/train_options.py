@@ -25,11 +25,16 @@ HELP: dict[str, str] = {
     "activation": "activation of the zoo's architectures (the original's was softplus)",
     "dropout": "MC dropout rate before each fully connected layer, kept on at prediction "
     "(a baseline, usually with --frequentist; 0: off)",
-    "members": "K > 1: a packed ensemble of K members in one network (grouped layers, each "
-    "member its own posterior; lenet, alexnet, 3conv3fc), trained in one run; predictions "
-    "draw K x S samples",
-    "member_width": "factor of the members' hidden widths (Packed-Ensembles' alpha; < 1 "
-    "shrinks each member towards one network's cost)",
+    "posterior_family": "mean-field (a Gaussian per weight) or rank1 (Dusenberry et al. "
+    "2020: K mixture components of rank-1 factors on shared weights; --prior-* then set "
+    "the factors' prior, default N(1, 0.1^2), and --posterior-mu-init their means' init, "
+    "default N(1, 0.5^2))",
+    "members": "K members the network runs at once, predicting with K x S samples: the "
+    "mixture components of --posterior-family rank1 (default: 4), or for mean-field "
+    "(Bayesian or --frequentist) K > 1 members packed in one network (grouped layers, each "
+    "member its own parameters; lenet, alexnet, 3conv3fc)",
+    "member_width": "factor of the packed members' hidden widths (Packed-Ensembles' alpha; "
+    "< 1 shrinks each member towards one network's cost)",
     "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
     "registered prior",
     "prior_mu": "mean of the Gaussian prior",

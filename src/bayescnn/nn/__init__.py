@@ -19,6 +19,14 @@ from bayescnn.nn.packed import (
 )
 from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
 from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
+from bayescnn.nn.rank1 import (
+    Rank1Conv1d,
+    Rank1Conv2d,
+    Rank1Conv3d,
+    Rank1Layer,
+    Rank1Linear,
+    Rank1Network,
+)
 from bayescnn.nn.sampling import (
     frozen_eval_mode,
     is_stochastic,
@@ -44,6 +52,12 @@ __all__ = [
     "PackedLinear",
     "PlainPackedLinear",
     "PosteriorSpec",
+    "Rank1Conv1d",
+    "Rank1Conv2d",
+    "Rank1Conv3d",
+    "Rank1Layer",
+    "Rank1Linear",
+    "Rank1Network",
     "bayesian_layers",
     "frozen_eval_mode",
     "inverse_softplus",

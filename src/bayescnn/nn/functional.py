@@ -11,7 +11,7 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.ensemble import Ensemble
-from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.layer import BayesianLayer, Variational
 from bayescnn.nn.members import members_of, sample_rows
 from bayescnn.nn.sampling import is_stochastic, monte_carlo
 
@@ -29,7 +29,11 @@ def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:
 
 
 def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
-    """Sum over every Bayesian layer of KL(q || p), in nats (0 for a plain network).
+    """Sum over every variational layer of KL(q || p), in nats (0 for a plain network).
+
+    Mean-field layers (:class:`BayesianLayer`) and rank-1 layers
+    (:mod:`bayescnn.nn.rank1`, whose term is the mixture's KL approximation) alike:
+    every :class:`~bayescnn.nn.layer.Variational` module's :meth:`kl`.
 
     Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), in
     the same dtype and on the same device, are evaluated in one pass over their
@@ -41,13 +45,13 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
         validate: raise InvalidArgumentError (a ValueError) when the KL is not finite (costs one host sync;
             the training loop checks its loss instead and passes False).
     """
-    layers = bayesian_layers(model)
+    layers = [m for m in model.modules() if isinstance(m, Variational)]
     if not layers:
         return torch.zeros(())
     groups: dict[Hashable, list[BayesianLayer]] = {}
     terms = []
     for layer in layers:
-        if _uses_the_standard_kl(layer):
+        if isinstance(layer, BayesianLayer) and _uses_the_standard_kl(layer):
             key = (layer.prior.distribution_key(), layer.weight_mu.dtype, layer.weight_mu.device)
             groups.setdefault(key, []).append(layer)
         else:

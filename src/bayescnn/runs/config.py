@@ -18,7 +18,7 @@ from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.spec import check_init_pair
+from bayescnn.nn.spec import PosteriorFamily, check_init_pair
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
@@ -33,6 +33,7 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
     "likelihood": LIKELIHOODS,
+    "posterior_family": PosteriorFamily,
 }
 """The config fields that name a registry entry or an enum member, and their registries
 or enums (both list their ``names()``)."""
@@ -60,7 +61,8 @@ class TrainConfig:
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
-    members: int = 1
+    posterior_family: str = defaults.POSTERIOR_FAMILY
+    members: int | None = None
     member_width: float = 1.0
     # prior and posterior initialisation
     prior: str = defaults.PRIOR
@@ -128,7 +130,6 @@ class TrainConfig:
             "valid_samples",
             "test_samples",
             "image_size",
-            "members",
         )
         for name in positive:
             if getattr(self, name) < 1:
@@ -152,6 +153,7 @@ class TrainConfig:
                     check_init_pair(name, getattr(self, name))
             except InvalidArgumentError as error:
                 raise ConfigError(str(error), key=name) from None
+        self._validate_posterior_family()
         if self.train_subset is not None and self.train_subset < 1:
             raise ConfigError(
                 f"train_subset must be >= 1, got {self.train_subset}", key="train_subset"
@@ -160,6 +162,37 @@ class TrainConfig:
             KLWeight.parse(self.beta)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="beta") from None
+
+    def _validate_posterior_family(self) -> None:
+        """``members``: a rank-1 posterior's components (it takes no mean-field options),
+        or K > 1 mean-field members packed in one network (every layer Bayesian or none)."""
+        if self.members is not None and self.members < 1:
+            raise ConfigError(f"members must be >= 1, got {self.members}", key="members")
+        rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
+        if not rank1:
+            packed = self.members is not None and self.members > 1
+            if packed and self.bayesian and layer_patterns(self.bayesian_layers) is not None:
+                raise ConfigError(
+                    "members > 1 packs whole networks: every layer Bayesian or none "
+                    f"(bayesian_layers all, or --frequentist); got bayesian_layers "
+                    f"{self.bayesian_layers!r}",
+                    key="bayesian_layers",
+                )
+            return
+        default = TrainConfig.__dataclass_fields__
+        refused = {
+            "bayesian": not self.bayesian,
+            "estimator": self.estimator != default["estimator"].default,
+            "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
+            "member_width": self.member_width != 1.0,
+        }
+        for key, is_set in refused.items():
+            if is_set:
+                raise ConfigError(
+                    f"{key} does not apply to posterior_family rank1 (every weight layer is "
+                    "rank-1 and samples its factors per example); leave it at its default",
+                    key=key,
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
