@@ -123,6 +123,12 @@ def _ours_draw(model: nn.Module, inputs: Tensor, samples: int) -> Tensor:
     return bayescnn.sample_forward(model, inputs, samples)
 
 
+def _one_draw(model: nn.Module, inputs: Tensor, samples: int) -> Tensor:
+    """A deterministic network's one answer, ``(1, B, K)``: its mutual information is then
+    exactly 0 (its AUROC 0.5), as ``bayescnn.predict`` gives, not rounding noise."""
+    return model(inputs).unsqueeze(0)
+
+
 # ---------------------------------------------------------------------- bayesian-torch
 
 BAYESIAN_TORCH_PRIOR = {
@@ -288,7 +294,7 @@ ELBO_TEXT = "CE + sum KL / N"
 def _ours_peer(estimator: str | None) -> Peer:
     if estimator is None:
         weightings = {"none": Weighting("CE only", _cross_entropy)}
-        return Peer("frequentist", "bayescnn", None, _ours(None), weightings, _ours_draw)
+        return Peer("frequentist", "bayescnn", None, _ours(None), weightings, _one_draw)
     weightings = {"elbo": Weighting("CE + kl_divergence(model) / N", _ours_elbo)}
     return Peer(
         f"bayescnn {estimator}", "bayescnn", estimator, _ours(estimator), weightings, _ours_draw

@@ -53,7 +53,13 @@ def test_every_lenet_maps_a_batch_to_ten_logits(name: str) -> None:
     assert model(torch.randn(3, 1, 32, 32)).shape == (3, 10)
 
 
-@pytest.mark.parametrize("name", list(PEERS))
+def test_the_frequentist_twin_draws_its_one_answer() -> None:
+    model = build("frequentist").eval()
+    with torch.no_grad():
+        assert PEERS["frequentist"].draw(model, torch.randn(3, 1, 32, 32), 4).shape == (1, 3, 10)
+
+
+@pytest.mark.parametrize("name", [n for n in PEERS if PEERS[n].estimator])
 def test_every_draw_gives_samples_by_batch_by_classes(name: str) -> None:
     model = build(name).eval()
     with torch.no_grad():
