@@ -87,6 +87,13 @@ def test_a_plain_members_network_gives_one_sample_per_member():
     torch.testing.assert_close(bayescnn.sample_forward(model, x, 1), model(x))
 
 
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_s_samples_of_a_plain_members_network_repeat_its_members_in_order(chunk_size):
+    model, x = _Packed(bayesian=False), torch.randn(2, FEATURES)
+    samples = bayescnn.sample_forward(model, x, 3, chunk_size=chunk_size)
+    torch.testing.assert_close(samples, torch.cat([model(x)] * 3))
+
+
 def test_a_members_network_without_a_member_axis_is_an_error():
     model = _Packed()
     model.forward = lambda x: torch.zeros(x.shape[0], CLASSES)  # (B, C): no member axis

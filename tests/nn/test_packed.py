@@ -11,7 +11,7 @@ from torch import nn
 
 import bayescnn
 from bayescnn import nn as bnn
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 
 K, IN, OUT = 3, 5, 4
 
@@ -122,3 +122,9 @@ def test_the_packed_ensemble_returns_a_member_axis():
 def test_members_must_be_a_positive_integer(members):
     with pytest.raises(InvalidArgumentError, match="members must be an integer"):
         bnn.PackedLinear(members, IN, OUT)
+
+
+def test_to_bayesian_refuses_packed_members_naming_the_way_to_build_them():
+    plain = bayescnn.models.create("lenet", bayesian=False, members=2)
+    with pytest.raises(InvalidTypeError, match=r"create\(\.\.\., members=K\)"):
+        bayescnn.to_bayesian(plain)

@@ -14,6 +14,7 @@ from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.packed import PackedEnsemble, PlainPackedLinear
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
@@ -125,7 +126,18 @@ def to_bayesian(
 
     Returns:
         The converted model.
+
+    Raises:
+        InvalidTypeError: For a single layer, or for packed members
+            (:mod:`bayescnn.nn.packed`), whose KL must be the mean over members: build
+            those Bayesian with ``models.create(..., members=K)``.
     """
+    if any(isinstance(m, PackedEnsemble | PlainPackedLinear) for m in model.modules()):
+        raise InvalidTypeError(
+            "to_bayesian cannot convert packed members (their KL is the mean over members, "
+            "a plain layer's twin would sum it); build the Bayesian network with "
+            "bayescnn.models.create(..., members=K)"
+        )
     spec = PosteriorSpec.merge(
         posterior,
         estimator=estimator,
