@@ -114,6 +114,7 @@ def create(
     activation: str = defaults.ACTIVATION,
     posterior_mu_init: InitPair | Unset | None = UNSET,
     posterior_rho_init: InitPair | Unset = UNSET,
+    rho_scale: float | Unset = UNSET,
     dropout: float = 0.0,
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
 ) -> nn.Module:
@@ -129,8 +130,10 @@ def create(
         num_classes, in_channels, image_size: the data's shape (square images).
         posterior: the estimator, prior and initialisation of the Bayesian layers
             (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
-        estimator, prior, posterior_mu_init, posterior_rho_init: the same one by one,
-            instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`).
+        estimator, prior, posterior_mu_init, posterior_rho_init, rho_scale: the same one
+            by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`);
+            ``rho_scale`` c > 1 makes any Adam loop move rho c times faster than the means
+            (sigma = softplus(c * stored rho)).
         activation: 'relu' or 'softplus' (the original's), for models that take it
             (or take ``layers``).
         dropout: MC dropout rate before every fully connected layer, kept on at
@@ -153,6 +156,7 @@ def create(
         prior=prior,
         posterior_mu_init=posterior_mu_init,
         posterior_rho_init=posterior_rho_init,
+        rho_scale=rho_scale,
     )
     include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None

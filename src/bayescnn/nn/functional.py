@@ -30,8 +30,9 @@ def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:
 def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
     """Sum over every Bayesian layer of KL(q || p), in nats (0 for a plain network).
 
-    Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), in
-    the same dtype and on the same device, are evaluated in one pass over their
+    Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), with
+    the same rho scale, in the same dtype and on the same device, are evaluated in one
+    pass over their
     concatenated parameters: the same sum, in a dozen tensor ops instead of a dozen per
     parameter tensor (what a GPU step is bound by for small networks).
 
@@ -47,7 +48,12 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
     terms = []
     for layer in layers:
         if _uses_the_standard_kl(layer):
-            key = (layer.prior.distribution_key(), layer.weight_mu.dtype, layer.weight_mu.device)
+            key = (
+                layer.prior.distribution_key(),
+                layer.posterior_rho_scale,
+                layer.weight_mu.dtype,
+                layer.weight_mu.device,
+            )
             groups.setdefault(key, []).append(layer)
         else:
             terms.append(layer.kl())
@@ -68,7 +74,8 @@ def _uses_the_standard_kl(layer: BayesianLayer) -> bool:
 
 
 def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:
-    """KL(q || p) of layers sharing one prior: p's KL of their concatenated (mu, softplus(rho))."""
+    """KL(q || p) of layers sharing one prior and rho scale c: p's KL of their concatenated
+    (mu, softplus(c * stored rho)), c applied once to the concatenation."""
     if len(layers) == 1:
         return layers[0].kl()
     pairs = [
@@ -78,7 +85,8 @@ def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:
         if mu is not None and rho is not None
     ]
     mus, rhos = zip(*pairs, strict=True)
-    return layers[0].prior.kl(torch.cat(mus), F.softplus(torch.cat(rhos)))
+    rho = layers[0].rho_of(torch.cat(rhos))
+    return layers[0].prior.kl(torch.cat(mus), F.softplus(rho))
 
 
 def _row_bytes(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
