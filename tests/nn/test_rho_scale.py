@@ -151,11 +151,12 @@ def test_the_scale_is_a_persistent_buffer_of_the_state_dict():
 
 def test_a_state_dict_of_another_scale_loads_with_its_own_and_predicts_the_same():
     trained = _lenet(3.0)
-    fresh = _lenet(1.0, seed=5)
-    fresh.load_state_dict(trained.state_dict())
-    assert {layer.posterior_rho_scale for layer in bnn.bayesian_layers(fresh)} == {3.0}
-    assert torch.equal(_sampled_logits(fresh), _sampled_logits(trained))
-    assert torch.equal(bayescnn.kl_divergence(fresh), bayescnn.kl_divergence(trained))
+    for load in (lambda m, s: m.load_state_dict(s), load_model_state):
+        fresh = _lenet(1.0, seed=5)
+        load(fresh, trained.state_dict())
+        assert {layer.posterior_rho_scale for layer in bnn.bayesian_layers(fresh)} == {3.0}
+        assert torch.equal(_sampled_logits(fresh), _sampled_logits(trained))
+        assert torch.equal(bayescnn.kl_divergence(fresh), bayescnn.kl_divergence(trained))
 
 
 def test_a_state_dict_saved_before_the_scale_loads_with_c_one_without_a_warning():
@@ -182,3 +183,9 @@ def test_the_original_apis_layers_keep_softplus_of_rho():
 
     assert posterior_spec(None, bnn.Estimator.BBB).rho_scale == 1.0
     assert BBB_Linear(3, 2).posterior_rho_scale == 1.0
+
+
+def test_a_layer_made_on_the_meta_device_gets_its_scale_back_when_reset():
+    layer = bnn.Linear(3, 2, rho_scale=3, device="meta").to_empty(device="cpu")
+    layer.reset_parameters()
+    assert float(layer.rho_scale) == 3.0

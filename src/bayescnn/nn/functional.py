@@ -68,9 +68,14 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
 
 
 def _uses_the_standard_kl(layer: BayesianLayer) -> bool:
-    """True unless a subclass redefines the KL or sigma (those layers are summed as they are)."""
+    """True unless a subclass redefines the KL, sigma or rho (those layers are summed as
+    they are)."""
     cls = type(layer)
-    return cls.kl is BayesianLayer.kl and cls.weight_sigma is BayesianLayer.weight_sigma
+    return (
+        cls.kl is BayesianLayer.kl
+        and cls.weight_sigma is BayesianLayer.weight_sigma
+        and cls.rho_of is BayesianLayer.rho_of
+    )
 
 
 def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:

@@ -40,7 +40,9 @@ DEFAULT_RHO_INIT: InitPair = defaults.POSTERIOR_RHO_INIT
 
 RHO_SCALE_BUFFER = "rho_scale"
 """Name of each Bayesian layer's 0-d buffer holding the scale c of its rho; a state dict
-without it (saved before c existed) is read with c = 1, as it was trained."""
+without it (saved before c existed) is read with c = 1, as it was trained. The layer reads
+c from it when a state dict is loaded (and computes with a Python copy, so that c = 1
+costs no operation): change c by loading a state dict, not by writing the buffer."""
 
 
 def inverse_softplus(sigma: torch.Tensor) -> torch.Tensor:
@@ -166,6 +168,7 @@ class BayesianLayer(Stochastic):
             if self.bias_mu is not None:
                 nn.init.normal_(self.bias_mu, *self.posterior_mu_init)
         with torch.no_grad():
+            getattr(self, RHO_SCALE_BUFFER).fill_(self._rho_scale)  # e.g. after to_empty()
             for stored in (self.weight_rho, self.bias_rho):
                 if stored is not None:
                     nn.init.normal_(stored, *self.posterior_rho_init)
