@@ -112,6 +112,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="JSON file (default benchmarks/results-<device>[-quick].json)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated architectures of the step section (default lenet,3conv3fc; "
+        "resnet18 too: batch 128, CIFAR stem)",
+    )
     args = parser.parse_args(argv)
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = sorted(set(args.sections) - set(SECTIONS))
@@ -147,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs: dict[str, Callable[[], list[Row]]] = {
         "step": lambda: bench_train_step(
             device,
-            models=settings.models,
+            models=args.models.split(",") if args.models else settings.models,
             estimators=settings.estimators,
             batch_size=settings.batch_size,
             rounds=settings.step_rounds,

@@ -24,8 +24,11 @@ STEP_TARGETS = {
     "lrt": Target(2.0, at_most=True),
     "flipout": Target(2.2, at_most=True),
 }
-MODEL_CHANNELS = {"lenet": 1, "3conv3fc": 3}
-"""The architectures of section 1 and the channels of their inputs (32x32)."""
+MODEL_CHANNELS = {"lenet": 1, "3conv3fc": 3, "resnet18": 3}
+"""The architectures section 1 can time and the channels of their inputs (32x32); the
+default run times LeNet-5 and 3Conv3FC, ``--models resnet18`` adds ResNet-18 (CIFAR stem)."""
+MODEL_BATCH_SIZES = {"resnet18": 128}
+"""Batch sizes other than the section's (``batch_size``): ResNet-18 steps at 128."""
 FASHION_MNIST_TRAIN_SIZE = 60_000
 """N of the ELBO's KL / N term."""
 
@@ -73,9 +76,10 @@ def bench_train_step(
     rows: list[Row] = []
     for name in models:
         channels = MODEL_CHANNELS[name]
+        batch = MODEL_BATCH_SIZES.get(name, batch_size)
         generator = torch.Generator().manual_seed(seed)
-        inputs = torch.randn(batch_size, channels, 32, 32, generator=generator).to(device)
-        labels = torch.randint(0, 10, (batch_size,), generator=generator).to(device)
+        inputs = torch.randn(batch, channels, 32, 32, generator=generator).to(device)
+        labels = torch.randint(0, 10, (batch,), generator=generator).to(device)
         torch.manual_seed(seed)
         variants: dict[str, Callable[[], object]] = {}
         for estimator in (None, *estimators):
@@ -93,7 +97,7 @@ def bench_train_step(
             bayes = variant != "frequentist"
             rows.append(
                 Row(
-                    section=f"1. training step, batch {batch_size}",
+                    section=f"1. training step, batch {batch}",
                     name=f"{name} {variant}",
                     value=median(times) * 1e3,
                     unit="ms/step",

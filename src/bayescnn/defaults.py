@@ -36,6 +36,18 @@ rho' = rho / c, so any Adam loop moves rho c times faster than the other paramet
 (Adam's step does not depend on the gradient's scale); 1: plain softplus(rho). To be
 set by a sweep."""
 
+POSTERIOR_FAMILY = "mean-field"
+"""The posterior family of ``models.create`` and ``bayescnn train``: ``mean-field`` (a
+Gaussian per weight) or ``rank1`` (Dusenberry et al. 2020's rank-1 mixture)."""
+RANK1_MEMBERS = 4
+"""Mixture components K of a rank-1 posterior (the paper's K = 4)."""
+RANK1_PRIOR_MU = 1.0
+RANK1_PRIOR_SIGMA = 0.1
+"""The rank-1 factors' prior N(1, 0.1^2): centred on the shared weight (factors of 1)."""
+RANK1_FACTOR_INIT: tuple[float, float] = (1.0, 0.5)
+"""The rank-1 factors' means start at N(1, 0.5^2) (std 0.5), one draw per component, so
+the K components differ from the first step; their rho starts at :data:`POSTERIOR_RHO_INIT`."""
+
 FLAG_SCORE = "energy"
 """The OOD score behind ``bayescnn predict``'s ``uncertain`` flag: at a 5% false-alarm
 rate on the validation split, the free energy flagged the most OOD and noise images of

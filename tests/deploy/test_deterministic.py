@@ -151,3 +151,9 @@ def test_a_bayesian_layer_type_with_no_plain_twin_is_refused():
 
     with pytest.raises(bayescnn.BayesCNNError, match="no plain torch layer for Scale"):
         bayescnn.to_deterministic(nn.Sequential(Scale()))
+
+
+def test_a_rank1_model_is_refused_since_each_member_has_its_own_mean_weight():
+    model = bayescnn.models.create("lenet", posterior_family="rank1", members=2)
+    with pytest.raises(bayescnn.errors.InvalidTypeError, match="rank-1"):
+        bayescnn.to_deterministic(model)

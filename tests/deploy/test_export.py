@@ -278,3 +278,10 @@ def test_the_predictive_of_a_calibrated_model_tempers_every_sample():
     bayescnn.nn.set_temperature(model, 0.5)
     mean_probs, _, _ = MonteCarloPredictive(model, 4)(x)
     torch.testing.assert_close(mean_probs, (model(x) / 0.5).softmax(-1))
+
+
+@pytest.mark.parametrize("samples", [None, 2])
+def test_a_rank1_model_is_refused_with_an_error_naming_it(tmp_path, samples):
+    model = bayescnn.models.create("lenet", posterior_family="rank1", members=2, image_size=28)
+    with pytest.raises(InvalidTypeError, match="rank-1 model"):
+        export_program(model, torch.randn(2, 1, 28, 28), tmp_path / "m.pt2", samples=samples)

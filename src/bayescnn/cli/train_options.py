@@ -25,6 +25,11 @@ HELP: dict[str, str] = {
     "activation": "activation of the zoo's architectures (the original's was softplus)",
     "dropout": "MC dropout rate before each fully connected layer, kept on at prediction "
     "(a baseline, usually with --frequentist; 0: off)",
+    "posterior_family": "mean-field (a Gaussian per weight) or rank1 (Dusenberry et al. "
+    "2020: K mixture components of rank-1 factors on shared weights; --prior-* then set "
+    "the factors' prior, default N(1, 0.1^2), and --posterior-mu-init their means' init, "
+    "default N(1, 0.5^2))",
+    "members": "mixture components K of --posterior-family rank1 (default: 4)",
     "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
     "registered prior",
     "prior_mu": "mean of the Gaussian prior",

@@ -11,6 +11,7 @@ from bayescnn import nn as bnn
 from bayescnn.errors import InvalidTypeError
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.sampling import set_posterior_mean
 
 __all__ = ["to_deterministic"]
@@ -78,13 +79,19 @@ def to_deterministic(model: nn.Module, *, inplace: bool = False) -> nn.Module:
         The plain network (a new plain layer if ``model`` is itself a Bayesian layer).
 
     Raises:
-        InvalidTypeError: a Bayesian layer type with no plain torch equivalent.
+        InvalidTypeError: a Bayesian layer type with no plain torch equivalent, or a
+            rank-1 model (:mod:`bayescnn.nn.rank1`).
 
     Example:
         >>> plain = bayescnn.to_deterministic(model)
         >>> with bayescnn.posterior_mean(model):
         ...     torch.testing.assert_close(plain(x), model(x))
     """
+    if any(isinstance(m, Rank1Layer) for m in model.modules()):
+        raise InvalidTypeError(
+            "to_deterministic cannot convert a rank-1 model: the mean of a rank-1 layer is "
+            "one weight W * (s_k r_k^T) per member k, not one plain layer"
+        )
     if isinstance(model, BayesianLayer):
         return _plain_layer(model)
     if isinstance(model, MCDropout):

@@ -36,6 +36,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.temperature import apply_temperature, temperature_of
 from bayescnn.registry import Choice
 
@@ -92,7 +93,17 @@ def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Mod
         samples: None for the posterior-mean network (:func:`to_deterministic`), or
             ``S`` for the Monte-Carlo predictive (:class:`MonteCarloPredictive`). Either
             applies the model's temperature when it was calibrated.
+
+    Raises:
+        InvalidTypeError: for a rank-1 model (:mod:`bayescnn.nn.rank1`), which has no
+            exported form yet.
     """
+    if any(isinstance(m, Rank1Layer) for m in model.modules()):
+        raise InvalidTypeError(
+            "a rank-1 model (posterior_family rank1) cannot be exported yet: its members "
+            "share one batch and return (members, batch, classes); export a mean-field, "
+            "MC-dropout or plain model, or predict with bayescnn predict"
+        )
     if samples is None:
         module = to_deterministic(model)
         if temperature_of(module) is not None:  # a calibrated model's logits, tempered

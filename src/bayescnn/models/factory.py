@@ -13,7 +13,8 @@ from torch import nn
 from bayescnn import defaults
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.spec import PosteriorSpec
+from bayescnn.nn.spec import InitPair, PosteriorSpec
+from bayescnn.priors import Prior
 from bayescnn.registry import Registry
 
 ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
@@ -57,6 +58,30 @@ class LayerFactory:
         return cls(
             partial(bnn.Conv2d, posterior=posterior),
             partial(bnn.Linear, posterior=posterior),
+            activation_class(activation),
+        )
+
+    @classmethod
+    def rank1(
+        cls,
+        members: int = defaults.RANK1_MEMBERS,
+        *,
+        prior: Prior | None = None,
+        factor_init: InitPair = defaults.RANK1_FACTOR_INIT,
+        rho_init: InitPair = defaults.POSTERIOR_RHO_INIT,
+        activation: str = defaults.ACTIVATION,
+    ) -> LayerFactory:
+        """Rank-1 layers of ``members`` components (:mod:`bayescnn.nn.rank1`); the network
+        they make runs inside a :class:`bayescnn.nn.Rank1Network` of as many members."""
+        options = {
+            "members": members,
+            "prior": prior,
+            "factor_init": factor_init,
+            "rho_init": rho_init,
+        }
+        return cls(
+            partial(bnn.Rank1Conv2d, **options),
+            partial(bnn.Rank1Linear, **options),
             activation_class(activation),
         )
 

@@ -32,7 +32,8 @@ from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
+from bayescnn.nn.rank1 import Rank1Layer, Rank1Network
+from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
 
@@ -117,6 +118,8 @@ def create(
     rho_scale: float | Unset = UNSET,
     dropout: float = 0.0,
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
+    posterior_family: str | PosteriorFamily = defaults.POSTERIOR_FAMILY,
+    members: int | None = None,
 ) -> nn.Module:
     """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
@@ -142,6 +145,15 @@ def create(
         bayesian_layers: ``'all'``, or glob patterns over the layers' qualified names
             (a sequence, or one comma-separated string such as ``'fc*'``): only those
             are Bayesian, the rest plain (ignored when ``bayesian`` is False).
+        posterior_family: ``'mean-field'`` (a Gaussian per weight) or ``'rank1'``
+            (Dusenberry et al. 2020's mixture of rank-1 factors, :mod:`bayescnn.nn.rank1`):
+            a :class:`bayescnn.nn.Rank1Network` of ``members`` components (default
+            ``RANK1_MEMBERS``) returning logits ``(K, B, C)``, for models built from
+            ``layers``. Its ``prior`` (default N(1, 0.1^2)) is over the factors r and s,
+            ``posterior_mu_init`` sets their means' init (default N(1, 0.5^2)) and
+            ``posterior_rho_init`` their rho's; ``posterior``, ``estimator`` and a
+            ``rho_scale`` other than 1 do not apply.
+        members: the number K of rank-1 mixture components.
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
@@ -150,6 +162,34 @@ def create(
             ``activation`` away from their defaults, ``dropout``).
     """
     builder = resolve(name)
+    if PosteriorFamily.parse(posterior_family) is PosteriorFamily.RANK1:
+        return _create_rank1(
+            name,
+            builder,
+            members=defaults.RANK1_MEMBERS if members is None else members,
+            prior=prior,
+            activation=activation,
+            factor_init=posterior_mu_init,
+            rho_init=posterior_rho_init,
+            dropout=dropout,
+            shape={
+                "num_classes": num_classes,
+                "in_channels": in_channels,
+                "image_size": image_size,
+            },
+            refused={
+                "bayesian=False": not bayesian,
+                "posterior": posterior is not None,
+                "estimator": estimator is not UNSET,
+                "rho_scale": rho_scale not in (UNSET, 1.0),  # rank-1: softplus(rho)
+                "bayesian_layers": layer_patterns(bayesian_layers) is not None,
+            },
+        )
+    if members is not None:
+        raise InvalidArgumentError(
+            "members is the number of components of posterior_family='rank1'; a mean-field "
+            "model takes none"
+        )
     spec = PosteriorSpec.merge(
         posterior,
         estimator=estimator,
@@ -165,29 +205,8 @@ def create(
         if all_bayesian
         else LayerFactory.frequentist(activation)
     ).with_dropout(dropout)
-    accepted = accepted_keywords(builder)
-    takes_layers = accepted is None or "layers" in accepted
-    if dropout and not takes_layers:
-        raise InvalidArgumentError(
-            f"model {name!r} does not take dropout (its builder has no layers)"
-        )
-    options = {
-        "num_classes": num_classes,
-        "in_channels": in_channels,
-        "image_size": image_size,
-        "activation": activation,
-        "layers": layers,
-    }
-    model = call_with_accepted(
-        builder,
-        options,
-        optional=_optional_options(options, takes_layers),
-        what=f"model {name!r}",
-    )
-    if not isinstance(model, nn.Module):
-        raise InvalidTypeError(
-            f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
-        )
+    shape = {"num_classes": num_classes, "in_channels": in_channels, "image_size": image_size}
+    model = _call_builder(name, builder, layers, shape, activation, dropout)
     if not all_bayesian and bayesian_layers_of(model):
         raise InvalidArgumentError(
             f"model {name!r} has Bayesian layers; a frequentist or partly Bayesian model "
@@ -201,6 +220,77 @@ def create(
                 f"{name!r}; its layers: {', '.join(_weight_layer_names(model))}"
             )
     return model
+
+
+def _call_builder(
+    name: str,
+    builder: ModelBuilder,
+    layers: LayerFactory,
+    shape: dict[str, int],
+    activation: str,
+    dropout: float,
+) -> nn.Module:
+    """The model ``builder`` makes with the options it takes (``shape``: the data's)."""
+    accepted = accepted_keywords(builder)
+    takes_layers = accepted is None or "layers" in accepted
+    if dropout and not takes_layers:
+        raise InvalidArgumentError(
+            f"model {name!r} does not take dropout (its builder has no layers)"
+        )
+    options = {**shape, "activation": activation, "layers": layers}
+    model = call_with_accepted(
+        builder,
+        options,
+        optional=_optional_options(options, takes_layers),
+        what=f"model {name!r}",
+    )
+    if not isinstance(model, nn.Module):
+        raise InvalidTypeError(
+            f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
+        )
+    return model
+
+
+def _create_rank1(
+    name: str,
+    builder: ModelBuilder,
+    *,
+    members: int,
+    prior: Prior | Unset | None,
+    activation: str,
+    factor_init: InitPair | Unset | None,
+    rho_init: InitPair | Unset,
+    dropout: float,
+    shape: dict[str, int],
+    refused: dict[str, bool],
+) -> Rank1Network:
+    """``create``'s rank-1 model: the builder's network of rank-1 layers, run as
+    ``members`` members by a :class:`Rank1Network`."""
+    given = [option for option, is_given in refused.items() if is_given]
+    if given:
+        raise InvalidArgumentError(
+            f"posterior_family='rank1' does not take {', '.join(given)}: every weight layer "
+            "is rank-1 and samples its factors per example; set prior, posterior_mu_init "
+            "(the factors' means) or posterior_rho_init instead"
+        )
+    layers = LayerFactory.rank1(
+        members,
+        prior=None if prior is UNSET else prior,
+        factor_init=(
+            defaults.RANK1_FACTOR_INIT
+            if factor_init is UNSET or factor_init is None
+            else factor_init
+        ),
+        rho_init=defaults.POSTERIOR_RHO_INIT if rho_init is UNSET else rho_init,
+        activation=activation,
+    ).with_dropout(dropout)
+    model = _call_builder(name, builder, layers, shape, activation, dropout)
+    if not any(isinstance(m, Rank1Layer) for m in model.modules()):
+        raise InvalidArgumentError(
+            f"model {name!r} does not build its weight layers from `layers`, so it cannot be "
+            "rank-1; use a model that does (lenet, alexnet, 3conv3fc)"
+        )
+    return Rank1Network(model, members)
 
 
 def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str]:

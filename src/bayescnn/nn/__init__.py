@@ -9,8 +9,17 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.members import members_of
 from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
 from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
+from bayescnn.nn.rank1 import (
+    Rank1Conv1d,
+    Rank1Conv2d,
+    Rank1Conv3d,
+    Rank1Layer,
+    Rank1Linear,
+    Rank1Network,
+)
 from bayescnn.nn.sampling import (
     frozen_eval_mode,
     is_stochastic,
@@ -32,12 +41,19 @@ __all__ = [
     "Linear",
     "MCDropout",
     "PosteriorSpec",
+    "Rank1Conv1d",
+    "Rank1Conv2d",
+    "Rank1Conv3d",
+    "Rank1Layer",
+    "Rank1Linear",
+    "Rank1Network",
     "bayesian_layers",
     "frozen_eval_mode",
     "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",
+    "members_of",
     "module_device",
     "monte_carlo",
     "posterior_mean",

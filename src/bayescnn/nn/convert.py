@@ -14,6 +14,7 @@ from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
+from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
@@ -146,6 +147,8 @@ def to_bayesian(
             "to_bayesian needs a container module; wrap a single layer in nn.Sequential"
         )
     for name, module in list(model.named_modules()):
+        if isinstance(module, Rank1Layer):
+            continue  # its shared weight is part of a rank-1 posterior already
         for child_name, child in list(module.named_children()):
             qualified = f"{name}.{child_name}" if name else child_name
             cls = _bayesian_class(child)

@@ -11,7 +11,8 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.ensemble import Ensemble
-from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.layer import BayesianLayer, Variational
+from bayescnn.nn.members import members_of, sample_rows
 from bayescnn.nn.sampling import is_stochastic, monte_carlo
 
 CPU_PASS_BYTES = 64 * 1024**2
@@ -28,7 +29,11 @@ def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:
 
 
 def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
-    """Sum over every Bayesian layer of KL(q || p), in nats (0 for a plain network).
+    """Sum over every variational layer of KL(q || p), in nats (0 for a plain network).
+
+    Mean-field layers (:class:`BayesianLayer`) and rank-1 layers
+    (:mod:`bayescnn.nn.rank1`, whose term is the mixture's KL approximation) alike:
+    every :class:`~bayescnn.nn.layer.Variational` module's :meth:`kl`.
 
     Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), with
     the same rho scale, in the same dtype and on the same device, are evaluated in one
@@ -41,13 +46,13 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
         validate: raise InvalidArgumentError (a ValueError) when the KL is not finite (costs one host sync;
             the training loop checks its loss instead and passes False).
     """
-    layers = bayesian_layers(model)
+    layers = [m for m in model.modules() if isinstance(m, Variational)]
     if not layers:
         return torch.zeros(())
     groups: dict[Hashable, list[BayesianLayer]] = {}
     terms = []
     for layer in layers:
-        if _uses_the_standard_kl(layer):
+        if isinstance(layer, BayesianLayer) and _uses_the_standard_kl(layer):
             key = (
                 layer.prior.distribution_key(),
                 layer.posterior_rho_scale,
@@ -133,11 +138,15 @@ def sample_forward(
     would not fit. The choice depends on shapes alone, so results are reproducible.
 
     An :class:`~bayescnn.nn.Ensemble` gives its members' samples one after another:
-    ``num_samples`` of each member that samples, one of each that does not.
+    ``num_samples`` of each member that samples, one of each that does not. A network
+    that runs ``K`` members at once (:func:`~bayescnn.nn.members_of`; it returns
+    ``(K, batch, ...)``) gives ``num_samples x K`` samples, sample-major then member
+    (row ``s * K + k``), and ``K`` when called with ``num_samples = 1``.
 
     Returns:
         Tensor of shape ``(num_samples, batch, ...)`` (for an ensemble, the members'
-        samples: ``M x num_samples`` or ``M`` rows).
+        samples: ``M x num_samples`` or ``M`` rows; for a members network
+        ``num_samples x K`` rows).
     """
     if num_samples < 1:
         raise InvalidArgumentError(f"num_samples must be >= 1, got {num_samples}")
@@ -148,11 +157,11 @@ def sample_forward(
                 for m in model.members
             ]
         )
-    batch = x.shape[0]
+    batch, members = x.shape[0], members_of(model)
     chunks = []
     if chunk_size is None and x.device.type == "cpu":
         first, row_bytes = _row_bytes(model, x)
-        chunks.append(first.unsqueeze(0))
+        chunks.append(sample_rows(first, 1, batch, members))
         chunk_size = CPU_PASS_BYTES // max(row_bytes * batch, 1)
     elif chunk_size is None:
         chunk_size = num_samples
@@ -161,10 +170,7 @@ def sample_forward(
         count = min(chunk_size, num_samples - start)
         with monte_carlo(model, count, batch):
             out = model(x)
-        if out.shape[0] == batch and count > 1:  # a deterministic network
-            chunks.append(out.unsqueeze(0).expand(count, *out.shape))
-        else:
-            chunks.append(out.reshape(count, batch, *out.shape[1:]))
+        chunks.append(sample_rows(out, count, batch, members))
     return torch.cat(chunks) if len(chunks) > 1 else chunks[0]
 
 

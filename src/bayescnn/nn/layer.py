@@ -28,6 +28,7 @@ __all__ = [
     "RHO_SCALE_BUFFER",
     "BayesianLayer",
     "InitPair",
+    "Variational",
     "check_init_pair",
     "check_rho_init",
     "inverse_softplus",
@@ -59,7 +60,25 @@ def rho_scale_keys(model: nn.Module) -> set[str]:
     }
 
 
-class BayesianLayer(Stochastic):
+class Variational(Stochastic):
+    """Base of every module with a variational posterior: it has a KL term and rhos.
+
+    :func:`bayescnn.kl_divergence` sums :meth:`kl` over every such module of a network,
+    and the optimiser's parameter groups put :meth:`rho_parameters` at the rho learning
+    rate. :class:`BayesianLayer` (mean-field) and the rank-1 layers
+    (:mod:`bayescnn.nn.rank1`) are the two kinds.
+    """
+
+    def kl(self) -> torch.Tensor:
+        """KL(q || p) of this module's posterior (nats)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement kl")
+
+    def rho_parameters(self) -> list[nn.Parameter]:
+        """The parameters rho of the posterior's scales sigma = softplus(rho)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement rho_parameters")
+
+
+class BayesianLayer(Variational):
     """A layer with a factorised Gaussian posterior q(W) = N(mu, softplus(rho)^2).
 
     rho is parametrised as rho = c * ``weight_rho`` (and ``bias_rho``), c the spec's
@@ -226,6 +245,10 @@ class BayesianLayer(Stochastic):
         if self.bias_mu is not None:
             kl = kl + self.prior.kl(self.bias_mu, self.bias_sigma)
         return kl
+
+    def rho_parameters(self) -> list[nn.Parameter]:
+        """The stored ``weight_rho`` and ``bias_rho`` (rho / c)."""
+        return [p for p in (self.weight_rho, self.bias_rho) if p is not None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q = self.posterior()

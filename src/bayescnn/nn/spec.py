@@ -24,15 +24,30 @@ from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.estimators import Estimator
 from bayescnn.priors import Prior, default_prior
+from bayescnn.registry import Choice
 
 __all__ = [
     "UNSET",
     "InitPair",
+    "PosteriorFamily",
     "PosteriorSpec",
     "check_init_pair",
     "check_rho_init",
     "check_rho_scale",
 ]
+
+
+class PosteriorFamily(Choice):
+    """The shape of a network's posterior (``models.create``'s ``posterior_family``).
+
+    ``mean-field``: a Gaussian per weight (:class:`bayescnn.nn.BayesianLayer`);
+    ``rank1``: a mixture of K rank-1 perturbations of shared weights
+    (:mod:`bayescnn.nn.rank1`, Dusenberry et al. 2020).
+    """
+
+    MEAN_FIELD = "mean-field"
+    RANK1 = "rank1"
+
 
 InitPair = tuple[float, float]
 """``(mean, std)`` of a normal initialisation."""

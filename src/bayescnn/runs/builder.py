@@ -24,7 +24,7 @@ from bayescnn.data import (
 from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
 from bayescnn.nn import frozen_eval_mode, module_device
-from bayescnn.nn.spec import PosteriorSpec
+from bayescnn.nn.spec import PosteriorFamily, PosteriorSpec
 from bayescnn.priors import Prior
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import call_with_accepted
@@ -93,17 +93,37 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
     """The model a config names, shaped for the dataset; its initial parameters are a
     function of the config's seed alone (the same on every rank)."""
     with seeded(config.seed, "cpu", stream=Stream.INIT):
+        options = {
+            "num_classes": spec.num_classes,
+            "in_channels": spec.in_channels,
+            "image_size": config.image_size,
+            "activation": config.activation,
+            "dropout": config.dropout,
+        }
+        if PosteriorFamily.parse(config.posterior_family) is PosteriorFamily.RANK1:
+            return models.create(
+                config.model, posterior_family="rank1", **options, **_rank1_posterior(config)
+            )
         return models.create(
             config.model,
             bayesian=config.bayesian,
-            num_classes=spec.num_classes,
-            in_channels=spec.in_channels,
-            image_size=config.image_size,
             posterior=build_posterior(config),
-            activation=config.activation,
-            dropout=config.dropout,
             bayesian_layers=config.bayesian_layers,
+            **options,
         )
+
+
+def _rank1_posterior(config: TrainConfig) -> dict[str, object]:
+    """A rank-1 model's options a config sets: its members, and the prior and inits of
+    its factors where the config changes them (else the rank-1 defaults, N(1, 0.1^2))."""
+    options: dict[str, object] = {"members": config.members}
+    prior_keys = {"prior": "prior", **_PRIOR_FIELDS}
+    if len(_unchanged(config, prior_keys)) < len(prior_keys):
+        options["prior"] = build_prior(config)
+    if config.posterior_mu_init is not None:
+        options["posterior_mu_init"] = tuple(config.posterior_mu_init)
+    options["posterior_rho_init"] = tuple(config.posterior_rho_init)
+    return options
 
 
 def check_input_shape(model: nn.Module, image_shape: tuple[int, ...], config: TrainConfig) -> None:

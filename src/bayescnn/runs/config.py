@@ -18,7 +18,7 @@ from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.spec import check_init_pair, check_rho_scale
+from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
@@ -33,6 +33,7 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
     "likelihood": LIKELIHOODS,
+    "posterior_family": PosteriorFamily,
 }
 """The config fields that name a registry entry or an enum member, and their registries
 or enums (both list their ``names()``)."""
@@ -65,6 +66,8 @@ class TrainConfig:
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
+    posterior_family: str = defaults.POSTERIOR_FAMILY
+    members: int | None = None
     # prior and posterior initialisation
     prior: str = defaults.PRIOR
     prior_mu: float = defaults.PRIOR_MU
@@ -159,6 +162,7 @@ class TrainConfig:
                     check_init_pair(name, getattr(self, name))
             except InvalidArgumentError as error:
                 raise ConfigError(str(error), key=name) from None
+        self._validate_posterior_family()
         if self.train_subset is not None and self.train_subset < 1:
             raise ConfigError(
                 f"train_subset must be >= 1, got {self.train_subset}", key="train_subset"
@@ -167,6 +171,35 @@ class TrainConfig:
             KLWeight.parse(self.beta)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="beta") from None
+
+    def _validate_posterior_family(self) -> None:
+        """``members`` belongs to the rank-1 family, which takes no mean-field options."""
+        if self.members is not None and self.members < 1:
+            raise ConfigError(f"members must be >= 1, got {self.members}", key="members")
+        rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
+        if not rank1:
+            if self.members is not None:
+                raise ConfigError(
+                    "members is the number of mixture components of posterior_family rank1; "
+                    "a mean-field model takes none",
+                    key="members",
+                )
+            return
+        default = TrainConfig.__dataclass_fields__
+        refused = {
+            "bayesian": not self.bayesian,
+            "estimator": self.estimator != default["estimator"].default,
+            "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
+            # rank-1 computes softplus(rho): c = 1, or the mean-field default left alone
+            "rho_scale": self.rho_scale not in (1.0, default["rho_scale"].default),
+        }
+        for key, is_set in refused.items():
+            if is_set:
+                raise ConfigError(
+                    f"{key} does not apply to posterior_family rank1 (every weight layer is "
+                    "rank-1 and samples its factors per example); leave it at its default",
+                    key=key,
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -65,10 +65,17 @@ log = logging.getLogger("bayescnn.train")
 
 def default_run_dir(config: TrainConfig) -> Path:
     """``OUT_DIR/RUN_NAME``, by default ``OUT_DIR/DATASET-MODEL-KIND-TIME``."""
-    kind = "bayesian" if config.bayesian else "frequentist"
+    kind = _kind(config).replace("-", "")
     model = config.model.replace(":", "-").replace(".", "-")
     name = config.run_name or f"{config.dataset}-{model}-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
     return Path(config.out_dir) / name
+
+
+def _kind(config: TrainConfig) -> str:
+    """ "frequentist", "bayesian" (mean-field) or "rank-1" (the posterior family)."""
+    if not config.bayesian:
+        return "frequentist"
+    return "rank-1" if config.posterior_family == "rank1" else "bayesian"
 
 
 def train_run(
@@ -111,7 +118,7 @@ def train_run(
     scheduler = build_scheduler(config, optimizer)
     log.info(
         "training %s %s on %s: %d train / %d valid / %d test examples, device %s",
-        "Bayesian" if config.bayesian else "frequentist",
+        _kind(config).replace("bayesian", "Bayesian"),
         config.model,
         config.dataset,
         len(splits.train),

@@ -137,7 +137,11 @@ class ELBO:
 
     The model may return logits ``(B, K)`` (the KL is then :func:`bayescnn.kl_divergence`
     of the model) or, as the original code's networks do, a ``(logits, kl)`` pair. A
-    network without Bayesian layers has KL 0: the loss is its cross-entropy.
+    network without Bayesian layers has KL 0: the loss is its cross-entropy. A network
+    of ``M`` members (:func:`bayescnn.nn.members_of`) returns ``(M, B, K)``: each member
+    is a sample, so the expected NLL is the mean over members (and ``S x M`` samples
+    with ``train_samples = S``); with its KL the mean of the members' KLs (the zoo's
+    packed layers count it so), the loss is the mean of the members' ELBOs.
 
     Args:
         num_train: N, the number of training examples.

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.layer import Variational
 from bayescnn.train.objective import ELBOTerms, Progress
 
 __all__ = ["Objective", "TrainStep", "default_optimizer", "parameter_groups"]
@@ -33,8 +33,8 @@ class Objective(Protocol):
 def parameter_groups(
     model: nn.Module, lr: float, rho_lr_scale: float = 1.0
 ) -> list[dict[str, Any]]:
-    """Optimiser parameter groups: every Bayesian layer's rho at ``lr * rho_lr_scale``,
-    every other parameter at ``lr``.
+    """Optimiser parameter groups: every variational layer's rho (mean-field or rank-1)
+    at ``lr * rho_lr_scale``, every other parameter at ``lr``.
 
     Adam moves a parameter by about ``lr`` a step whatever its gradient's size, so from
     rho = -5 the posterior's sigma = softplus(rho) grows by at most a factor ~e^lr a step
@@ -47,9 +47,8 @@ def parameter_groups(
     rho_ids = {
         id(p)
         for layer in model.modules()
-        if isinstance(layer, BayesianLayer)
-        for p in (layer.weight_rho, layer.bias_rho)
-        if p is not None
+        if isinstance(layer, Variational)
+        for p in layer.rho_parameters()
     }
     parameters = list(model.parameters())
     rho = [p for p in parameters if id(p) in rho_ids]

@@ -25,7 +25,14 @@ from bayescnn.errors import (
     UnknownNameError,
     is_input_shape_error,
 )
-from bayescnn.nn import Ensemble, frozen_eval_mode, is_stochastic, module_device, sample_forward
+from bayescnn.nn import (
+    Ensemble,
+    frozen_eval_mode,
+    is_stochastic,
+    members_of,
+    module_device,
+    sample_forward,
+)
 from bayescnn.nn import posterior_mean as posterior_mean_context
 from bayescnn.nn.temperature import apply_temperature
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
@@ -99,11 +106,13 @@ def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | Non
 
 class _LogitsOnly(nn.Module):
     """The logits of a network that returns ``(logits, kl)``, as the original's do
-    (:mod:`bayescnn.compat`); any other output passes through."""
+    (:mod:`bayescnn.compat`); any other output passes through. It runs as many
+    members as the model (:func:`bayescnn.nn.members_of`)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        self.members = members_of(model)
 
     def forward(self, inputs: Tensor) -> Tensor:
         output = self.model(inputs)
@@ -114,7 +123,8 @@ def _sample_logits(
     forward: nn.Module, inputs: Tensor, num_samples: int, chunk_size: int | None
 ) -> Tensor:
     """The ``(S, B, K)`` logit samples of one batch: the one place every prediction's
-    per-sample logits come from (:func:`predict_loader` and all that build on it).
+    per-sample logits come from (:func:`predict_loader` and all that build on it). A
+    network of ``M`` members (:func:`bayescnn.nn.members_of`) gives ``S x M`` samples.
 
     Raises:
         ModelInputError: If the inputs' shape does not fit the model.
@@ -131,8 +141,9 @@ def _sample_logits(
         ) from error
     if logits.ndim != 3:
         raise InvalidArgumentError(
-            f"the model must return logits of shape (batch, classes), got "
-            f"{tuple(logits.shape[1:])} per sample"
+            f"the model must return logits of shape (batch, classes), or (members, batch, "
+            f"classes) with an integer attribute `members`; got {tuple(logits.shape[1:])} "
+            "per sample"
         )
     return logits
 
@@ -147,6 +158,10 @@ def sampled_batches(
     calibrated: bool = True,
 ) -> Iterator[tuple[Tensor, Tensor | None]]:
     """The one Monte-Carlo loop: each batch's ``(S, B, K)`` logit samples and its labels.
+
+    A network that runs ``M`` members at once (:func:`bayescnn.nn.members_of`) gives
+    ``S x M`` samples (``M`` for one that does not sample, or with ``posterior_mean``:
+    each member's mean network).
 
     Every prediction of bayescnn (:func:`predict_loader` and all that build on it, and
     :func:`bayescnn.calibrate`) draws its samples here. Runs under ``torch.no_grad()``
@@ -218,7 +233,8 @@ def predict_loader(
             :func:`bayescnn.uncertainty.list_ood_scores`), ``'none'`` (or ``()``), or
             registered names.
         posterior_mean: Evaluate the posterior-mean network once instead of sampling;
-            the epistemic parts are then 0.
+            the epistemic parts are then 0 (a members network gives its members' mean
+            networks, one sample each).
         calibrated: Divide the logits by the model's temperature when it has one
             (:func:`bayescnn.calibrate`); ``False`` gives the raw predictive.
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).

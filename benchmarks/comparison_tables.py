@@ -1,0 +1,220 @@
+"""Tables of issue #23's comparison (:mod:`benchmarks.comparison`): every method raw and
+calibrated, mean ± sd over seeds, the controlled step cost, and the targets.
+
+``python -m benchmarks.comparison_tables [--results FILE.jsonl] [--costs FILE.json]``
+writes ``docs/comparison.md`` (every column, raw and calibrated) and the README's
+``<!-- results:comparison-TAG -->`` and ``<!-- results:targets-23 -->`` sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bayescnn.reports.tables import markdown_table
+from benchmarks.comparison import METHODS, ROOT, SCORES
+
+LABELS = {
+    "twin": "frequentist twin",
+    "mc-dropout": "MC dropout (p = 0.25)",
+    "deep-ensemble-5": "deep ensemble of 5 twins",
+    "packed-twins-4": "4 packed twins in one network",
+    **{f"bayes-all-rho{k}": f"Bayesian, rho scale {k}" for k in (1, 2, 3, 5)},
+    **{f"bayes-head-rho{k}": f"Bayesian head (fc*), rho scale {k}" for k in (1, 2, 3, 5)},
+    **{f"members-4-rho{k}": f"4 Bayesian members in one network, rho scale {k}" for k in (1, 3)},
+    **{f"bayes-ensemble-4-rho{k}": f"4 Bayesian networks, rho scale {k}" for k in (1, 3)},
+    "rank1-4": "rank-1 mixture, 4 components",
+}
+"""How each method of :data:`benchmarks.comparison.METHODS` is named in the tables."""
+DEFAULT_METHOD = "bayes-all-rho1"
+"""The method that is ``models.create``'s and ``bayescnn train``'s default."""
+TAGS = {"fmnist": ("Fashion-MNIST", "digits"), "mnist": ("MNIST", "Fashion-MNIST")}
+Record = dict[str, Any]
+
+
+def load_records(path: Path) -> dict[tuple[str, str], list[Record]]:
+    """The finished records by ``(dataset tag, method)``, one per seed (the last kept)."""
+    by_key: dict[str, Record] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if "error" not in record:
+                by_key[record["key"]] = record
+    grouped: dict[tuple[str, str], list[Record]] = {}
+    for record in sorted(by_key.values(), key=lambda r: r["seed"]):
+        grouped.setdefault((record["tag"], record["method"]), []).append(record)
+    return grouped
+
+
+def mean_sd(values: Sequence[float], digits: int = 4, scale: float = 1.0) -> str:
+    """``mean ± sd`` (sample sd; one value printed bare)."""
+    values = [scale * v for v in values]
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def mean(records: Sequence[Record], get: Callable[[Record], float]) -> float:
+    return statistics.mean(get(r) for r in records)
+
+
+def best_other_score(records: Sequence[Record]) -> str:
+    """The OOD score other than mutual information with the best mean calibrated AUROC."""
+    others = [s for s in SCORES if s != "mutual_info"]
+    return max(others, key=lambda s: mean(records, lambda r: r["calibrated"]["auroc"][s]))
+
+
+def step_cost(costs: Mapping[str, float], method: str) -> str:
+    """The controlled CPU step ratio to the twin, times the networks trained (ensembles)."""
+    ratio = costs.get(method)
+    return "not measured" if ratio is None else f"{ratio:.2f}x"
+
+
+def comparison_rows(
+    grouped: Mapping[tuple[str, str], list[Record]], tag: str, costs: Mapping[str, float]
+) -> list[list[str]]:
+    """One row per method measured on ``tag``: the README's compact columns."""
+    rows = []
+    for method in METHODS:
+        records = grouped.get((tag, method))
+        if not records:
+            continue
+        other = best_other_score(records)
+        rows.append([
+            LABELS.get(method, method),
+            str(len(records)),
+            mean_sd([r["calibrated"]["accuracy"] for r in records], 2, 100.0),
+            mean_sd([r["calibrated"]["nll"] for r in records]),
+            mean_sd([r["raw"]["ece"] for r in records]),
+            mean_sd([r["calibrated"]["ece"] for r in records]),
+            mean_sd([r["temperature"]["temperature"] for r in records], 2),
+            mean_sd([r["raw"]["auroc"]["mutual_info"] for r in records], 3),
+            mean_sd([r["calibrated"]["auroc"]["mutual_info"] for r in records], 3),
+            f"{mean_sd([r['calibrated']['auroc'][other] for r in records], 3)} ({other})",
+            step_cost(costs, method),
+        ])  # fmt: skip
+    return rows
+
+
+COMPARISON_HEADER = [
+    "method", "seeds", "accuracy %", "NLL", "ECE raw", "ECE calibrated", "T",
+    "MI AUROC raw", "MI AUROC calibrated", "best other AUROC", "training cost x twin",
+]  # fmt: skip
+
+
+def full_rows(grouped: Mapping[tuple[str, str], list[Record]], tag: str) -> list[list[str]]:
+    """docs/comparison.md: raw and calibrated, every score."""
+    rows = []
+    for method in METHODS:
+        records = grouped.get((tag, method))
+        if not records:
+            continue
+        for kind in ("raw", "calibrated"):
+            rows.append([
+                LABELS.get(method, method), kind, str(len(records)),
+                mean_sd([r[kind]["accuracy"] for r in records], 2, 100.0),
+                mean_sd([r[kind]["nll"] for r in records]),
+                mean_sd([r[kind]["ece"] for r in records]),
+                *(mean_sd([r[kind]["auroc"][s] for r in records], 3) for s in SCORES),
+            ])  # fmt: skip
+    return rows
+
+
+def targets_rows(
+    grouped: Mapping[tuple[str, str], list[Record]],
+    costs: Mapping[str, float],
+    method: str = DEFAULT_METHOD,
+) -> list[list[str]]:
+    """Issue #23's targets for ``method`` (after calibration, 3-seed means)."""
+
+    def m(tag: str, name: str, get: Callable[[Record], float]) -> float | None:
+        records = grouped.get((tag, name))
+        return None if not records else mean(records, get)
+
+    acc = lambda r: r["calibrated"]["accuracy"]  # noqa: E731
+    ece = lambda r: r["calibrated"]["ece"]  # noqa: E731
+    mi = lambda r: r["calibrated"]["auroc"]["mutual_info"]  # noqa: E731
+    rows: list[list[str]] = []
+
+    def add(target: str, measured: str, met: bool | None) -> None:
+        verdict = "not measured" if met is None else ("yes" if met else "**no**")
+        rows.append([LABELS.get(method, method), target, measured, verdict])
+
+    for tag, (name, _) in TAGS.items():
+        a, t = m(tag, method, acc), m(tag, "twin", acc)
+        if a is not None and t is not None:
+            if tag == "mnist":
+                add("MNIST accuracy >= 99.0% and within 0.3 points of the twin",
+                    f"{100 * a:.2f}% vs {100 * t:.2f}%", a >= 0.99 and a >= t - 0.003)  # fmt: skip
+            else:
+                add("Fashion-MNIST accuracy within 0.5 points of the twin or above",
+                    f"{100 * a:.2f}% vs {100 * t:.2f}%", a >= t - 0.005)  # fmt: skip
+        e, te = m(tag, method, ece), m(tag, "twin", ece)
+        if e is not None and te is not None:
+            add(f"{name} ECE <= the calibrated twin's + 0.001", f"{e:.4f} vs {te:.4f}",
+                e <= te + 0.001)  # fmt: skip
+        x, d, ens = m(tag, method, mi), m(tag, "mc-dropout", mi), m(tag, "deep-ensemble-5", mi)
+        if x is not None and d is not None and ens is not None:
+            floor = " >= 0.97," if tag == "mnist" else ""
+            ok = x >= d and x >= ens - 0.005 and (tag != "mnist" or x >= 0.97)
+            add(f"{name} MI AUROC{floor} >= MC dropout's and >= the 5-ensemble's - 0.005",
+                f"{x:.3f} vs dropout {d:.3f}, ensemble {ens:.3f}", ok)  # fmt: skip
+    ratio = costs.get(method)
+    add("training step <= 2.0x the twin's (CPU, controlled)",
+        "not measured" if ratio is None else f"{ratio:.2f}x",
+        None if ratio is None else ratio <= 2.0)  # fmt: skip
+    return rows
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """The text with the section between ``<!-- results:NAME -->`` markers replaced (or
+    unchanged when the markers are absent)."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body.strip()}\n{end}{tail}"
+
+
+def write(results: Path, costs_file: Path, readme: Path, docs: Path) -> None:
+    grouped = load_records(results)
+    costs = json.loads(costs_file.read_text())["ratios"] if costs_file.is_file() else {}
+    text = readme.read_text()
+    parts = ["# Issue #23's comparison, every column\n",
+             "Written by `python -m benchmarks.comparison_tables` from "
+             f"`{results.name}`; mean ± sd over seeds.\n"]  # fmt: skip
+    for tag, (name, ood) in TAGS.items():
+        table = markdown_table(COMPARISON_HEADER, comparison_rows(grouped, tag, costs), align="<")
+        text = replace_section(text, f"comparison-{tag}", table)
+        header = ["method", "predictive", "seeds", "accuracy %", "NLL", "ECE",
+                  *(f"AUROC {s}" for s in SCORES)]  # fmt: skip
+        parts += [f"\n## {name} (OOD: {ood})\n",
+                  markdown_table(header, full_rows(grouped, tag), align="<")]  # fmt: skip
+    targets = markdown_table(
+        ["method", "target", "measured", "met?"], targets_rows(grouped, costs), align="<"
+    )
+    text = replace_section(text, "targets-23", targets)
+    readme.write_text(text)
+    (docs / "comparison.md").write_text("\n".join(parts) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.comparison_tables")
+    parser.add_argument(
+        "--results", type=Path, default=ROOT / "benchmarks" / "results-comparison.jsonl"
+    )
+    parser.add_argument("--costs", type=Path, default=ROOT / "benchmarks" / "results-costs.json")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    args = parser.parse_args(argv)
+    write(args.results, args.costs, args.readme, args.docs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
