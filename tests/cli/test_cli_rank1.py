@@ -41,8 +41,10 @@ def test_exporting_a_rank1_run_is_one_clear_error(rank1_run, tmp_path, capsys):
     assert not (tmp_path / "m.pt2").exists()
 
 
-def test_members_without_the_rank1_family_names_the_flag(tmp_path, tiny_mnist_dir, capsys):
+def test_packed_mean_field_members_of_a_partly_bayesian_model_name_the_flag(
+    tmp_path, tiny_mnist_dir, capsys
+):
     argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--epochs", "1",
-            "--members", "2", "--run-dir", str(tmp_path / "run")]  # fmt: skip
+            "--members", "2", "--bayesian-layers", "fc*", "--run-dir", str(tmp_path / "run")]  # fmt: skip
     assert main(argv) == 2
-    assert "--members" in capsys.readouterr().err
+    assert "bayesian_layers" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import bayescnn
+from bayescnn import nn as bnn
 from bayescnn.lightning import BayesianClassifier
 from bayescnn.train import KLWeight, classification_metrics
 
@@ -207,3 +208,27 @@ def test_the_predictive_takes_a_network_returning_logits_and_kl(data, tiny_cnn):
 
     module = BayesianClassifier(LogitsAndKL(tiny_cnn()), num_train=100, valid_samples=3)
     assert module.predictive(data(6).tensors[0]).shape == (6, 2)
+
+
+def test_a_members_network_trains_and_its_predictive_pools_every_members_samples(
+    data, quiet_trainer
+):
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(
+        bnn.PackedConv2d(2, 1, 4, 3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        bnn.PackedLinear(2, 144, 2),
+    )
+    model = bnn.PackedEnsemble(body, 2)
+    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    trainer = quiet_trainer(max_steps=1)
+    trainer.fit(module, DataLoader(data(16), batch_size=16))
+    assert torch.isfinite(trainer.callback_metrics["train/loss_step"])
+    inputs = data(6).tensors[0]
+    torch.manual_seed(7)
+    probs = module.predictive(inputs)
+    torch.manual_seed(7)
+    expected = bayescnn.predict(model, inputs, samples=3)
+    assert expected.samples == 2 * 3
+    torch.testing.assert_close(probs, expected.probs, rtol=0, atol=0)

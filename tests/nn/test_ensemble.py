@@ -32,3 +32,18 @@ def test_predict_reports_the_disagreement_of_members_as_epistemic_uncertainty():
 def test_an_ensemble_of_one_is_an_error():
     with pytest.raises(bayescnn.BayesCNNError, match="at least two members"):
         bayescnn.Ensemble(_members(1))
+
+
+def test_a_packed_member_counts_as_the_mean_of_its_own_members_probabilities():
+    torch.manual_seed(0)
+    packed = bayescnn.models.create("lenet", bayesian=False, members=3)
+    plain = bayescnn.models.create("lenet", bayesian=False)
+    x = torch.randn(4, 1, 32, 32)
+    expected = (packed(x).softmax(-1).mean(0) + plain(x).softmax(-1)) / 2
+    torch.testing.assert_close(bayescnn.Ensemble([packed, plain])(x).softmax(-1), expected)
+
+
+def test_an_ensemble_of_packed_networks_samples_every_member_of_each():
+    members = [bayescnn.models.create("lenet", members=2) for _ in range(2)]
+    samples = bayescnn.sample_forward(bayescnn.Ensemble(members), torch.randn(2, 1, 32, 32), 3)
+    assert samples.shape == (2 * 2 * 3, 2, 10)

@@ -60,6 +60,8 @@ def test_every_entry_point_takes_the_scale():
     layers = [
         bnn.Linear(3, 2, rho_scale=2),
         bnn.Conv2d(1, 2, 3, rho_scale=2),
+        bnn.PackedLinear(2, 3, 2, rho_scale=2),
+        bnn.PackedConv2d(2, 1, 2, 3, rho_scale=2),
         *bnn.bayesian_layers(bayescnn.to_bayesian(nn.Sequential(nn.Linear(3, 2)), rho_scale=2)),
         *bnn.bayesian_layers(bayescnn.models.create("lenet", rho_scale=2)),
     ]
@@ -189,3 +191,9 @@ def test_a_layer_made_on_the_meta_device_gets_its_scale_back_when_reset():
     layer = bnn.Linear(3, 2, rho_scale=3, device="meta").to_empty(device="cpu")
     layer.reset_parameters()
     assert float(layer.rho_scale) == 3.0
+
+
+def test_a_packed_ensemble_of_the_zoo_takes_the_scale():
+    model = bayescnn.models.create("lenet", members=2, rho_scale=2)
+    layers = bnn.bayesian_layers(model)
+    assert layers and {layer.posterior_rho_scale for layer in layers} == {2.0}

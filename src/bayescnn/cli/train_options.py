@@ -29,7 +29,12 @@ HELP: dict[str, str] = {
     "2020: K mixture components of rank-1 factors on shared weights; --prior-* then set "
     "the factors' prior, default N(1, 0.1^2), and --posterior-mu-init their means' init, "
     "default N(1, 0.5^2))",
-    "members": "mixture components K of --posterior-family rank1 (default: 4)",
+    "members": "K members the network runs at once, predicting with K x S samples: the "
+    "mixture components of --posterior-family rank1 (default: 4), or for mean-field "
+    "(Bayesian or --frequentist) K > 1 members packed in one network (grouped layers, each "
+    "member its own parameters; lenet, alexnet, 3conv3fc)",
+    "member_width": "factor of the packed members' hidden widths (Packed-Ensembles' alpha; "
+    "< 1 shrinks each member towards one network's cost)",
     "prior": "gaussian N(prior_mu, prior_sigma^2), mixture (Blundell's scale mixture) or a "
     "registered prior",
     "prior_mu": "mean of the Gaussian prior",

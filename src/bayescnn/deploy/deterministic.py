@@ -30,12 +30,17 @@ def _plain_layer(layer: BayesianLayer) -> nn.Module:
     plain: nn.Module
     if isinstance(layer, bnn.Linear):
         plain = nn.Linear(layer.in_features, layer.out_features, bias=has_bias, **factory)
+    elif isinstance(layer, bnn.PackedLinear):
+        plain = bnn.PlainPackedLinear(
+            layer.num_members, layer.in_features, layer.out_features, bias=has_bias, **factory
+        )
     else:
         conv_class = next((c for b, c in _PLAIN_CONVS if isinstance(layer, b)), None)
         if conv_class is None:
             raise InvalidTypeError(
                 f"to_deterministic knows no plain torch layer for {type(layer).__name__}; "
-                "it converts bayescnn.nn.Linear and Conv1d/2d/3d and their subclasses"
+                "it converts bayescnn.nn.Linear, PackedLinear and Conv1d/2d/3d and their "
+                "subclasses"
             )
         plain = conv_class(
             layer.in_channels,

@@ -36,6 +36,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.nn.members import members_of
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.temperature import apply_temperature, temperature_of
 from bayescnn.registry import Choice
@@ -95,14 +96,23 @@ def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Mod
             applies the model's temperature when it was calibrated.
 
     Raises:
-        InvalidTypeError: for a rank-1 model (:mod:`bayescnn.nn.rank1`), which has no
+        InvalidTypeError: For a rank-1 model (:mod:`bayescnn.nn.rank1`), which has no
             exported form yet.
+        ExportError: For a network of several members (:func:`bayescnn.nn.members_of`):
+            the exported graphs give one network's ``(B, C)`` logits or predictive.
     """
     if any(isinstance(m, Rank1Layer) for m in model.modules()):
         raise InvalidTypeError(
             "a rank-1 model (posterior_family rank1) cannot be exported yet: its members "
             "share one batch and return (members, batch, classes); export a mean-field, "
             "MC-dropout or plain model, or predict with bayescnn predict"
+        )
+    members = members_of(model)
+    if members > 1:
+        raise ExportError(
+            f"a network of {members} members (models.create(..., members=K)) cannot be "
+            "exported: the exported graphs hold one network's logits or predictive; "
+            "predict with bayescnn.predict, or export a single-member model"
         )
     if samples is None:
         module = to_deterministic(model)

@@ -2,7 +2,8 @@
 
 Names follow the original code (``conv1``, ``act1``, ``pool1``, ..., ``flatten``,
 ``fc1``/``classifier``) so that its checkpoints load. The flatten size is computed from
-the image size, never hard-coded.
+the image size, never hard-coded. Hidden widths go through ``f.hidden`` (the identity
+unless a packed ensemble's members are made narrower, :class:`LayerFactory`).
 """
 
 from __future__ import annotations
@@ -18,20 +19,20 @@ def lenet(f: LayerFactory, in_channels: int, num_classes: int, image_size: int) 
     """LeNet-5: conv 6@5 > act > pool2 > conv 16@5 > act > pool2 > fc120 > act > fc84 > act > fc."""
     size = conv_output_size(conv_output_size(image_size, 5), 2, 2)
     size = conv_output_size(conv_output_size(size, 5), 2, 2)
-    features = 16 * size * size
+    c1, c2 = f.hidden(6), f.hidden(16)
     return [
-        ("conv1", f.conv2d(in_channels, 6, 5, padding=0)),
+        ("conv1", f.conv2d(in_channels, c1, 5, padding=0)),
         ("act1", f.activation()),
         ("pool1", nn.MaxPool2d(kernel_size=2, stride=2)),
-        ("conv2", f.conv2d(6, 16, 5, padding=0)),
+        ("conv2", f.conv2d(c1, c2, 5, padding=0)),
         ("act2", f.activation()),
         ("pool2", nn.MaxPool2d(kernel_size=2, stride=2)),
         ("flatten", nn.Flatten()),
-        ("fc1", f.linear(features, 120)),
+        ("fc1", f.linear(c2 * size * size, f.hidden(120))),
         ("act3", f.activation()),
-        ("fc2", f.linear(120, 84)),
+        ("fc2", f.linear(f.hidden(120), f.hidden(84))),
         ("act4", f.activation()),
-        ("fc3", f.linear(84, num_classes)),
+        ("fc3", f.linear(f.hidden(84), num_classes)),
     ]
 
 
@@ -40,22 +41,23 @@ def alexnet(f: LayerFactory, in_channels: int, num_classes: int, image_size: int
     size = conv_output_size(conv_output_size(image_size, 11, 4, 5), 2, 2)
     size = conv_output_size(conv_output_size(size, 5, 1, 2), 2, 2)
     size = conv_output_size(size, 2, 2)
+    c1, c2, c3, c4, c5 = (f.hidden(c) for c in (64, 192, 384, 256, 128))
     return [
-        ("conv1", f.conv2d(in_channels, 64, 11, stride=4, padding=5)),
+        ("conv1", f.conv2d(in_channels, c1, 11, stride=4, padding=5)),
         ("act1", f.activation()),
         ("pool1", nn.MaxPool2d(kernel_size=2, stride=2)),
-        ("conv2", f.conv2d(64, 192, 5, padding=2)),
+        ("conv2", f.conv2d(c1, c2, 5, padding=2)),
         ("act2", f.activation()),
         ("pool2", nn.MaxPool2d(kernel_size=2, stride=2)),
-        ("conv3", f.conv2d(192, 384, 3, padding=1)),
+        ("conv3", f.conv2d(c2, c3, 3, padding=1)),
         ("act3", f.activation()),
-        ("conv4", f.conv2d(384, 256, 3, padding=1)),
+        ("conv4", f.conv2d(c3, c4, 3, padding=1)),
         ("act4", f.activation()),
-        ("conv5", f.conv2d(256, 128, 3, padding=1)),
+        ("conv5", f.conv2d(c4, c5, 3, padding=1)),
         ("act5", f.activation()),
         ("pool3", nn.MaxPool2d(kernel_size=2, stride=2)),
         ("flatten", nn.Flatten()),
-        ("classifier", f.linear(128 * size * size, num_classes)),
+        ("classifier", f.linear(c5 * size * size, num_classes)),
     ]
 
 
@@ -66,20 +68,21 @@ def three_conv_three_fc(
     size = conv_output_size(conv_output_size(image_size, 5, 1, 2), 3, 2)
     size = conv_output_size(conv_output_size(size, 5, 1, 2), 3, 2)
     size = conv_output_size(conv_output_size(size, 5, 1, 1), 3, 2)
+    c1, c2, c3, hidden = f.hidden(32), f.hidden(64), f.hidden(128), f.hidden(1000)
     return [
-        ("conv1", f.conv2d(in_channels, 32, 5, padding=2)),
+        ("conv1", f.conv2d(in_channels, c1, 5, padding=2)),
         ("act1", f.activation()),
         ("pool1", nn.MaxPool2d(kernel_size=3, stride=2)),
-        ("conv2", f.conv2d(32, 64, 5, padding=2)),
+        ("conv2", f.conv2d(c1, c2, 5, padding=2)),
         ("act2", f.activation()),
         ("pool2", nn.MaxPool2d(kernel_size=3, stride=2)),
-        ("conv3", f.conv2d(64, 128, 5, padding=1)),
+        ("conv3", f.conv2d(c2, c3, 5, padding=1)),
         ("act3", f.activation()),
         ("pool3", nn.MaxPool2d(kernel_size=3, stride=2)),
         ("flatten", nn.Flatten()),
-        ("fc1", f.linear(128 * size * size, 1000)),
+        ("fc1", f.linear(c3 * size * size, hidden)),
         ("act4", f.activation()),
-        ("fc2", f.linear(1000, 1000)),
+        ("fc2", f.linear(hidden, hidden)),
         ("act5", f.activation()),
-        ("fc3", f.linear(1000, num_classes)),
+        ("fc3", f.linear(hidden, num_classes)),
     ]

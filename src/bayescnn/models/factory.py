@@ -30,11 +30,22 @@ def activation_class(name: str) -> type[nn.Module]:
 
 @dataclass(frozen=True)
 class LayerFactory:
-    """Makes an architecture's weight layers: ``conv2d(in, out, k, ...)``, ``linear(in, out)``."""
+    """Makes an architecture's weight layers: ``conv2d(in, out, k, ...)``, ``linear(in, out)``.
+
+    ``members`` (K) and ``width`` describe a packed ensemble (:mod:`bayescnn.nn.packed`):
+    the layers made are K members' packed layers, and an architecture scales its hidden
+    widths by :meth:`hidden` (never its input channels or classes).
+    """
 
     conv2d: Callable[..., nn.Module]
     linear: Callable[..., nn.Module]
     activation: type[nn.Module] = nn.ReLU
+    members: int = 1
+    width: float = 1.0
+
+    def hidden(self, features: int) -> int:
+        """A hidden width scaled by :attr:`width`: ``max(1, round(width * features))``."""
+        return max(1, round(self.width * features))
 
     def with_dropout(self, p: float) -> LayerFactory:
         """The same layers with MC dropout of rate ``p`` before every fully connected one
@@ -45,20 +56,42 @@ class LayerFactory:
         return dataclasses.replace(self, linear=_dropout_before(self.linear, p))
 
     @classmethod
-    def frequentist(cls, activation: str = defaults.ACTIVATION) -> LayerFactory:
-        """Plain ``nn.Conv2d`` / ``nn.Linear``."""
-        return cls(nn.Conv2d, nn.Linear, activation_class(activation))
+    def frequentist(
+        cls, activation: str = defaults.ACTIVATION, *, members: int = 1, width: float = 1.0
+    ) -> LayerFactory:
+        """Plain ``nn.Conv2d`` / ``nn.Linear`` (K > 1 members: their packed forms)."""
+        if members == 1:
+            return cls(nn.Conv2d, nn.Linear, activation_class(activation), 1, _width(width))
+        return cls(
+            partial(bnn.packed_conv2d, members),
+            partial(bnn.PlainPackedLinear, members),
+            activation_class(activation),
+            members,
+            _width(width),
+        )
 
     @classmethod
     def bayesian(
-        cls, posterior: PosteriorSpec | None = None, activation: str = defaults.ACTIVATION
+        cls,
+        posterior: PosteriorSpec | None = None,
+        activation: str = defaults.ACTIVATION,
+        *,
+        members: int = 1,
+        width: float = 1.0,
     ) -> LayerFactory:
-        """Bayesian layers sharing one posterior spec (default ``PosteriorSpec()``)."""
+        """Bayesian layers sharing one posterior spec (default ``PosteriorSpec()``); K > 1
+        members: :class:`~bayescnn.nn.PackedConv2d` / :class:`~bayescnn.nn.PackedLinear`."""
         posterior = PosteriorSpec.merge(posterior)
+        if members == 1:
+            conv2d, linear = bnn.Conv2d, bnn.Linear
+        else:
+            conv2d, linear = partial(bnn.PackedConv2d, members), partial(bnn.PackedLinear, members)
         return cls(
-            partial(bnn.Conv2d, posterior=posterior),
-            partial(bnn.Linear, posterior=posterior),
+            partial(conv2d, posterior=posterior),
+            partial(linear, posterior=posterior),
             activation_class(activation),
+            members,
+            _width(width),
         )
 
     @classmethod
@@ -84,6 +117,15 @@ class LayerFactory:
             partial(bnn.Rank1Linear, **options),
             activation_class(activation),
         )
+
+
+def _width(width: float) -> float:
+    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width <= 64:
+        raise InvalidArgumentError(
+            f"member_width must be a number in (0, 64], a factor of the hidden widths; got "
+            f"{width!r}"
+        )
+    return float(width)
 
 
 def _dropout_before(linear: Callable[..., nn.Module], p: float) -> Callable[..., nn.Module]:

@@ -32,6 +32,7 @@ from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.packed import PackedEnsemble
 from bayescnn.nn.rank1 import Rank1Layer, Rank1Network
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Unset
 from bayescnn.priors import Prior
@@ -53,13 +54,20 @@ def list_models() -> list[str]:
     return MODELS.names()
 
 
+_PACKABLE: set[ModelBuilder] = set()
+"""The builders that can pack K members (``create(..., members=K)``): the zoo's
+architectures defined from a :class:`LayerFactory` alone."""
+
+
 def _sequential(define: Callable[..., architectures.Layers]) -> ModelBuilder:
     def build(
         layers: LayerFactory, in_channels: int, num_classes: int, image_size: int
     ) -> nn.Module:
-        return nn.Sequential(OrderedDict(define(layers, in_channels, num_classes, image_size)))
+        model = nn.Sequential(OrderedDict(define(layers, in_channels, num_classes, image_size)))
+        return model if layers.members == 1 else PackedEnsemble(model, layers.members)
 
     build.__doc__ = define.__doc__
+    _PACKABLE.add(build)
     return build
 
 
@@ -120,6 +128,7 @@ def create(
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
     posterior_family: str | PosteriorFamily = defaults.POSTERIOR_FAMILY,
     members: int | None = None,
+    member_width: float = 1.0,
 ) -> nn.Module:
     """Build a registered model (or ``package.module:function``), Bayesian or frequentist.
 
@@ -153,13 +162,24 @@ def create(
             ``posterior_mu_init`` sets their means' init (default N(1, 0.5^2)) and
             ``posterior_rho_init`` their rho's; ``posterior``, ``estimator`` and a
             ``rho_scale`` other than 1 do not apply.
-        members: the number K of rank-1 mixture components.
+        members: K, the members the network runs at once, returning ``(K, B, classes)``
+            logits (every prediction then draws ``S x K`` samples). For ``'rank1'`` its
+            mixture components (default ``RANK1_MEMBERS``). For ``'mean-field'``, K > 1
+            builds a packed ensemble (Laurent et al. 2023) of K members in one network
+            (:class:`bayescnn.nn.PackedEnsemble`): grouped convolutions and grouped fully
+            connected layers, each member with its own parameters (Bayesian or plain),
+            its KL the mean of the members' KLs; for the zoo's LeNet, AlexNet and
+            3Conv3FC. None or 1: one network.
+        member_width: factor of a packed ensemble's hidden widths (not the input
+            channels nor the classes), Packed-Ensembles' alpha: below 1 shrinks the
+            members towards one network's cost (mean-field only).
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
         InvalidArgumentError: if ``bayesian_layers`` matches no weight layer, or for an
             option the model's function does not take (``num_classes``, ``in_channels``,
-            ``activation`` away from their defaults, ``dropout``).
+            ``activation`` away from their defaults, ``dropout``), or ``members`` /
+            ``member_width`` for a model that cannot be packed.
     """
     builder = resolve(name)
     if PosteriorFamily.parse(posterior_family) is PosteriorFamily.RANK1:
@@ -183,13 +203,11 @@ def create(
                 "estimator": estimator is not UNSET,
                 "rho_scale": rho_scale not in (UNSET, 1.0),  # rank-1: softplus(rho)
                 "bayesian_layers": layer_patterns(bayesian_layers) is not None,
+                "member_width": member_width != 1.0,
             },
         )
-    if members is not None:
-        raise InvalidArgumentError(
-            "members is the number of components of posterior_family='rank1'; a mean-field "
-            "model takes none"
-        )
+    members = 1 if members is None else members
+    _check_packing(name, builder, members, member_width, bayesian, bayesian_layers)
     spec = PosteriorSpec.merge(
         posterior,
         estimator=estimator,
@@ -201,9 +219,9 @@ def create(
     include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None
     layers = (
-        LayerFactory.bayesian(spec, activation)
+        LayerFactory.bayesian(spec, activation, members=members, width=member_width)
         if all_bayesian
-        else LayerFactory.frequentist(activation)
+        else LayerFactory.frequentist(activation, members=members, width=member_width)
     ).with_dropout(dropout)
     shape = {"num_classes": num_classes, "in_channels": in_channels, "image_size": image_size}
     model = _call_builder(name, builder, layers, shape, activation, dropout)
@@ -291,6 +309,32 @@ def _create_rank1(
             "rank-1; use a model that does (lenet, alexnet, 3conv3fc)"
         )
     return Rank1Network(model, members)
+
+
+def _check_packing(
+    name: str,
+    builder: ModelBuilder,
+    members: int,
+    member_width: float,
+    bayesian: bool,
+    bayesian_layers: str | Sequence[str],
+) -> None:
+    """Refuse ``members`` / ``member_width`` where they cannot be honoured."""
+    if isinstance(members, bool) or not isinstance(members, int) or members < 1:
+        raise InvalidArgumentError(f"members must be an integer >= 1, got {members!r}")
+    if members == 1 and member_width == 1.0:
+        return
+    if builder not in _PACKABLE:
+        packable = sorted(n for n in MODELS.names() if MODELS.get(n) in _PACKABLE)
+        raise InvalidArgumentError(
+            f"model {name!r} cannot be packed (members={members}, member_width="
+            f"{member_width}); packed members are built for {', '.join(packable)}"
+        )
+    if members > 1 and bayesian and layer_patterns(bayesian_layers) is not None:
+        raise InvalidArgumentError(
+            f"members={members} needs every layer Bayesian or none (bayesian_layers='all' "
+            f"or bayesian=False), got bayesian_layers={bayesian_layers!r}"
+        )
 
 
 def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str]:

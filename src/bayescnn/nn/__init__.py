@@ -10,6 +10,13 @@ from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
 from bayescnn.nn.members import members_of
+from bayescnn.nn.packed import (
+    PackedConv2d,
+    PackedEnsemble,
+    PackedLinear,
+    PlainPackedLinear,
+    packed_conv2d,
+)
 from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
 from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
 from bayescnn.nn.rank1 import (
@@ -40,6 +47,10 @@ __all__ = [
     "LayerStatistics",
     "Linear",
     "MCDropout",
+    "PackedConv2d",
+    "PackedEnsemble",
+    "PackedLinear",
+    "PlainPackedLinear",
     "PosteriorSpec",
     "Rank1Conv1d",
     "Rank1Conv2d",
@@ -56,6 +67,7 @@ __all__ = [
     "members_of",
     "module_device",
     "monte_carlo",
+    "packed_conv2d",
     "posterior_mean",
     "prune_by_magnitude",
     "prune_by_snr",

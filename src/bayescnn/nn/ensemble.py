@@ -16,13 +16,15 @@ import torch
 from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn.members import members_of
 
 __all__ = ["Ensemble"]
 
 
 class Ensemble(nn.Module):
     """M trained classifiers returning logits; ``forward`` gives the log of the mean
-    probability, ``log((1/M) sum_m softmax(f_m(x)))``, which is a valid logit vector."""
+    probability, ``log((1/M) sum_m softmax(f_m(x)))``, which is a valid logit vector (a
+    member that runs K members of its own counts as the mean of their probabilities)."""
 
     def __init__(self, members: Iterable[nn.Module]) -> None:
         super().__init__()
@@ -31,5 +33,15 @@ class Ensemble(nn.Module):
             raise InvalidArgumentError("an ensemble needs at least two members")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        log_probs = torch.stack([member(x).log_softmax(-1) for member in self.members])
+        log_probs = torch.stack([_log_mean_probs(member, x) for member in self.members])
         return torch.logsumexp(log_probs, dim=0) - math.log(len(self.members))
+
+
+def _log_mean_probs(member: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """log p_m(y | x): of a member's logits, or averaged over a member's own member axis
+    (:func:`bayescnn.nn.members_of`)."""
+    log_probs = member(x).log_softmax(-1)
+    count = members_of(member)
+    if count == 1:
+        return log_probs
+    return torch.logsumexp(log_probs, dim=0) - math.log(count)

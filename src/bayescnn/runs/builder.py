@@ -109,6 +109,8 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             bayesian=config.bayesian,
             posterior=build_posterior(config),
             bayesian_layers=config.bayesian_layers,
+            members=config.members,
+            member_width=config.member_width,
             **options,
         )
 

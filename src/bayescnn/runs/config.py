@@ -68,6 +68,7 @@ class TrainConfig:
     dropout: float = 0.0
     posterior_family: str = defaults.POSTERIOR_FAMILY
     members: int | None = None
+    member_width: float = 1.0
     # prior and posterior initialisation
     prior: str = defaults.PRIOR
     prior_mu: float = defaults.PRIOR_MU
@@ -145,7 +146,7 @@ class TrainConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}", key="dropout")
-        for name in ("lr", "rho_lr_scale"):
+        for name in ("lr", "rho_lr_scale", "member_width"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", key=name)
         try:
@@ -173,16 +174,19 @@ class TrainConfig:
             raise ConfigError(str(error), key="beta") from None
 
     def _validate_posterior_family(self) -> None:
-        """``members`` belongs to the rank-1 family, which takes no mean-field options."""
+        """``members``: a rank-1 posterior's components (it takes no mean-field options),
+        or K > 1 mean-field members packed in one network (every layer Bayesian or none)."""
         if self.members is not None and self.members < 1:
             raise ConfigError(f"members must be >= 1, got {self.members}", key="members")
         rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
         if not rank1:
-            if self.members is not None:
+            packed = self.members is not None and self.members > 1
+            if packed and self.bayesian and layer_patterns(self.bayesian_layers) is not None:
                 raise ConfigError(
-                    "members is the number of mixture components of posterior_family rank1; "
-                    "a mean-field model takes none",
-                    key="members",
+                    "members > 1 packs whole networks: every layer Bayesian or none "
+                    f"(bayesian_layers all, or --frequentist); got bayesian_layers "
+                    f"{self.bayesian_layers!r}",
+                    key="bayesian_layers",
                 )
             return
         default = TrainConfig.__dataclass_fields__
@@ -192,6 +196,7 @@ class TrainConfig:
             "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
             # rank-1 computes softplus(rho): c = 1, or the mean-field default left alone
             "rho_scale": self.rho_scale not in (1.0, default["rho_scale"].default),
+            "member_width": self.member_width != 1.0,
         }
         for key, is_set in refused.items():
             if is_set:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.nn import is_stochastic, module_device, temperature_of
+from bayescnn.nn import is_stochastic, members_of, module_device, temperature_of
 from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import forked_rng
 from bayescnn.train.distributed import Distributed
@@ -32,7 +32,10 @@ def build_test_report(
     For a model that samples: ``samples`` (``S``), ``predictive`` (accuracy, NLL, Brier
     and ECE of the Monte-Carlo predictive ``p̄ = (1/S) Σ_t softmax(f_t(x))``, see
     :func:`bayescnn.train.evaluate`) and ``posterior_mean`` (those of the posterior-mean
-    network). For a plain network, ``predictive`` of its one pass alone. A calibrated
+    network). For a plain network, ``predictive`` of its one pass alone. A network of
+    ``K`` members (:func:`bayescnn.nn.members_of`) adds ``members``: its predictive
+    averages ``S x K`` samples (``K`` for plain members), its posterior-mean network
+    the members' mean networks. A calibrated
     model (:func:`bayescnn.calibrate`) adds its ``temperature`` and ``predictive_raw``,
     the uncalibrated predictive on the same draws; ``predictive`` is then the calibrated
     one (the posterior-mean network's logits are tempered too). The caller seeds
@@ -53,6 +56,8 @@ def build_test_report(
     samples = samples if is_stochastic(model) else 1
     temperature = temperature_of(model)
     report: dict[str, Any] = {"samples": samples} if samples > 1 else {}
+    if members_of(model) > 1:  # each of the S draws gives one sample per member
+        report["members"] = members_of(model)
     if temperature is not None:
         report["temperature"] = temperature
         # the raw predictive on the very draws of the calibrated one: the RNG is forked
@@ -76,7 +81,8 @@ def build_test_report(
 def summarize_report(report: dict[str, Any]) -> str:
     """'accuracy 88.17%, NLL 0.3304, ECE 0.0073 (25 samples)': the test report in one line."""
     metrics = report["predictive"]
-    samples = f" ({report['samples']} samples)" if "samples" in report else ""
+    drawn = [f"{report[key]} {key}" for key in ("samples", "members") if key in report]
+    samples = f" ({' x '.join(drawn)})" if drawn else ""
     return (
         f"accuracy {100 * metrics['accuracy']:.2f}%, NLL {metrics['nll']:.4g}, "
         f"ECE {metrics['ece']:.3g}{samples}"
