@@ -74,6 +74,9 @@ def _methods() -> dict[str, Method]:
         found[f"bayes-ensemble-4-rho{scale}"] = Method(
             {"bayesian": True}, rho_lr_scale=scale, ensemble=4
         )
+    found["members-4-half-rho3"] = Method(
+        {"bayesian": True, "members": 4, "member_width": 0.5}, rho_lr_scale=3
+    )
     found["packed-twins-4"] = Method({"bayesian": False, "members": 4}, bayesian=False)
     found["rank1-4"] = Method({"bayesian": True, "posterior_family": "rank1", "members": 4})
     return found
@@ -83,9 +86,9 @@ METHODS: dict[str, Method] = _methods()
 
 TIERS: tuple[tuple[str, ...], ...] = (
     ("twin", "mc-dropout", "bayes-all-rho1", "bayes-all-rho3", "bayes-head-rho1",
-     "bayes-head-rho3", "members-4-rho1", "members-4-rho3", "rank1-4", "packed-twins-4"),
+     "bayes-head-rho3", "members-4-rho3", "members-4-half-rho3", "rank1-4", "packed-twins-4"),
     ("deep-ensemble-5",),
-    ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5"),
+    ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5", "members-4-rho1"),
     ("bayes-ensemble-4-rho3", "bayes-ensemble-4-rho1"),
 )  # fmt: skip
 """The order jobs are run in, most needed first (a run cut short keeps the first tiers)."""

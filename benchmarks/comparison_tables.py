@@ -26,6 +26,7 @@ LABELS = {
     **{f"bayes-all-rho{k}": f"Bayesian, rho scale {k}" for k in (1, 2, 3, 5)},
     **{f"bayes-head-rho{k}": f"Bayesian head (fc*), rho scale {k}" for k in (1, 2, 3, 5)},
     **{f"members-4-rho{k}": f"4 Bayesian members in one network, rho scale {k}" for k in (1, 3)},
+    "members-4-half-rho3": "4 half-width Bayesian members in one network, rho scale 3",
     **{f"bayes-ensemble-4-rho{k}": f"4 Bayesian networks, rho scale {k}" for k in (1, 3)},
     "rank1-4": "rank-1 mixture, 4 components",
 }

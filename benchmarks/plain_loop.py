@@ -1,7 +1,8 @@
 """Issue #12's targets measured the way a user's own plain loop would measure them.
 
 ``python -m benchmarks.plain_loop --dataset fashion-mnist [--epochs 10] [--seed 0]
-[--threads N] [--limit-train N] [--limit-test N] [--data-dir DIR] [--rho-lr-scale K]
+[--threads N] [--limit-train N] [--limit-test N] [--data-dir DIR] [--rho-scale C]
+[--rho-lr-scale K]
 [--bayesian-layers all|GLOB ...] [--no-twin] [--out FILE.json]``
 
 LeNet-5 from ``models.create`` with the library defaults, Bayesian and its frequentist
@@ -102,15 +103,14 @@ def run_model(
     epochs: int,
     seed: int,
     rho_lr_scale: float = 1.0,
+    rho_scale: float = bayescnn.defaults.POSTERIOR_RHO_SCALE,
     bayesian_layers: str = "all",
 ) -> dict[str, Any]:
-    """Trains and evaluates one LeNet-5 built with the library defaults (``bayesian_layers``:
-    see :func:`bayescnn.models.create`)."""
+    """Trains and evaluates one LeNet-5 built with the library defaults (``bayesian_layers``,
+    ``rho_scale``: see :func:`bayescnn.models.create`)."""
     train_data, test_data, ood_data = data
     torch.manual_seed(seed)  # a script owns the process: it may seed globally
-    model = bayescnn.models.create(
-        "lenet", bayesian=bayesian, num_classes=10, in_channels=1, bayesian_layers=bayesian_layers
-    )
+    model = lenet(bayesian, rho_scale=rho_scale, bayesian_layers=bayesian_layers)
     norm = {"mean": spec.mean, "std": spec.std}
     loader = InMemoryLoader(train_data, BATCH_SIZE, shuffle=True, seed=seed, **norm)
     seconds = train(model, loader, epochs, bayesian=bayesian, rho_lr_scale=rho_lr_scale)
@@ -120,6 +120,18 @@ def run_model(
     if bayesian and bayesian_layers != "all":
         name += f" ({bayesian_layers} only)"
     return {"model": f"lenet {name}", **metrics, "train_seconds": seconds}
+
+
+def lenet(bayesian: bool, *, rho_scale: float, bayesian_layers: str) -> nn.Module:
+    """The loop's LeNet-5 for 10 classes of 1-channel images."""
+    return bayescnn.models.create(
+        "lenet",
+        bayesian=bayesian,
+        num_classes=10,
+        in_channels=1,
+        rho_scale=rho_scale,
+        bayesian_layers=bayesian_layers,
+    )
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -148,6 +160,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     options = {
         "epochs": args.epochs,
         "seed": args.seed,
+        "rho_scale": args.rho_scale,
         "rho_lr_scale": args.rho_lr_scale,
         "bayesian_layers": ",".join(args.bayesian_layers),
     }
@@ -168,7 +181,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--limit-train", type=int, default=None, help="first N training images")
     parser.add_argument("--limit-test", type=int, default=None, help="first N test, N OOD images")
     parser.add_argument(
-        "--rho-lr-scale", type=float, default=1.0, help="learning rate of rho over the rest's"
+        "--rho-scale",
+        type=float,
+        default=bayescnn.defaults.POSTERIOR_RHO_SCALE,
+        help="the model's rho scale: rho learns C times faster in the plain Adam loop",
+    )
+    parser.add_argument(
+        "--rho-lr-scale",
+        type=float,
+        default=1.0,
+        help="learning rate of rho over the rest's, in the optimiser (on top of --rho-scale)",
     )
     parser.add_argument(
         "--bayesian-layers",

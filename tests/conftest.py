@@ -13,9 +13,9 @@ def _give_varied_posterior(layer: bnn.BayesianLayer) -> None:
     torch.manual_seed(1)
     with torch.no_grad():
         layer.weight_mu.normal_(0, 0.5)
-        layer.weight_rho.uniform_(-3, 0)
+        weight_rho = torch.empty_like(layer.weight_rho).uniform_(-3, 0)
         layer.bias_mu.normal_(0, 0.5)
-        layer.bias_rho.uniform_(-3, 0)
+        layer.set_rho(weight_rho, torch.empty_like(layer.bias_rho).uniform_(-3, 0))
 
 
 @pytest.fixture

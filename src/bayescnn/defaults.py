@@ -30,6 +30,11 @@ POSTERIOR_MU_INIT: tuple[float, float] | None = None
 """``None``: PyTorch's own initialisation of the matching plain layer (Kaiming-uniform)."""
 POSTERIOR_RHO_INIT: tuple[float, float] = (-5.0, 0.1)
 """rho ~ N(-5, 0.1): sigma = softplus(rho) ~ 0.0067 at the start."""
+POSTERIOR_RHO_SCALE = 1.0
+"""c of the posterior's parametrisation sigma = softplus(c * rho'): the layers store
+rho' = rho / c, so any Adam loop moves rho c times faster than the other parameters
+(Adam's step does not depend on the gradient's scale); 1: plain softplus(rho). To be
+set by a sweep."""
 
 POSTERIOR_FAMILY = "mean-field"
 """The posterior family of ``models.create`` and ``bayescnn train``: ``mean-field`` (a

@@ -65,3 +65,9 @@ def test_rho_lr_scale_reaches_the_optimiser_of_the_plain_loop() -> None:
     plain_loop.train(model, loader, 1, bayesian=True, rho_lr_scale=4.0)
     moved = {n: (p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters()}
     assert moved["fc2.weight_rho"] == pytest.approx(4 * moved["fc2.weight_mu"], rel=1e-3)
+
+
+def test_rho_scale_reaches_the_model_of_the_plain_loop() -> None:
+    model = plain_loop.lenet(True, rho_scale=3.0, bayesian_layers="fc*")
+    layers = bayescnn.nn.bayesian_layers(model)
+    assert layers and {layer.posterior_rho_scale for layer in layers} == {3.0}

@@ -61,6 +61,17 @@ def test_each_sample_block_goes_through_its_own_weight_draw(make, example_shape,
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_the_weight_draws_take_the_layers_true_rho_whatever_its_scale():
+    outputs = []
+    for c in (1.0, 3.0):
+        torch.manual_seed(0)
+        layer = bnn.Linear(5, 3, rho_scale=c)
+        layer.set_rho(torch.full((3, 5), -1.0), torch.full((3,), -2.0))
+        torch.manual_seed(7)
+        outputs.append(WeightSampling(layer, 2)(torch.ones(4, 5)))
+    torch.testing.assert_close(outputs[1], outputs[0])
+
+
 def _lenet(estimator="lrt", **kwargs):
     torch.manual_seed(0)
     return bayescnn.models.create(

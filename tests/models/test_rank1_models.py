@@ -53,6 +53,7 @@ def test_a_rank1_model_s_kl_is_in_kl_divergence():
         {"bayesian": False},
         {"posterior": bayescnn.PosteriorSpec()},
         {"bayesian_layers": "fc*"},
+        {"rho_scale": 3.0},
     ],
     ids=lambda option: next(iter(option)),
 )

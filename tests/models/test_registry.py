@@ -93,7 +93,7 @@ def test_a_partly_bayesian_model_keeps_the_estimator_prior_and_initialisation():
     fc3 = model.fc3
     assert fc3.estimator.value == "bbb" and fc3.prior.sigma == 0.3
     assert fc3.weight_mu.std().item() == pytest.approx(0.01, rel=0.3)
-    assert torch.all(fc3.weight_rho == -4.0)
+    torch.testing.assert_close(fc3.weight_rho_value.detach(), torch.full_like(fc3.weight_rho, -4.0))
 
 
 def test_bayesian_layers_all_is_the_default_and_frequentist_ignores_it():

@@ -63,7 +63,7 @@ def test_default_init_matches_torch_scale_and_normal_init_is_available():
     assert layer.weight_mu.abs().max() <= bound + 1e-6
     layer = bnn.Linear(400, 120, posterior_mu_init=(0.0, 0.1), posterior_rho_init=(-5.0, 0.1))
     assert layer.weight_mu.std().item() == pytest.approx(0.1, rel=0.05)
-    assert layer.weight_rho.mean().item() == pytest.approx(-5.0, abs=0.02)
+    assert layer.weight_rho_value.mean().item() == pytest.approx(-5.0, abs=0.02)
 
 
 @pytest.mark.parametrize("rho_init", [(float("nan"), 0.1), (-200.0, 0.1), (-3.0, -1.0), (1.0,)])

@@ -4,6 +4,7 @@ import pytest
 
 from bayescnn.errors import ConfigError
 from bayescnn.runs import TrainConfig, read_config_file
+from bayescnn.runs.config import ADDED_KEYS
 
 
 def test_yaml_and_toml_files_give_the_same_config(tmp_path):
@@ -68,3 +69,23 @@ def test_an_unknown_estimator_is_a_config_error_listing_the_estimators_enum():
 def test_a_posterior_init_that_is_not_a_mean_and_std_is_a_config_error(key, value):
     with pytest.raises(ConfigError, match=key):
         TrainConfig(**{key: value})
+
+
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("inf")])
+def test_a_rho_scale_that_is_not_finite_and_positive_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="rho_scale must be a finite number > 0") as caught:
+        TrainConfig(rho_scale=bad)
+    assert caught.value.key == "rho_scale"
+
+
+def test_a_saved_run_without_rho_scale_was_trained_with_c_one():
+    assert ADDED_KEYS["rho_scale"] == 1.0
+
+
+def test_a_saved_config_fills_the_keys_it_predates_with_their_old_values_not_the_defaults(
+    monkeypatch,
+):
+    monkeypatch.setitem(ADDED_KEYS, "rho_scale", 2.5)
+    assert TrainConfig.from_saved({"epochs": 3}).rho_scale == 2.5
+    assert TrainConfig.from_saved({"rho_scale": 3}).rho_scale == 3.0
+    assert TrainConfig.from_dict({"epochs": 3}).rho_scale == TrainConfig().rho_scale

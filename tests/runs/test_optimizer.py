@@ -96,3 +96,14 @@ def test_a_non_positive_rho_lr_scale_is_an_error(scale):
     model = create("lenet", in_channels=1, image_size=32)
     with pytest.raises(bayescnn.BayesCNNError, match="rho_lr_scale must be > 0"):
         bayescnn.train.parameter_groups(model, 1e-3, rho_lr_scale=scale)
+
+
+def test_a_configs_rho_scale_builds_the_model_with_it_and_leaves_the_optimiser_plain():
+    from bayescnn.data import get_spec
+    from bayescnn.runs import build_model
+
+    model = build_model(TrainConfig(rho_scale=3), get_spec("mnist"))
+    layers = bayescnn.nn.bayesian_layers(model)
+    assert layers and {layer.posterior_rho_scale for layer in layers} == {3.0}
+    optimizer = build_optimizer(TrainConfig(rho_scale=3), model, torch.device("cpu"))
+    assert _rho_and_rest(model, optimizer) == {"rho": 1e-3, "rest": 1e-3}

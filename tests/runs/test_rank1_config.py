@@ -42,8 +42,17 @@ def test_the_rank1_keys_survive_a_round_trip_through_the_saved_config():
         {"posterior_family": "rank1", "members": 0},
         {"posterior_family": "rank1", "member_width": 0.5},
         {"posterior_family": "low-rank"},
+        {"posterior_family": "rank1", "rho_scale": 3.0},
     ],
-    ids=["estimator", "bayesian", "bayesian_layers", "members", "member_width", "posterior_family"],
+    ids=[
+        "estimator",
+        "bayesian",
+        "bayesian_layers",
+        "members",
+        "member_width",
+        "posterior_family",
+        "rho_scale",
+    ],
 )
 def test_a_rank1_config_refuses_what_does_not_apply_naming_the_key(values, request):
     key = request.node.callspec.id

@@ -44,6 +44,9 @@ HELP: dict[str, str] = {
     "prior_sigma2": "standard deviation of the mixture's second component",
     "posterior_mu_init": "MEAN STD of a normal init of the posterior means (default: PyTorch's init)",
     "posterior_rho_init": "MEAN STD of a normal init of rho, sigma = softplus(rho)",
+    "rho_scale": "C > 0: the layers store rho / C, so Adam moves rho C times faster than the "
+    "means (> 1: a wider posterior sooner, more epistemic uncertainty, less calibrated); "
+    "kept with the model, so a plain Adam loop on it gets the same spread",
     "data_dir": "folder searched first for the data (then ./data, then system folders)",
     "download": "download the dataset with torchvision if it is not found",
     "image_size": "resize images to this square size once, at load time (the original used 32)",
@@ -54,8 +57,8 @@ HELP: dict[str, str] = {
     "epochs": "number of epochs",
     "batch_size": "minibatch size",
     "lr": "learning rate",
-    "rho_lr_scale": "learning rate of the posterior's rho over the rest's (> 1: a wider "
-    "posterior sooner, more epistemic uncertainty, less calibrated)",
+    "rho_lr_scale": "learning rate of the posterior's rho over the rest's, in the optimiser, "
+    "on top of --rho-scale (use --rho-scale: the spread then comes with the model)",
     "optimizer": "the optimiser",
     "momentum": "SGD momentum",
     "weight_decay": "L2 weight decay (usually 0 for Bayesian models: the prior regularises)",

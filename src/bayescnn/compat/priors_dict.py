@@ -37,4 +37,5 @@ def posterior_spec(priors: dict[str, Any] | None, estimator: Estimator) -> Poste
         GaussianPrior(merged["prior_mu"], merged["prior_sigma"]),
         mu_init=tuple(merged["posterior_mu_initial"]),
         rho_init=tuple(merged["posterior_rho_initial"]),
+        rho_scale=1.0,  # the original's sigma = softplus(rho), whatever the library's default
     )

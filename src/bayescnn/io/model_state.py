@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from bayescnn.io.errors import CheckpointMismatchError
+from bayescnn.nn.layer import rho_scale_keys
 from bayescnn.nn.temperature import TEMPERATURE_BUFFER, set_temperature
 
 __all__ = ["MAX_LISTED", "load_model_state"]
@@ -49,8 +50,10 @@ def load_model_state(
     Args:
         model: Model to load into.
         state: A state dict, e.g. ``load_checkpoint(path).model_state``.
-        strict: If ``True``, missing or unexpected keys are errors. Shape
-            mismatches are always errors.
+        strict: If ``True``, missing or unexpected keys are errors (but for the
+            Bayesian layers' rho scales, which a checkpoint saved before they existed
+            lacks: it loads with c = 1, as it was trained). Shape mismatches are always
+            errors.
 
     Returns:
         What :meth:`torch.nn.Module.load_state_dict` returns (missing and
@@ -62,7 +65,8 @@ def load_model_state(
     """
     state = _with_temperature_of(model, state)
     expected = model.state_dict()
-    missing = [key for key in expected if key not in state] if strict else []
+    optional = rho_scale_keys(model)
+    missing = [k for k in expected if k not in state and k not in optional] if strict else []
     unexpected = [key for key in state if key not in expected] if strict else []
     mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
     for key, value in state.items():

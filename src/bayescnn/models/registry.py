@@ -123,6 +123,7 @@ def create(
     activation: str = defaults.ACTIVATION,
     posterior_mu_init: InitPair | Unset | None = UNSET,
     posterior_rho_init: InitPair | Unset = UNSET,
+    rho_scale: float | Unset = UNSET,
     dropout: float = 0.0,
     bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
     posterior_family: str | PosteriorFamily = defaults.POSTERIOR_FAMILY,
@@ -141,8 +142,10 @@ def create(
         num_classes, in_channels, image_size: the data's shape (square images).
         posterior: the estimator, prior and initialisation of the Bayesian layers
             (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
-        estimator, prior, posterior_mu_init, posterior_rho_init: the same one by one,
-            instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`).
+        estimator, prior, posterior_mu_init, posterior_rho_init, rho_scale: the same one
+            by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`);
+            ``rho_scale`` c > 1 makes any Adam loop move rho c times faster than the means
+            (sigma = softplus(c * stored rho)).
         activation: 'relu' or 'softplus' (the original's), for models that take it
             (or take ``layers``).
         dropout: MC dropout rate before every fully connected layer, kept on at
@@ -157,7 +160,8 @@ def create(
             ``RANK1_MEMBERS``) returning logits ``(K, B, C)``, for models built from
             ``layers``. Its ``prior`` (default N(1, 0.1^2)) is over the factors r and s,
             ``posterior_mu_init`` sets their means' init (default N(1, 0.5^2)) and
-            ``posterior_rho_init`` their rho's; ``posterior`` and ``estimator`` do not apply.
+            ``posterior_rho_init`` their rho's; ``posterior``, ``estimator`` and a
+            ``rho_scale`` other than 1 do not apply.
         members: K, the members the network runs at once, returning ``(K, B, classes)``
             logits (every prediction then draws ``S x K`` samples). For ``'rank1'`` its
             mixture components (default ``RANK1_MEMBERS``). For ``'mean-field'``, K > 1
@@ -197,6 +201,7 @@ def create(
                 "bayesian=False": not bayesian,
                 "posterior": posterior is not None,
                 "estimator": estimator is not UNSET,
+                "rho_scale": rho_scale not in (UNSET, 1.0),  # rank-1: softplus(rho)
                 "bayesian_layers": layer_patterns(bayesian_layers) is not None,
                 "member_width": member_width != 1.0,
             },
@@ -209,6 +214,7 @@ def create(
         prior=prior,
         posterior_mu_init=posterior_mu_init,
         posterior_rho_init=posterior_rho_init,
+        rho_scale=rho_scale,
     )
     include = layer_patterns(bayesian_layers)
     all_bayesian = bayesian and include is None

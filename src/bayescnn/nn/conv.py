@@ -27,7 +27,7 @@ class _BayesConvNd(BayesianLayer):
     Supports stride, integer/tuple/``"same"``/``"valid"`` padding, dilation, groups,
     non-square kernels and every ``padding_mode``. The posterior's options come as one
     ``posterior=`` :class:`PosteriorSpec` or as the keywords ``estimator``, ``prior``,
-    ``posterior_mu_init``, ``posterior_rho_init`` (unset: the spec's, else
+    ``posterior_mu_init``, ``posterior_rho_init``, ``rho_scale`` (unset: the spec's, else
     :mod:`bayescnn.defaults`).
     """
 
@@ -51,6 +51,7 @@ class _BayesConvNd(BayesianLayer):
         prior: Prior | Unset | None = UNSET,
         posterior_mu_init: InitPair | Unset | None = UNSET,
         posterior_rho_init: InitPair | Unset = UNSET,
+        rho_scale: float | Unset = UNSET,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -93,6 +94,7 @@ class _BayesConvNd(BayesianLayer):
                 prior=prior,
                 posterior_mu_init=posterior_mu_init,
                 posterior_rho_init=posterior_rho_init,
+                rho_scale=rho_scale,
             ),
             device=device,
             dtype=dtype,

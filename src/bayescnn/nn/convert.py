@@ -80,10 +80,11 @@ def _convert_layer(
         with torch.no_grad():
             layer.weight_mu.copy_(weight)
             tiny = torch.finfo(weight.dtype).tiny ** 0.5
-            layer.weight_rho.copy_(inverse_softplus((delta * weight.abs()).clamp_min(tiny)))
+            bias_rho = None
             if module.bias is not None:
                 layer.bias_mu.copy_(module.bias)
-                layer.bias_rho.copy_(inverse_softplus((delta * module.bias.abs()).clamp_min(tiny)))
+                bias_rho = inverse_softplus((delta * module.bias.abs()).clamp_min(tiny))
+            layer.set_rho(inverse_softplus((delta * weight.abs()).clamp_min(tiny)), bias_rho)
     return layer
 
 
@@ -99,6 +100,7 @@ def to_bayesian(
     delta: float = 0.1,
     posterior_mu_init: InitPair | Unset | None = UNSET,
     posterior_rho_init: InitPair | Unset = UNSET,
+    rho_scale: float | Unset = UNSET,
     inplace: bool = False,
 ) -> nn.Module:
     """Replace every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of ``model`` by its Bayesian twin.
@@ -122,6 +124,8 @@ def to_bayesian(
         posterior_mu_init: ``(mean, std)`` of a normal init of the posterior means when
             not starting from the weights (None: PyTorch's init of the plain layer).
         posterior_rho_init: rho init when not starting from the weights.
+        rho_scale: c of sigma = softplus(c * stored rho): Adam moves rho c times faster
+            than the means (see :class:`PosteriorSpec`).
         inplace: modify ``model`` itself instead of a deep copy.
 
     Returns:
@@ -144,6 +148,7 @@ def to_bayesian(
         prior=prior,
         posterior_mu_init=posterior_mu_init,
         posterior_rho_init=posterior_rho_init,
+        rho_scale=rho_scale,
     )
     if init_from_weights and not delta > 0:
         raise InvalidArgumentError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")

@@ -35,8 +35,9 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
     (:mod:`bayescnn.nn.rank1`, whose term is the mixture's KL approximation) alike:
     every :class:`~bayescnn.nn.layer.Variational` module's :meth:`kl`.
 
-    Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), in
-    the same dtype and on the same device, are evaluated in one pass over their
+    Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), with
+    the same rho scale, in the same dtype and on the same device, are evaluated in one
+    pass over their
     concatenated parameters: the same sum, in a dozen tensor ops instead of a dozen per
     parameter tensor (what a GPU step is bound by for small networks).
 
@@ -52,7 +53,12 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
     terms = []
     for layer in layers:
         if isinstance(layer, BayesianLayer) and _uses_the_standard_kl(layer):
-            key = (layer.prior.distribution_key(), layer.weight_mu.dtype, layer.weight_mu.device)
+            key = (
+                layer.prior.distribution_key(),
+                layer.posterior_rho_scale,
+                layer.weight_mu.dtype,
+                layer.weight_mu.device,
+            )
             groups.setdefault(key, []).append(layer)
         else:
             terms.append(layer.kl())
@@ -67,13 +73,19 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
 
 
 def _uses_the_standard_kl(layer: BayesianLayer) -> bool:
-    """True unless a subclass redefines the KL or sigma (those layers are summed as they are)."""
+    """True unless a subclass redefines the KL, sigma or rho (those layers are summed as
+    they are)."""
     cls = type(layer)
-    return cls.kl is BayesianLayer.kl and cls.weight_sigma is BayesianLayer.weight_sigma
+    return (
+        cls.kl is BayesianLayer.kl
+        and cls.weight_sigma is BayesianLayer.weight_sigma
+        and cls.rho_of is BayesianLayer.rho_of
+    )
 
 
 def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:
-    """KL(q || p) of layers sharing one prior: p's KL of their concatenated (mu, softplus(rho))."""
+    """KL(q || p) of layers sharing one prior and rho scale c: p's KL of their concatenated
+    (mu, softplus(c * stored rho)), c applied once to the concatenation."""
     if len(layers) == 1:
         return layers[0].kl()
     pairs = [
@@ -83,7 +95,8 @@ def _shared_prior_kl(layers: list[BayesianLayer]) -> torch.Tensor:
         if mu is not None and rho is not None
     ]
     mus, rhos = zip(*pairs, strict=True)
-    return layers[0].prior.kl(torch.cat(mus), F.softplus(torch.cat(rhos)))
+    rho = layers[0].rho_of(torch.cat(rhos))
+    return layers[0].prior.kl(torch.cat(mus), F.softplus(rho))
 
 
 def _row_bytes(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -18,8 +18,8 @@ class Linear(BayesianLayer):
     """Bayesian ``nn.Linear``: y = x W^T + b with W, b ~ q (see :class:`BayesianLayer`).
 
     The posterior's options come as one ``posterior=`` :class:`PosteriorSpec` or as the
-    keywords ``estimator``, ``prior``, ``posterior_mu_init``, ``posterior_rho_init``
-    (unset: the spec's, else :mod:`bayescnn.defaults`).
+    keywords ``estimator``, ``prior``, ``posterior_mu_init``, ``posterior_rho_init``,
+    ``rho_scale`` (unset: the spec's, else :mod:`bayescnn.defaults`).
 
     Example:
         >>> layer = bayescnn.nn.Linear(400, 120, estimator="flipout")
@@ -40,6 +40,7 @@ class Linear(BayesianLayer):
         prior: Prior | Unset | None = UNSET,
         posterior_mu_init: InitPair | Unset | None = UNSET,
         posterior_rho_init: InitPair | Unset = UNSET,
+        rho_scale: float | Unset = UNSET,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -58,6 +59,7 @@ class Linear(BayesianLayer):
                 prior=prior,
                 posterior_mu_init=posterior_mu_init,
                 posterior_rho_init=posterior_rho_init,
+                rho_scale=rho_scale,
             ),
             device=device,
             dtype=dtype,

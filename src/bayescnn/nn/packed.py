@@ -107,6 +107,7 @@ class PackedLinear(_MemberMeanKL):
         prior: Prior | Unset | None = UNSET,
         posterior_mu_init: InitPair | Unset | None = UNSET,
         posterior_rho_init: InitPair | Unset = UNSET,
+        rho_scale: float | Unset = UNSET,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -126,6 +127,7 @@ class PackedLinear(_MemberMeanKL):
                 prior=prior,
                 posterior_mu_init=posterior_mu_init,
                 posterior_rho_init=posterior_rho_init,
+                rho_scale=rho_scale,
             ),
             device=device,
             dtype=dtype,

@@ -45,7 +45,7 @@ def _prune(
             mask = chosen[start : start + size].view_as(scores[name]).to(layer.weight_mu.device)
             start += size
             layer.weight_mu[mask] = 0.0
-            layer.weight_rho[mask] = float("-inf")
+            layer.weight_rho[mask] = float("-inf")  # rho = c * -inf = -inf for any c > 0
             removed[name] = int(mask.sum())
     return removed
 

@@ -1,7 +1,8 @@
 """The posterior's options in one object: :class:`PosteriorSpec`.
 
-A Bayesian layer's posterior is set by four options: the gradient estimator, the prior,
-and the initialisation of q's means and of its rho (sigma = softplus(rho)). They travel
+A Bayesian layer's posterior is set by five options: the gradient estimator, the prior,
+the initialisation of q's means and of its rho, and the scale c of rho's parametrisation
+(sigma = softplus(rho), rho = c * the stored parameter). They travel
 together as one frozen, validated :class:`PosteriorSpec` from ``models.create`` and
 ``to_bayesian`` to every layer; the public entry points still take them as keywords and
 merge those into a spec with :meth:`PosteriorSpec.merge`.
@@ -32,6 +33,7 @@ __all__ = [
     "PosteriorSpec",
     "check_init_pair",
     "check_rho_init",
+    "check_rho_scale",
 ]
 
 
@@ -68,6 +70,7 @@ _KEYWORDS = {
     "prior": "prior",
     "posterior_mu_init": "mu_init",
     "posterior_rho_init": "rho_init",
+    "rho_scale": "rho_scale",
 }
 """The entry points' keywords and the spec's fields they set."""
 
@@ -97,6 +100,15 @@ def check_rho_init(pair: InitPair, dtype: torch.dtype) -> InitPair:
     return mean, std
 
 
+def check_rho_scale(scale: float) -> float:
+    """Validate the scale c of sigma = softplus(c * rho'): a finite number > 0."""
+    if isinstance(scale, bool) or not isinstance(scale, int | float):
+        raise InvalidArgumentError(f"rho_scale must be a number, got {scale!r}")
+    if not (math.isfinite(scale) and scale > 0):
+        raise InvalidArgumentError(f"rho_scale must be a finite number > 0, got {scale!r}")
+    return float(scale)
+
+
 @dataclass(frozen=True, eq=False)
 class PosteriorSpec:
     """The options of a mean-field Gaussian posterior q(W) = N(mu, softplus(rho)^2).
@@ -116,18 +128,25 @@ class PosteriorSpec:
             (:func:`bayescnn.priors.default_prior`).
         mu_init: ``(mean, std)`` of a normal init of the means, or None for PyTorch's own
             init of the matching plain layer (Kaiming-uniform).
-        rho_init: ``(mean, std)`` of a normal init of rho.
+        rho_init: ``(mean, std)`` of a normal init of rho (whatever ``rho_scale``).
+        rho_scale: c > 0: each layer stores rho' = rho / c and computes
+            sigma = softplus(c * rho'), so that Adam, whose step does not depend on the
+            gradient's scale, moves rho c times faster than the means: the spread comes
+            with the model, in any optimiser loop (what
+            ``default_optimizer(model, lr, rho_lr_scale=c)`` does for c = 1).
 
     Raises:
         UnknownNameError: for an unknown estimator.
         InvalidTypeError: for a prior that is not a :class:`bayescnn.Prior`.
-        InvalidArgumentError: for an init that is not two finite numbers with std >= 0.
+        InvalidArgumentError: for an init that is not two finite numbers with std >= 0,
+            or a ``rho_scale`` that is not a finite number > 0.
     """
 
     estimator: Estimator | str = defaults.ESTIMATOR
     prior: Prior | None = None
     mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT
     rho_init: InitPair = defaults.POSTERIOR_RHO_INIT
+    rho_scale: float = defaults.POSTERIOR_RHO_SCALE
 
     def __post_init__(self) -> None:
         prior = default_prior() if self.prior is None else self.prior
@@ -142,6 +161,7 @@ class PosteriorSpec:
         object.__setattr__(self, "prior", prior)
         object.__setattr__(self, "mu_init", mu_init)
         object.__setattr__(self, "rho_init", check_init_pair("posterior_rho_init", self.rho_init))
+        object.__setattr__(self, "rho_scale", check_rho_scale(self.rho_scale))
 
     @classmethod
     def merge(
@@ -152,8 +172,9 @@ class PosteriorSpec:
         prior: Prior | Unset | None = UNSET,
         posterior_mu_init: InitPair | Unset | None = UNSET,
         posterior_rho_init: InitPair | Unset = UNSET,
+        rho_scale: float | Unset = UNSET,
     ) -> PosteriorSpec:
-        """The spec of an entry point that takes a ``posterior`` and the four keywords.
+        """The spec of an entry point that takes a ``posterior`` and the five keywords.
 
         Without ``posterior``: a spec of the given keywords (defaults for the rest). With
         it: ``posterior`` itself; a keyword given as well must agree with it.
@@ -167,6 +188,7 @@ class PosteriorSpec:
             "prior": prior,
             "posterior_mu_init": posterior_mu_init,
             "posterior_rho_init": posterior_rho_init,
+            "rho_scale": rho_scale,
         }
         given = {key: value for key, value in keywords.items() if value is not UNSET}
         fields = {_KEYWORDS[key]: value for key, value in given.items()}
@@ -208,5 +230,6 @@ class PosteriorSpec:
         estimator: Any = self.estimator
         return (
             f"PosteriorSpec(estimator={estimator.value!r}, prior={self.prior!r}, "
-            f"mu_init={self.mu_init!r}, rho_init={self.rho_init!r})"
+            f"mu_init={self.mu_init!r}, rho_init={self.rho_init!r}, "
+            f"rho_scale={self.rho_scale!r})"
         )

@@ -78,13 +78,14 @@ def build_prior(config: TrainConfig) -> Prior:
 
 
 def build_posterior(config: TrainConfig) -> PosteriorSpec:
-    """The posterior's estimator, prior and initialisation a config gives."""
+    """The posterior's estimator, prior, initialisation and rho scale a config gives."""
     mu_init = config.posterior_mu_init
     return PosteriorSpec(
         config.estimator,
         build_prior(config),
         mu_init=None if mu_init is None else tuple(mu_init),
         rho_init=tuple(config.posterior_rho_init),
+        rho_scale=config.rho_scale,
     )
 
 
@@ -150,7 +151,7 @@ def build_optimizer(
     config: TrainConfig, model: nn.Module, device: torch.device
 ) -> torch.optim.Optimizer:
     """The optimiser a config names, over the model's :func:`parameter_groups` (rho at
-    ``lr * rho_lr_scale``)."""
+    ``lr * rho_lr_scale``, on top of the model's own ``rho_scale``)."""
     settings = {"momentum": "momentum", "weight_decay": "weight_decay"}
     options = {
         "parameters": parameter_groups(model, config.lr, config.rho_lr_scale),

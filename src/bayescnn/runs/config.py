@@ -18,7 +18,7 @@ from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.spec import PosteriorFamily, check_init_pair
+from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
@@ -40,6 +40,11 @@ or enums (both list their ``names()``)."""
 
 RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
 """Old config keys and their new names; files and checkpoints with the old ones still load."""
+
+ADDED_KEYS: dict[str, Any] = {"rho_scale": 1.0}
+"""Keys added after runs were saved, with the value every run saved without them had: a
+saved run's config (:meth:`TrainConfig.from_saved`) rebuilds its model as it was trained,
+whatever today's default."""
 
 
 @dataclass
@@ -75,6 +80,7 @@ class TrainConfig:
     posterior_rho_init: list[float] = field(
         default_factory=lambda: list(defaults.POSTERIOR_RHO_INIT)
     )
+    rho_scale: float = defaults.POSTERIOR_RHO_SCALE
     # data
     data_dir: str | None = None
     download: bool = False
@@ -147,6 +153,10 @@ class TrainConfig:
             layer_patterns(self.bayesian_layers)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="bayesian_layers") from None
+        try:
+            check_rho_scale(self.rho_scale)
+        except InvalidArgumentError as error:
+            raise ConfigError(str(error), key="rho_scale") from None
         for name in ("posterior_mu_init", "posterior_rho_init"):
             try:
                 if getattr(self, name) is not None:
@@ -184,6 +194,8 @@ class TrainConfig:
             "bayesian": not self.bayesian,
             "estimator": self.estimator != default["estimator"].default,
             "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
+            # rank-1 computes softplus(rho): c = 1, or the mean-field default left alone
+            "rho_scale": self.rho_scale not in (1.0, default["rho_scale"].default),
             "member_width": self.member_width != 1.0,
         }
         for key, is_set in refused.items():
@@ -209,6 +221,12 @@ class TrainConfig:
             )
         hints = typing.get_type_hints(cls)
         return cls(**{key: _coerce(key, value, hints[key]) for key, value in values.items()})
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> TrainConfig:
+        """The config a run saved (its checkpoint's metadata): as :meth:`from_dict`, but a
+        key the run predates takes the value it was trained with (:data:`ADDED_KEYS`)."""
+        return cls.from_dict(ADDED_KEYS | values)
 
 
 def upgrade_keys(values: dict[str, Any]) -> dict[str, Any]:

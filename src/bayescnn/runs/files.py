@@ -106,7 +106,7 @@ def open_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedR
         checkpoint = load_checkpoint(checkpoint_path, map_location=device)
     except CheckpointError as error:
         raise _with_intact_last(error, checkpoint_path, path) from error
-    config = TrainConfig.from_dict(checkpoint.metadata["config"])
+    config = TrainConfig.from_saved(checkpoint.metadata["config"])
     spec = get_spec(config.dataset)
     model = build_model(config, spec).to(device)
     load_model_state(model, checkpoint.model_state)

@@ -274,7 +274,7 @@ def read_run_progress(run_dir: str | Path) -> RunProgress:
     if not files.last.is_file():
         raise MissingFileError(f"cannot resume {files.root}: it holds no last.safetensors")
     metadata = read_checkpoint_metadata(files.last)
-    config = TrainConfig.from_dict(metadata["config"])
+    config = TrainConfig.from_saved(metadata["config"])
     return RunProgress(config, metadata["epoch"] + 1, files.test.is_file())
 
 
