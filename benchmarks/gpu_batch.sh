@@ -9,7 +9,8 @@
 #   DEADLINE   seconds the whole batch may take (the long runs are stopped at it; what
 #              they finished is kept: both harnesses write as they go and resume)
 #   WORKERS    processes of the comparison (default 11); PEER_WORKERS (default 4)
-#   SECTIONS   any of timing,comparison,peers (default all three)
+#   SECTIONS   any of timing,comparison,peers,cli (default timing,comparison,peers; cli:
+#              benchmarks.cli_way, bayescnn train with no flags and its twin, CLI_JOBS at once)
 #   COMPARISON_ARGS, PEERS_ARGS   extra arguments (e.g. --only ..., --quick)
 #   DEVICE     cuda (default; cpu for a dry run of the plumbing)
 # The peers' wheels are installed from .whl/ if present (such machines have no network);
@@ -79,6 +80,12 @@ if wants peers; then
     timeout "$(left)" "$PY" -m benchmarks.peers --device "$DEVICE" --data-dir data \
         --sections quality --workers "${PEER_WORKERS:-4}" --out "$WORK/peers-$DEVICE-quality.json" \
         ${PEERS_ARGS:-} >"$WORK/peers.log" 2>&1 &
+    pids+=($!)
+fi
+if wants cli; then
+    timeout "$(left)" "$PY" -m benchmarks.cli_way --device "$DEVICE" --data-dir data \
+        --jobs "${CLI_JOBS:-12}" --work "$WORK/cli" --out "$WORK/cli-way.json" \
+        >"$WORK/cli.log" 2>&1 &
     pids+=($!)
 fi
 for pid in "${pids[@]}"; do wait "$pid"; done

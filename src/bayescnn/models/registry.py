@@ -125,7 +125,7 @@ def create(
     posterior_rho_init: InitPair | Unset = UNSET,
     rho_scale: float | Unset = UNSET,
     dropout: float = 0.0,
-    bayesian_layers: str | Sequence[str] = defaults.BAYESIAN_LAYERS,
+    bayesian_layers: str | Sequence[str] | None = None,
     posterior_family: str | PosteriorFamily = defaults.POSTERIOR_FAMILY,
     members: int | None = None,
     member_width: float = 1.0,
@@ -145,15 +145,20 @@ def create(
         estimator, prior, posterior_mu_init, posterior_rho_init, rho_scale: the same one
             by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`);
             ``rho_scale`` c > 1 makes any Adam loop move rho c times faster than the means
-            (sigma = softplus(c * stored rho)).
+            (sigma = softplus(c * stored rho)). Unset and without ``posterior``: the
+            model's default, ``MODEL_RHO_SCALE`` (3) for one network,
+            ``MEMBERS_RHO_SCALE`` (1) for packed members (:func:`model_rho_scale`).
         activation: 'relu' or 'softplus' (the original's), for models that take it
             (or take ``layers``).
         dropout: MC dropout rate before every fully connected layer, kept on at
             prediction (Gal & Ghahramani 2016's baseline); for models built from
             ``layers`` (the zoo's LeNet, AlexNet, 3Conv3FC).
-        bayesian_layers: ``'all'``, or glob patterns over the layers' qualified names
-            (a sequence, or one comma-separated string such as ``'fc*'``): only those
-            are Bayesian, the rest plain (ignored when ``bayesian`` is False).
+        bayesian_layers: ``'linear'`` (the fully connected layers), ``'all'``, or glob
+            patterns over the layers' qualified names (a sequence, or one comma-separated
+            string such as ``'fc*'``): only those are Bayesian, the rest plain (ignored
+            when ``bayesian`` is False). None: ``BAYESIAN_LAYERS`` (``'linear'``) for one
+            network (every layer for a network without fully connected layers), ``'all'``
+            for packed members (:func:`model_bayesian_layers`).
         posterior_family: ``'mean-field'`` (a Gaussian per weight) or ``'rank1'``
             (Dusenberry et al. 2020's mixture of rank-1 factors, :mod:`bayescnn.nn.rank1`):
             a :class:`bayescnn.nn.Rank1Network` of ``members`` components (default
@@ -202,11 +207,16 @@ def create(
                 "posterior": posterior is not None,
                 "estimator": estimator is not UNSET,
                 "rho_scale": rho_scale not in (UNSET, 1.0),  # rank-1: softplus(rho)
-                "bayesian_layers": layer_patterns(bayesian_layers) is not None,
+                "bayesian_layers": bayesian_layers is not None
+                and layer_patterns(bayesian_layers) is not None,
                 "member_width": member_width != 1.0,
             },
         )
     members = 1 if members is None else members
+    default_layers = bayesian_layers is None
+    bayesian_layers = model_bayesian_layers(bayesian_layers, members)
+    if rho_scale is UNSET and posterior is None:
+        rho_scale = model_rho_scale(members)
     _check_packing(name, builder, members, member_width, bayesian, bayesian_layers)
     spec = PosteriorSpec.merge(
         posterior,
@@ -217,6 +227,7 @@ def create(
         rho_scale=rho_scale,
     )
     include = layer_patterns(bayesian_layers)
+    linear_only = include == [LINEAR_LAYERS]
     all_bayesian = bayesian and include is None
     layers = (
         LayerFactory.bayesian(spec, activation, members=members, width=member_width)
@@ -231,6 +242,14 @@ def create(
             "needs plain ones"
         )
     if bayesian and not bayesian_layers_of(model):
+        if linear_only:
+            include = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+            if not include and not default_layers:
+                raise InvalidArgumentError(
+                    f"bayesian_layers='linear' but model {name!r} has no fully connected "
+                    f"layer; its layers: {', '.join(_weight_layer_names(model))}"
+                )
+            include = include or None  # the default on a network without any: every layer
         model = to_bayesian(model, posterior=spec, include=include, inplace=True)
         if not bayesian_layers_of(model):
             raise InvalidArgumentError(
@@ -352,8 +371,30 @@ def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str
     }
 
 
+LINEAR_LAYERS = "linear"
+"""``bayesian_layers`` naming every fully connected (``nn.Linear``) layer of a model."""
+
+
+def model_bayesian_layers(
+    bayesian_layers: str | Sequence[str] | None, members: int
+) -> str | Sequence[str]:
+    """``bayesian_layers`` as given, or the model's default when None: the fully connected
+    layers of one network (:data:`bayescnn.defaults.BAYESIAN_LAYERS`), every layer of
+    packed members (a packed network is wholly Bayesian or plain)."""
+    if bayesian_layers is not None:
+        return bayesian_layers
+    return "all" if members > 1 else defaults.BAYESIAN_LAYERS
+
+
+def model_rho_scale(members: int) -> float:
+    """The rho scale a zoo network gets unless told otherwise: ``MODEL_RHO_SCALE`` for one
+    network, ``MEMBERS_RHO_SCALE`` for packed members (:mod:`bayescnn.defaults`)."""
+    return defaults.MEMBERS_RHO_SCALE if members > 1 else defaults.MODEL_RHO_SCALE
+
+
 def layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
-    """``'all'`` -> None (every layer); ``'fc*, conv1'`` or a sequence -> glob patterns."""
+    """``'all'`` -> None (every layer); ``'linear'`` -> ``['linear']`` (resolved against the
+    model by :func:`create`); ``'fc*, conv1'`` or a sequence -> glob patterns."""
     if isinstance(bayesian_layers, str):
         if bayesian_layers.strip() == "all":
             return None

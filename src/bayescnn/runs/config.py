@@ -16,7 +16,7 @@ import yaml
 from bayescnn import defaults
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
-from bayescnn.models.registry import layer_patterns
+from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.priors.registry import PRIORS
@@ -41,7 +41,7 @@ or enums (both list their ``names()``)."""
 RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
 """Old config keys and their new names; files and checkpoints with the old ones still load."""
 
-ADDED_KEYS: dict[str, Any] = {"rho_scale": 1.0}
+ADDED_KEYS: dict[str, Any] = {"rho_scale": 1.0, "bayesian_layers": "all"}
 """Keys added after runs were saved, with the value every run saved without them had: a
 saved run's config (:meth:`TrainConfig.from_saved`) rebuilds its model as it was trained,
 whatever today's default."""
@@ -62,7 +62,7 @@ class TrainConfig:
     model: str = "lenet"
     dataset: str = "fashion-mnist"
     bayesian: bool = True
-    bayesian_layers: str = defaults.BAYESIAN_LAYERS
+    bayesian_layers: str | None = None  # None: the model's default (resolved and saved)
     estimator: str = defaults.ESTIMATOR
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
@@ -80,7 +80,7 @@ class TrainConfig:
     posterior_rho_init: list[float] = field(
         default_factory=lambda: list(defaults.POSTERIOR_RHO_INIT)
     )
-    rho_scale: float = defaults.POSTERIOR_RHO_SCALE
+    rho_scale: float | None = None  # None: the model's default (resolved and saved)
     # data
     data_dir: str | None = None
     download: bool = False
@@ -117,7 +117,23 @@ class TrainConfig:
     tensorboard: bool = False
 
     def __post_init__(self) -> None:
+        self._resolve_model_defaults()
         self.validate()
+
+    def _resolve_model_defaults(self) -> None:
+        """Write down the model's defaults left unset (``None``), as ``models.create``
+        resolves them (:func:`~bayescnn.models.registry.model_bayesian_layers`,
+        :func:`~bayescnn.models.registry.model_rho_scale`), so a saved run rebuilds the
+        same network whatever later versions choose."""
+        try:
+            rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
+        except InvalidArgumentError:
+            return  # validate() names the bad family
+        members = self.members if isinstance(self.members, int) and self.members > 1 else 1
+        if self.bayesian_layers is None:
+            self.bayesian_layers = "all" if rank1 else str(model_bayesian_layers(None, members))
+        if self.rho_scale is None:
+            self.rho_scale = 1.0 if rank1 else model_rho_scale(members)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""
@@ -194,8 +210,8 @@ class TrainConfig:
             "bayesian": not self.bayesian,
             "estimator": self.estimator != default["estimator"].default,
             "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
-            # rank-1 computes softplus(rho): c = 1, or the mean-field default left alone
-            "rho_scale": self.rho_scale not in (1.0, default["rho_scale"].default),
+            # rank-1 computes softplus(rho): c = 1 (what an unset rho_scale resolves to)
+            "rho_scale": self.rho_scale != 1.0,
             "member_width": self.member_width != 1.0,
         }
         for key, is_set in refused.items():
