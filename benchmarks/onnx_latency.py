@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.onnx_latency [--rounds R] [--batches 1,256] [--samples S] [--threads N]``
 
-LeNet-5 (1x32x32, 10 classes), the posterior-mean network both ways:
+LeNet-5 (1x32x32, 10 classes, every layer Bayesian), the posterior-mean network both ways:
 
 * ``pytorch``: :func:`bayescnn.to_deterministic` of the Bayesian model, eager, under
   ``torch.no_grad()``;
@@ -37,6 +37,7 @@ from bayescnn.deploy import INPUT_NAME, export_onnx
 from bayescnn.reports.tables import markdown_table
 from bayescnn.uncertainty import entropy_decomposition
 from benchmarks.timing import interleaved, median, paired_ratio
+from benchmarks.training import EVERY_LAYER_BAYESIAN
 
 
 def _reps(batch: int) -> int:
@@ -58,7 +59,9 @@ def bench_onnx_latency(
     if threads is not None:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    model = bayescnn.models.create("lenet", in_channels=1, image_size=32).eval()
+    model = bayescnn.models.create(
+        "lenet", in_channels=1, image_size=32, **EVERY_LAYER_BAYESIAN
+    ).eval()
     plain = bayescnn.to_deterministic(model)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as folder:

@@ -2,9 +2,10 @@
 
 ``python -m benchmarks.partial_step [--threads 1] [--rounds 15]``: ms per step (batch
 256, the engine's :class:`bayescnn.train.TrainStep` on the ELBO, Adam) of the frequentist
-twin, the default all-Bayesian network (flipout), a Bayesian head (``fc*``) and a
-Bayesian last layer (``fc3``), with each one's median same-round ratio to the twin. The
-ratio bounds a single network's training cost against a deep ensemble of 5 (5x).
+twin, the network with every layer Bayesian (flipout), a Bayesian head (``fc*``) and a
+Bayesian last layer (``fc3``), all at rho scale 1, with each one's median same-round
+ratio to the twin. The ratio bounds a single network's training cost against a deep
+ensemble of 5 (5x).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from bayescnn.models import create
 from bayescnn.reports.tables import markdown_table
 from bayescnn.train import ELBO, TrainStep
 from benchmarks.timing import interleaved, median, paired_ratio
+from benchmarks.training import EVERY_LAYER_BAYESIAN
 
 VARIANTS: dict[str, dict[str, object]] = {
     "frequentist twin": {"bayesian": False},
-    "Bayesian, every layer": {},
-    "Bayesian head (fc*)": {"bayesian_layers": "fc*"},
-    "Bayesian last layer (fc3)": {"bayesian_layers": "fc3"},
+    "Bayesian, every layer": EVERY_LAYER_BAYESIAN,
+    "Bayesian head (fc*)": {"bayesian_layers": "fc*", "rho_scale": 1.0},
+    "Bayesian last layer (fc3)": {"bayesian_layers": "fc3", "rho_scale": 1.0},
 }
 
 

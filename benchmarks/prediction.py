@@ -11,7 +11,7 @@ import bayescnn
 from bayescnn.models import create
 from benchmarks.report import Row, Target
 from benchmarks.timing import interleaved, median, paired_ratio, synchronizer
-from benchmarks.training import ESTIMATORS
+from benchmarks.training import ESTIMATORS, EVERY_LAYER_BAYESIAN
 
 PREDICT_TARGET = Target(1.5, at_most=False)
 
@@ -32,7 +32,8 @@ def bench_predict(
     warmup: int = 1,
     seed: int = 0,
 ) -> list[Row]:
-    """Time S-sample prediction of LeNet (1x32x32) per estimator, under ``torch.no_grad``.
+    """Time S-sample prediction of LeNet (1x32x32, every layer Bayesian) per estimator,
+    under ``torch.no_grad``.
 
     Variants: ``loop`` (S single passes), ``vectorised`` (one ``sample_forward`` call)
     and, for information, ``vectorised chunk=c`` for each ``c`` in ``chunk_sizes``.
@@ -44,7 +45,9 @@ def bench_predict(
     torch.manual_seed(seed)
     rows: list[Row] = []
     for estimator in estimators:
-        model = create("lenet", estimator=estimator, in_channels=1, image_size=32).to(device)
+        model = create(
+            "lenet", estimator=estimator, in_channels=1, image_size=32, **EVERY_LAYER_BAYESIAN
+        ).to(device)
         model.eval()
         variants: dict[str, Callable[[], object]] = {
             "loop": _no_grad(lambda m=model: loop_forward(m, inputs, num_samples)),
@@ -102,7 +105,8 @@ def bench_predict_vs_loop(
     rounds: int = 5,
     seed: int = 0,
 ) -> list[Row]:
-    """Section 6: ``bayescnn.predict`` against a user's loop, LeNet, every estimator and batch.
+    """Section 6: ``bayescnn.predict`` against a user's loop, LeNet (every layer
+    Bayesian), every estimator and batch.
 
     Variants: ``loop`` (:func:`user_loop`), ``predict`` asking for probabilities only
     (``decomposition=(), scores=()``) and ``predict, all summaries`` (the default). The
@@ -112,7 +116,9 @@ def bench_predict_vs_loop(
     generator = torch.Generator().manual_seed(seed)
     rows: list[Row] = []
     for estimator in estimators:
-        model = create("lenet", estimator=estimator, in_channels=1, image_size=32).to(device)
+        model = create(
+            "lenet", estimator=estimator, in_channels=1, image_size=32, **EVERY_LAYER_BAYESIAN
+        ).to(device)
         model.eval()
         for batch in batch_sizes:
             inputs = torch.randn(batch, 1, 32, 32, generator=generator).to(device)

@@ -31,13 +31,19 @@ MODEL_BATCH_SIZES = {"resnet18": 128}
 """Batch sizes other than the section's (``batch_size``): ResNet-18 steps at 128."""
 FASHION_MNIST_TRAIN_SIZE = 60_000
 """N of the ELBO's KL / N term."""
+EVERY_LAYER_BAYESIAN: dict[str, object] = {"bayesian_layers": "all", "rho_scale": 1.0}
+"""``models.create`` options of the network these benchmarks time: every weight layer
+Bayesian at rho scale 1 (sigma = softplus(rho)), the zoo's default before issue #23 made
+a single network's default a Bayesian head at rho scale 3; written out so that the
+benchmarks keep measuring what their recorded results measured."""
 
 
 def build(
     name: str, estimator: str | None, in_channels: int, device: torch.device
 ) -> tuple[nn.Module, TrainStep]:
     """A fresh model (frequentist when ``estimator`` is None) and the engine's training step
-    on it: ELBO with N = 60,000, Adam (fused on CUDA), as ``bayescnn.fit`` trains."""
+    on it: ELBO with N = 60,000, Adam (fused on CUDA), as ``bayescnn.fit`` trains. The
+    Bayesian model has every weight layer Bayesian (:data:`EVERY_LAYER_BAYESIAN`)."""
     model = create(
         name,
         bayesian=estimator is not None,
@@ -45,6 +51,7 @@ def build(
         in_channels=in_channels,
         num_classes=10,
         image_size=32,
+        **EVERY_LAYER_BAYESIAN,  # type: ignore[arg-type]
     ).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=device.type == "cuda")

@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{name}: {time.perf_counter() - started:.1f} s]", flush=True)
             _save(args.out, results)
     print(peers_section(results))
-    if args.out == DEFAULT_OUT and write_readme(ROOT / "README.md", results):
+    if args.out.resolve() == DEFAULT_OUT.resolve() and write_readme(ROOT / "README.md", results):
         print("\nwrote the README's peers table")
     print(f"results in {args.out}")
     return 0

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 import bayescnn
 from bayescnn.models.architectures import lenet
 from bayescnn.models.factory import LayerFactory
+from benchmarks.training import EVERY_LAYER_BAYESIAN
 
 NUM_CLASSES = 10
 IN_CHANNELS = 1
@@ -97,11 +98,15 @@ def version(library: str) -> str | None:
 
 
 def _ours(estimator: str | None) -> Callable[[], nn.Module]:
+    """Our LeNet-5; Bayesian, every weight layer at rho scale 1 (sigma = softplus(rho)), as
+    every peer's is (:data:`benchmarks.training.EVERY_LAYER_BAYESIAN`), not the zoo's
+    default for one network (a Bayesian head at rho scale 3): each row then differs from
+    ours in the library alone."""
     return partial(
         bayescnn.models.create,
         "lenet",
         bayesian=estimator is not None,
-        **({"estimator": estimator} if estimator else {}),
+        **({"estimator": estimator, **EVERY_LAYER_BAYESIAN} if estimator else {}),
         num_classes=NUM_CLASSES,
         in_channels=IN_CHANNELS,
         image_size=IMAGE_SIZE,

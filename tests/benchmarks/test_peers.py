@@ -42,9 +42,26 @@ def distinct_parameter_count(model: torch.nn.Module) -> int:
 
 @pytest.mark.parametrize("name", [n for n in PEERS if PEERS[n].estimator])
 def test_every_bayesian_lenet_has_as_many_weights_as_ours(name: str) -> None:
-    ours = bayescnn.models.create("lenet", bayesian=True, num_classes=10, in_channels=1)
+    ours = bayescnn.models.create(
+        "lenet", bayesian=True, bayesian_layers="all", num_classes=10, in_channels=1
+    )
     # a mean and a scale per weight of the frequentist LeNet-5 (61,706 weights)
     assert distinct_parameter_count(build(name)) == distinct_parameter_count(ours) == 2 * 61_706
+
+
+@pytest.mark.parametrize("name", [n for n in PEERS if PEERS[n].library == "bayescnn"])
+def test_our_bayesian_lenets_are_bayesian_in_every_layer_with_sigma_softplus_rho(
+    name: str,
+) -> None:
+    """As the peers' LeNets are, whatever the zoo's default for one network."""
+    model = build(name)
+    weight_layers = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    layers = bayescnn.nn.bayesian_layers(model)
+    if PEERS[name].estimator is None:
+        assert not layers and len(weight_layers) == 5
+    else:
+        assert not weight_layers and len(layers) == 5
+        assert {layer.posterior_rho_scale for layer in layers} == {1.0}
 
 
 @pytest.mark.parametrize("name", list(PEERS))
@@ -177,3 +194,15 @@ def test_the_readme_table_is_the_one_generated_from_the_json() -> None:
         f"<!-- results:peers -->\n{tables.peers_section(results)}\n<!-- /results:peers -->"
         in readme
     )
+
+
+def test_readme_only_writes_the_readme_when_out_names_the_default_json_relatively(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks.peers import __main__ as command
+
+    written = []
+    monkeypatch.setattr(command, "write_readme", lambda readme, results: written.append(readme))
+    monkeypatch.chdir(ROOT)
+    assert command.main(["--readme-only", "--out", "benchmarks/results-peers.json"]) == 0
+    assert written == [ROOT / "README.md"]
