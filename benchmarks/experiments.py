@@ -75,6 +75,23 @@ def frontier_name(tag: str, setting: str, seed: int) -> str:
     return f"frontier-{tag}-{setting}-seed{seed}"
 
 
+AS_MEASURED = ("--rho-scale", "1")
+EVERY_LAYER = ("--bayesian-layers", "all")
+"""Flags every Bayesian run gets: these runs were measured with every weight layer Bayesian
+at rho scale 1, the defaults before issue #23 made a single network's default a Bayesian
+head at rho scale 3; written out so that a regeneration trains the same networks."""
+
+
+def as_measured(args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` of a Bayesian run with the posterior its results were measured with
+    (:data:`AS_MEASURED`, and :data:`EVERY_LAYER` unless it names its Bayesian layers);
+    a frequentist run's unchanged."""
+    if "--frequentist" in args:
+        return args
+    every_layer = () if "--bayesian-layers" in args else EVERY_LAYER
+    return (*args, *every_layer, *AS_MEASURED)
+
+
 PRIORITY = ("prior-0.1", "ensemble", "prior-0.3", "mu-normal-0.1", "softplus", "flipout", "bbb",
             "rho-3", "prior-mixture", "rho-4", "kl-annealing", "mnist-table", "seeds",
             *ROUND_3)  # fmt: skip
@@ -85,7 +102,9 @@ def _experiments() -> list[Experiment]:
     found: list[Experiment] = []
 
     def add(tag: str, name: str, args: tuple[str, ...], group: str) -> None:
-        found.append(Experiment(f"{tag}-{name}", DATASETS[tag], (*BUDGET, *args), group))
+        found.append(
+            Experiment(f"{tag}-{name}", DATASETS[tag], as_measured((*BUDGET, *args)), group)
+        )
 
     for tag in DATASETS:  # the two anchors first: the defaults and the frequentist twin
         add(tag, "lenet-bayesian-lrt", ("--model", "lenet", *LRT), "sweep")
@@ -118,9 +137,9 @@ def _experiments() -> list[Experiment]:
         elif step == "seeds":  # the default's spread over seeds (the twin has 5 already)
             for tag in DATASETS:
                 for seed in SEEDS[1:]:
-                    args = ("--model", "lenet", "--seed", str(seed))
+                    args = as_measured(("--epochs", "10", "--model", "lenet", "--seed", str(seed)))
                     found.append(Experiment(f"{tag}-lenet-bayesian-flipout-seed{seed}",
-                                            DATASETS[tag], ("--epochs", "10", *args), "seeds"))  # fmt: skip
+                                            DATASETS[tag], args, "seeds"))  # fmt: skip
         else:
             for tag in DATASETS:
                 add(tag, f"lenet-bayesian-{step}", ("--model", "lenet", *SWEEP[step]), "sweep")

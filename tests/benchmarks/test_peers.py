@@ -55,7 +55,9 @@ def test_our_bayesian_lenets_are_bayesian_in_every_layer_with_sigma_softplus_rho
 ) -> None:
     """As the peers' LeNets are, whatever the zoo's default for one network."""
     model = build(name)
-    weight_layers = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    weight_layers = [
+        m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+    ]
     layers = bayescnn.nn.bayesian_layers(model)
     if PEERS[name].estimator is None:
         assert not layers and len(weight_layers) == 5
