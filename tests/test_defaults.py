@@ -53,6 +53,27 @@ def test_zoo_and_command_line_make_the_same_layers_bayesian():
     assert names[0] == names[1] and names[0]
 
 
+def test_zoo_and_command_line_make_a_network_without_linear_layers_bayesian_in_every_layer():
+    def all_conv(num_classes: int, in_channels: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(in_channels, num_classes, 3), nn.AdaptiveAvgPool2d(1),
+                             nn.Flatten())  # fmt: skip
+
+    bayescnn.models.register_model("all-conv-defaults-test")(all_conv)
+    try:
+        config = TrainConfig(model="all-conv-defaults-test")
+        saved = TrainConfig.from_saved(config.to_dict())
+        for model in (
+            bayescnn.models.create("all-conv-defaults-test"),
+            build_model(config, get_spec("mnist")),
+            build_model(saved, get_spec("mnist")),
+        ):
+            assert [n for n, m in model.named_modules() if isinstance(m, bnn.BayesianLayer)] == [
+                "0"
+            ]
+    finally:
+        del bayescnn.models.MODELS["all-conv-defaults-test"]
+
+
 def test_zoo_and_command_line_share_the_activation():
     config = TrainConfig()
     assert config.activation == defaults.ACTIVATION
@@ -88,7 +109,9 @@ def test_the_mixture_prior_builds_from_a_default_config_without_the_gaussians_op
 def test_the_builder_gives_the_models_posterior_as_one_spec():
     config = TrainConfig(estimator="lrt", posterior_mu_init=[0.0, 0.05])
     spec = build_posterior(config)
-    assert spec == bayescnn.PosteriorSpec("lrt", mu_init=(0.0, 0.05))
+    assert spec == bayescnn.PosteriorSpec(
+        "lrt", mu_init=(0.0, 0.05), rho_scale=defaults.MODEL_RHO_SCALE
+    )
     model = build_model(config, get_spec("mnist"))
     assert all(layer.posterior_spec == spec for layer in bnn.bayesian_layers(model))
 

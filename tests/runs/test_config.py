@@ -1,10 +1,13 @@
 """Config files: YAML or TOML, unknown keys and wrong types rejected."""
 
 import pytest
+from torch import nn
 
+from bayescnn.data import get_spec
 from bayescnn.errors import ConfigError
-from bayescnn.runs import TrainConfig, read_config_file
-from bayescnn.runs.config import ADDED_KEYS
+from bayescnn.nn import BayesianLayer
+from bayescnn.runs import TrainConfig, build_model, read_config_file
+from bayescnn.runs.config import ADDED_KEYS, write_config_file
 
 
 def test_yaml_and_toml_files_give_the_same_config(tmp_path):
@@ -89,3 +92,41 @@ def test_a_saved_config_fills_the_keys_it_predates_with_their_old_values_not_the
     assert TrainConfig.from_saved({"epochs": 3}).rho_scale == 2.5
     assert TrainConfig.from_saved({"rho_scale": 3}).rho_scale == 3.0
     assert TrainConfig.from_dict({"epochs": 3}).rho_scale == TrainConfig().rho_scale
+
+
+@pytest.mark.parametrize(
+    ("options", "layers", "scale"),
+    [
+        ({}, "linear", 3.0),
+        ({"members": 4}, "all", 1.0),
+        ({"posterior_family": "rank1"}, "all", 1.0),
+    ],
+    ids=["one network", "packed members", "rank1"],
+)
+def test_unset_layers_and_rho_scale_resolve_to_the_models_defaults(options, layers, scale):
+    config = TrainConfig(**options)
+    assert (config.bayesian_layers, config.rho_scale) == (layers, scale)
+
+
+def test_layers_and_rho_scale_given_are_kept():
+    config = TrainConfig(bayesian_layers="fc3", rho_scale=2.0)
+    assert (config.bayesian_layers, config.rho_scale) == ("fc3", 2.0)
+
+
+def test_a_saved_config_holds_the_resolved_layers_and_rho_scale(tmp_path):
+    write_config_file(TrainConfig(), tmp_path / "config.yaml")
+    saved = read_config_file(tmp_path / "config.yaml")
+    assert (saved["bayesian_layers"], saved["rho_scale"]) == ("linear", 3.0)
+
+
+def test_a_config_from_a_run_saved_before_bayesian_layers_existed_is_every_layer_bayesian():
+    old = {k: v for k, v in TrainConfig().to_dict().items() if k not in ADDED_KEYS}
+    config = TrainConfig.from_saved(old)
+    assert (config.bayesian_layers, config.rho_scale) == ("all", 1.0)
+    model = build_model(config, get_spec("mnist"))
+    kinds = {
+        name: isinstance(m, BayesianLayer)
+        for name, m in model.named_modules()
+        if isinstance(m, (nn.Conv2d, nn.Linear, BayesianLayer))
+    }
+    assert kinds == dict.fromkeys(["conv1", "conv2", "fc1", "fc2", "fc3"], True)

@@ -237,9 +237,15 @@ def create(
     shape = {"num_classes": num_classes, "in_channels": in_channels, "image_size": image_size}
     model = _call_builder(name, builder, layers, shape, activation, dropout)
     if not all_bayesian and bayesian_layers_of(model):
+        fix = (
+            "build it with bayesian_layers='all' (--bayesian-layers all) to keep its own "
+            "Bayesian layers, or make it build plain ones"
+            if bayesian
+            else "make it build plain ones"
+        )
         raise InvalidArgumentError(
             f"model {name!r} has Bayesian layers; a frequentist or partly Bayesian model "
-            "needs plain ones"
+            f"needs plain ones (bayesian_layers={bayesian_layers!r}): {fix}"
         )
     if bayesian and not bayesian_layers_of(model):
         if linear_only:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from bayescnn import models
+from bayescnn.models.registry import model_bayesian_layers
 from bayescnn.data import (
     DatasetSpec,
     ImageData,
@@ -108,11 +109,21 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
             config.model,
             bayesian=config.bayesian,
             posterior=build_posterior(config),
-            bayesian_layers=config.bayesian_layers,
+            bayesian_layers=_model_bayesian_layers(config),
             members=config.members,
             member_width=config.member_width,
             **options,
         )
+
+
+def _model_bayesian_layers(config: TrainConfig) -> str | None:
+    """The config's ``bayesian_layers`` for ``models.create``: None (the model's default)
+    where it holds what the default resolves to, so that a network without fully connected
+    layers is Bayesian in every layer, as ``models.create`` makes it by default, instead of
+    an error; a saved run rebuilds the same way."""
+    members = config.members if config.members is not None else 1
+    default = model_bayesian_layers(None, members)
+    return None if config.bayesian_layers == default else config.bayesian_layers
 
 
 def _rank1_posterior(config: TrainConfig) -> dict[str, object]:
