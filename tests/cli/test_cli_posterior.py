@@ -12,7 +12,8 @@ from bayescnn.cli.posterior_commands import accuracy_changes
 def run(tmp_path_factory, tiny_mnist_dir):
     folder = tmp_path_factory.mktemp("posterior") / "run"
     argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--image-size",
-            "28", "--epochs", "2", "--lr", "0.01", "--device", "cpu", "--run-dir", str(folder)]  # fmt: skip
+            "28", "--epochs", "2", "--lr", "0.01", "--device", "cpu", "--run-dir", str(folder),
+            "--bayesian-layers", "all"]  # fmt: skip
     assert main(argv) == 0
     return folder
 

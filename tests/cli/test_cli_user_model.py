@@ -45,7 +45,8 @@ def test_a_plain_user_module_is_made_bayesian_trains_and_is_rebuilt_by_evaluate(
     assert yaml.safe_load((run / "config.yaml").read_text())["model"] == user_package
     assert json.loads((run / "test.json").read_text())["predictive"]["accuracy"] > 0.5
     model = bayescnn.load_run(run)
-    assert len(bayescnn.nn.bayesian_layers(model)) == 2
+    bayesian = [n for n, m in model.named_modules() if isinstance(m, bayescnn.nn.BayesianLayer)]
+    assert bayesian == ["3"], "by default its fully connected layer, on its plain convolution"
     capsys.readouterr()
     assert main(["evaluate", str(run), "--device", "cpu"]) == 0
     assert "posterior_mean" in json.loads(capsys.readouterr().out)

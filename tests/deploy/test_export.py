@@ -203,7 +203,7 @@ def test_a_model_that_returns_logits_and_kl_exports_its_logits(tmp_path):
 
 
 def test_exporting_leaves_the_model_untouched(tmp_path):
-    model = _lenet().train()
+    model = _lenet(bayesian_layers="all").train()
     export_program(model, torch.randn(2, 1, 28, 28), tmp_path / "m.pt2", samples=2)
     assert model.training and len(bnn.bayesian_layers(model)) == 5
     assert all(p.requires_grad for p in model.parameters())

@@ -8,9 +8,17 @@ import torch
 from torch import nn
 
 import bayescnn
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 
 K = 3
+
+
+def _single_like_a_member() -> nn.Module:
+    """One LeNet with a member's posterior: every layer Bayesian, at the members' rho scale."""
+    return bayescnn.models.create(
+        "lenet", bayesian_layers="all", rho_scale=defaults.MEMBERS_RHO_SCALE
+    )
 
 
 def _member_state(packed: nn.Module, single: nn.Module, k: int) -> dict[str, torch.Tensor]:
@@ -46,7 +54,7 @@ def test_member_k_of_a_plain_packed_lenet_is_a_lenet_with_member_ks_weights():
 def test_member_k_of_a_bayesian_packed_lenet_has_member_ks_posterior_mean_network():
     torch.manual_seed(0)
     packed = bayescnn.models.create("lenet", members=K).double()
-    single = bayescnn.models.create("lenet").double()
+    single = _single_like_a_member().double()
     x = torch.randn(4, 1, 32, 32, dtype=torch.float64)
     with bayescnn.posterior_mean(packed), bayescnn.posterior_mean(single):
         for k in range(K):
@@ -70,7 +78,7 @@ def test_a_members_logits_depend_on_its_own_parameters_only(bayesian, estimator)
 def test_the_kl_is_the_mean_of_the_members_kls():
     torch.manual_seed(0)
     packed = bayescnn.models.create("lenet", members=K)
-    single = bayescnn.models.create("lenet")
+    single = _single_like_a_member()
     member_kls = []
     for k in range(K):
         single.load_state_dict(_member_state(packed, single, k))

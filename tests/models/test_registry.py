@@ -22,7 +22,7 @@ def test_every_model_gives_logits_for_its_input_shape(name, in_channels, image_s
 
 @pytest.mark.parametrize("name", ["lenet", "alexnet", "3conv3fc"])
 def test_bayesian_and_frequentist_models_share_the_architecture(name):
-    bayes = models.create(name, in_channels=3)
+    bayes = models.create(name, in_channels=3, bayesian_layers="all")
     plain = models.create(name, bayesian=False, in_channels=3)
     bayes_shapes = [tuple(m.weight_mu.shape) for m in bnn.bayesian_layers(bayes)]
     plain_shapes = [
@@ -40,7 +40,7 @@ def test_bayesian_and_frequentist_models_share_the_architecture(name):
 
 
 def test_lenet_has_the_original_sizes():
-    model = models.create("lenet", in_channels=1, image_size=32)
+    model = models.create("lenet", in_channels=1, image_size=32, bayesian_layers="all")
     assert [tuple(m.weight_mu.shape) for m in bnn.bayesian_layers(model)] == [
         (6, 1, 5, 5),
         (16, 6, 5, 5),
@@ -96,7 +96,7 @@ def test_a_partly_bayesian_model_keeps_the_estimator_prior_and_initialisation():
     torch.testing.assert_close(fc3.weight_rho_value.detach(), torch.full_like(fc3.weight_rho, -4.0))
 
 
-def test_bayesian_layers_all_is_the_default_and_frequentist_ignores_it():
+def test_bayesian_layers_all_makes_every_layer_bayesian_and_frequentist_ignores_it():
     assert all(_kinds(create("lenet", bayesian_layers="all", in_channels=1)).values())
     twin = create("lenet", bayesian=False, bayesian_layers="fc*", in_channels=1)
     assert not any(_kinds(twin).values())

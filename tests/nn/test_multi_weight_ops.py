@@ -56,7 +56,7 @@ def _passes(model, x, samples):
 
 
 def test_on_the_cpu_a_small_batch_is_stacked_after_one_measuring_pass():
-    model = bayescnn.models.create("lenet", in_channels=1, image_size=32)
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=32, bayesian_layers="all")
     out, calls = _passes(model, torch.randn(4, 1, 32, 32), 25)
     assert out.shape == (25, 4, 10)
     assert calls == [4, 24 * 4], "the first sample alone, then the other 24 in one pass"
@@ -65,7 +65,9 @@ def test_on_the_cpu_a_small_batch_is_stacked_after_one_measuring_pass():
 def test_on_the_cpu_a_batch_too_large_to_stack_within_the_memory_budget_runs_as_a_loop():
     from bayescnn.nn.functional import CPU_PASS_BYTES
 
-    model = bayescnn.models.create("lenet", estimator="flipout", in_channels=1, image_size=32)
+    model = bayescnn.models.create(
+        "lenet", estimator="flipout", in_channels=1, image_size=32, bayesian_layers="all"
+    )
     rows = CPU_PASS_BYTES // (28 * 28 * 6 * 4 * 3) + 1  # one flipout conv1 output exceeds it
     out, calls = _passes(model, torch.randn(rows, 1, 32, 32), 3)
     assert out.shape == (3, rows, 10) and calls == [rows] * 3

@@ -9,7 +9,7 @@ from bayescnn import nn as bnn
 
 def _model():
     torch.manual_seed(0)
-    return bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    return bayescnn.models.create("lenet", in_channels=1, image_size=28, bayesian_layers="all")
 
 
 def _weights(model):

@@ -19,12 +19,15 @@ CUSTOM = dict(
     prior=GaussianPrior(0.0, 0.1),
     posterior_mu_init=(0.0, 0.05),
     posterior_rho_init=(-4.0, 0.2),
+    rho_scale=2.0,
 )
-"""Every keyword away from its default."""
+"""Every keyword away from its default (a layer's rho scale 1, a zoo network's 3)."""
 
 
 def _spec() -> PosteriorSpec:
-    return PosteriorSpec("lrt", GaussianPrior(0.0, 0.1), mu_init=(0.0, 0.05), rho_init=(-4.0, 0.2))
+    return PosteriorSpec(
+        "lrt", GaussianPrior(0.0, 0.1), mu_init=(0.0, 0.05), rho_init=(-4.0, 0.2), rho_scale=2.0
+    )
 
 
 def test_the_spec_is_exported_at_the_top_level():
@@ -145,6 +148,7 @@ ENTRY_POINTS = {
         {"prior": GaussianPrior(0.0, 1.0)},
         {"posterior_mu_init": None},
         {"posterior_rho_init": (-5.0, 0.1)},
+        {"rho_scale": 1.0},
     ],
     ids=lambda keyword: next(iter(keyword)),
 )

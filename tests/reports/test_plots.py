@@ -83,5 +83,7 @@ def test_weight_distributions_of_a_named_layer_are_a_valid_png(tmp_path):
 
 
 def test_weight_distributions_of_an_unknown_layer_are_rejected(tmp_path):
-    with pytest.raises(InvalidArgumentError, match="conv1"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"'act1' is not a Bayesian layer.*fc1, fc2, fc3"
+    ):
         plot_weight_distributions(lenet(True), out_png=tmp_path / "x.png", layer="act1")

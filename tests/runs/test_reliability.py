@@ -94,6 +94,7 @@ def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_checkp
         model=exploding_model, dataset="mnist", data_dir=str(tiny_mnist_dir),
         image_size=28, train_subset=500, batch_size=50, epochs=3, valid_samples=1,
         test_samples=1, log_every=1, out_dir=str(tmp_path), device="cpu",
+        bayesian_layers="all",  # the model's own: it is Bayesian already
     )  # fmt: skip
     with pytest.raises(DivergenceError, match=r"epoch 2 by step 3.*--lr.*last.safetensors"):
         train_run(config, tmp_path / "run")

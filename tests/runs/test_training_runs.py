@@ -9,6 +9,7 @@ import pytest
 from torch import nn
 
 import bayescnn
+from bayescnn import defaults
 from bayescnn.errors import ConfigError
 from bayescnn.io import load_checkpoint, save_checkpoint
 from bayescnn.nn import PosteriorSpec, bayesian_layers
@@ -78,7 +79,11 @@ def test_a_run_folder_loads_back_with_the_posterior_spec_it_was_trained_with(
     expected = build_posterior(config)
     assert build_posterior(loaded.config) == expected
     assert expected == PosteriorSpec(
-        "lrt", ScaleMixturePrior(0.25, 1.0, 0.0025), (0, 0.05), (-4, 0.2)
+        "lrt",
+        ScaleMixturePrior(0.25, 1.0, 0.0025),
+        (0, 0.05),
+        (-4, 0.2),
+        rho_scale=defaults.MODEL_RHO_SCALE,  # a single network's, resolved and saved
     )
     assert all(layer.posterior_spec == expected for layer in bayesian_layers(loaded.model))
 

@@ -86,7 +86,7 @@ def test_the_old_names_objective_and_objectives_still_read_with_a_deprecation_wa
 
 def test_called_on_a_model_it_adds_the_models_kl():
     torch.manual_seed(0)
-    model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=28, bayesian_layers="all")
     x, y = torch.randn(4, 1, 28, 28), torch.tensor([0, 1, 2, 3])
     out = ELBO(num_train=100)(model, x, y)
     torch.testing.assert_close(out.kl, bayescnn.kl_divergence(model))
