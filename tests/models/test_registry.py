@@ -109,7 +109,7 @@ def test_bayesian_layers_that_match_nothing_are_an_error_listing_the_layers():
 
 @pytest.mark.parametrize("layers", [" , ", []])
 def test_empty_bayesian_layers_are_an_error_naming_the_choices(layers):
-    with pytest.raises(bayescnn.BayesCNNError, match="must be 'all' or layer-name globs"):
+    with pytest.raises(bayescnn.BayesCNNError, match="must be 'linear', 'all' or layer-name globs"):
         create("lenet", bayesian_layers=layers, in_channels=1)
 
 

@@ -38,7 +38,7 @@ def test_out_of_range_values_are_errors(key, value):
 
 @pytest.mark.parametrize("layers", ["", " , "])
 def test_bayesian_layers_naming_no_pattern_is_a_config_error_before_anything_is_built(layers):
-    with pytest.raises(ConfigError, match="must be 'all' or layer-name globs"):
+    with pytest.raises(ConfigError, match="must be 'linear', 'all' or layer-name globs"):
         TrainConfig(bayesian_layers=layers)
 
 

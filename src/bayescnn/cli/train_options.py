@@ -18,8 +18,10 @@ HELP: dict[str, str] = {
     "model": "a registered architecture ({models}) or package.module:function returning an "
     "nn.Module (called with num_classes= and in_channels=; made Bayesian by to_bayesian)",
     "dataset": "mnist, fashion-mnist, cifar10, cifar100, svhn, or a folder of class subfolders",
-    "bayesian_layers": "which weight layers are Bayesian: all, or comma-separated globs over "
-    "layer names (e.g. 'fc*': convolutions plain, fully connected head Bayesian)",
+    "bayesian_layers": "which weight layers are Bayesian: linear (the fully connected ones), "
+    "all, or comma-separated globs over layer names (e.g. 'fc3') (default: linear for one "
+    "network, every layer for one without fully connected layers, for --members K > 1 and "
+    "for rank1)",
     "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling), lrt (local "
     "reparameterisation) or flipout",
     "activation": "activation of the zoo's architectures (the original's was softplus)",
@@ -46,7 +48,8 @@ HELP: dict[str, str] = {
     "posterior_rho_init": "MEAN STD of a normal init of rho, sigma = softplus(rho)",
     "rho_scale": "C > 0: the layers store rho / C, so Adam moves rho C times faster than the "
     "means (> 1: a wider posterior sooner, more epistemic uncertainty, less calibrated); "
-    "kept with the model, so a plain Adam loop on it gets the same spread",
+    "kept with the model, so a plain Adam loop on it gets the same spread (default: 3 for "
+    "one network, 1 for --members K > 1 and for rank1)",
     "data_dir": "folder searched first for the data (then ./data, then system folders)",
     "download": "download the dataset with torchvision if it is not found",
     "image_size": "resize images to this square size once, at load time (the original used 32)",

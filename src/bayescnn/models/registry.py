@@ -408,7 +408,7 @@ def layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
     patterns = [p.strip() for p in bayesian_layers if p.strip()]
     if not patterns:
         raise InvalidArgumentError(
-            "bayesian_layers must be 'all' or layer-name globs such as 'fc*', got "
+            "bayesian_layers must be 'linear', 'all' or layer-name globs such as 'fc*', got "
             f"{bayesian_layers!r}"
         )
     return patterns
