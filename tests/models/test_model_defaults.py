@@ -97,14 +97,15 @@ def test_linear_asked_of_a_network_without_fully_connected_layers_is_an_error_na
         create(all_conv, bayesian_layers="linear")
 
 
-def test_a_model_with_its_own_bayesian_layers_is_told_to_keep_them_with_all():
+def test_a_model_with_its_own_bayesian_layers_keeps_them_by_default_and_refuses_a_subset():
     def own(num_classes: int, in_channels: int) -> nn.Module:
         return nn.Sequential(nn.Flatten(), bnn.Linear(in_channels * 32 * 32, num_classes))
 
     bayescnn.models.register_model("own-bayesian-test")(own)
     try:
-        with pytest.raises(InvalidArgumentError, match=r"bayesian_layers='all'.*to keep its own"):
-            create("own-bayesian-test")
+        assert _bayesian(create("own-bayesian-test")) == {"1": 1.0}  # its own layer, as built
         assert list(_bayesian(create("own-bayesian-test", bayesian_layers="all"))) == ["1"]
+        with pytest.raises(InvalidArgumentError, match=r"bayesian_layers='all'.*to keep its own"):
+            create("own-bayesian-test", bayesian_layers="fc*")
     finally:
         del bayescnn.models.MODELS["own-bayesian-test"]

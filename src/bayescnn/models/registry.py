@@ -236,6 +236,8 @@ def create(
     ).with_dropout(dropout)
     shape = {"num_classes": num_classes, "in_channels": in_channels, "image_size": image_size}
     model = _call_builder(name, builder, layers, shape, activation, dropout)
+    if bayesian and default_layers and bayesian_layers_of(model):
+        return model  # a model that builds its own Bayesian layers: its posterior is its own
     if not all_bayesian and bayesian_layers_of(model):
         fix = (
             "build it with bayesian_layers='all' (--bayesian-layers all) to keep its own "
