@@ -6,6 +6,10 @@ interrupted regeneration continues where it stopped. Then the tables are written
 Markdown into ``docs/results.md`` and between the ``<!-- results:... -->`` markers of
 the README, with the figures in ``docs/figures/``. ``--quick`` trains each experiment
 for one epoch on 300 images (a smoke run of the whole pipeline, not results).
+
+Issue #23's calibrated comparison trains in its own harness (``python -m
+benchmarks.comparison``, best on a GPU: ``benchmarks/gpu_batch.sh``); its tables are
+rewritten here too from its records (:mod:`benchmarks.comparison_tables`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks import comparison_tables
 from benchmarks.experiments import DATASETS, EXPERIMENTS, FRONTIER, SEEDS, Experiment, frontier_name
 from benchmarks.results_tables import write_results
 
@@ -140,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finished = [runs / e.name / "record.json" for e in chosen]
         records = [json.loads(path.read_text()) for path in finished if path.is_file()]
         write_results(records, runs, quick=args.quick, docs=args.docs)
+        if not args.quick:
+            comparison_tables.main(["--docs", str(args.docs)])
         return 0
     options = {"quick": args.quick, "data_dir": args.data_dir}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -152,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(records)} runs in {time.perf_counter() - started:.0f} s", flush=True)
     if not args.no_write:
         write_results(records, runs, quick=args.quick, docs=args.docs)
+        if not args.quick:
+            comparison_tables.main(["--docs", str(args.docs)])
     return 0
 
 
