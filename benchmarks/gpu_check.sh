@@ -47,5 +47,13 @@ step benchmarks "$PY" -m benchmarks.run --device cuda --data-dir data \
 step cli-train "$PY" -m bayescnn train --model lenet --dataset fashion-mnist --data-dir data \
     --activation relu --prior-sigma 1.0 --epochs 1 --device cuda \
     --out-dir "$(mktemp -d)" --run-name gpu-check
+step resnet18-step "$PY" -m benchmarks.run --device cuda --sections step --models resnet18 \
+    --output "$OUT_DIR/results-cuda-resnet18.json"
+if "$PY" -c "import bayesian_torch, blitz, torchbnn, torch_uncertainty" 2>/dev/null; then
+    step peers "$PY" -m benchmarks.peers --device cuda --sections step,predict \
+        --out "$OUT_DIR/peers-cuda.json"
+else
+    echo "=== peers: skipped (pip install -e '.[bench]', or carry the wheels: benchmarks/gpu_batch.sh)"
+fi
 PY="$PY" bash benchmarks/gpu_compile.sh || status=1
 exit "$status"
