@@ -146,11 +146,32 @@ def _data(job: Job) -> tuple[Any, ...]:
     return _DATA[key]
 
 
+def plain_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    method: Method,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    num_train: int,
+) -> None:
+    """One step of a user's plain loop: ``-(1/S) Σ_s log p(y | x, w_s)`` over the samples or
+    members ``(S, B, K)`` of one forward, ``+ KL / N`` for a Bayesian network, Adam."""
+    import bayescnn
+    from bayescnn.train.objective import expected_nll
+
+    out = model(inputs)
+    loss = expected_nll(out if out.ndim == 3 else out.unsqueeze(0), labels)
+    if method.bayesian:
+        loss = loss + bayescnn.kl_divergence(model, validate=False) / num_train
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
 def train_member(method: Method, job: Job, member: int) -> tuple[nn.Module, float]:
     """A user's plain loop on one network; returns it and its training seconds."""
     import bayescnn
     from bayescnn.data import InMemoryLoader
-    from bayescnn.train.objective import expected_nll
 
     train, _, _, _, spec = _data(job)
     init_seed = 1000 + 100 * job.seed + member
@@ -171,13 +192,7 @@ def train_member(method: Method, job: Job, member: int) -> tuple[nn.Module, floa
     for epoch in range(job.epochs):
         loader.set_epoch(epoch)
         for x, y in loader:
-            out = model(x)
-            loss = expected_nll(out if out.ndim == 3 else out.unsqueeze(0), y)
-            if method.bayesian:
-                loss = loss + bayescnn.kl_divergence(model, validate=False) / num_train
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            plain_step(model, optimizer, method, x, y, num_train)
     if job.device.startswith("cuda"):
         torch.cuda.synchronize()
     return model, time.perf_counter() - started

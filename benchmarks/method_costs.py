@@ -16,14 +16,14 @@ import argparse
 import json
 import platform
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import torch
 
 import bayescnn
 from bayescnn.reports.tables import markdown_table
-from bayescnn.train.objective import expected_nll
-from benchmarks.comparison import METHODS, ROOT, Method
+from benchmarks.comparison import METHODS, ROOT, Method, plain_step
 from benchmarks.timing import interleaved, median, paired_ratio
 
 NUM_TRAIN = 48_000
@@ -36,16 +36,7 @@ def step_of(method: Method, inputs: torch.Tensor, labels: torch.Tensor) -> Calla
     model.train()
     optimizer = bayescnn.train.default_optimizer(model, 1e-3, method.rho_lr_scale)
 
-    def step() -> None:
-        out = model(inputs)
-        loss = expected_nll(out if out.ndim == 3 else out.unsqueeze(0), labels)
-        if method.bayesian:
-            loss = loss + bayescnn.kl_divergence(model, validate=False) / NUM_TRAIN
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    return step
+    return partial(plain_step, model, optimizer, method, inputs, labels, NUM_TRAIN)
 
 
 def distinct_networks() -> dict[str, str]:
