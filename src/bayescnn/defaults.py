@@ -24,7 +24,7 @@ convolutional trunk. Chosen with :data:`MODEL_RHO_SCALE` by issue #23's calibrat
 comparison (``python -m benchmarks.comparison``, 3 seeds, the README's "Uncertainty that
 wins"): the only single-network setting whose mutual-information AUROC beat MC dropout's
 on both Fashion-MNIST (0.930 against 0.919) and MNIST (0.966 against 0.960), with
-Fashion-MNIST's calibrated ECE at the calibrated twin's (0.0074) and a step 1.3x the
+Fashion-MNIST's calibrated ECE at the calibrated twin's (0.0074) and a step 1.3-1.4x the
 twin's on the CPU instead of 1.9x; every layer Bayesian at rho scale 1 was better
 calibrated (MNIST ECE 0.0034 against 0.0077) but detected less (0.892 / 0.959).
 ``'all'`` makes every weight layer Bayesian; packed members and rank-1 networks are

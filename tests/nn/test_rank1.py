@@ -209,3 +209,22 @@ def test_the_factors_rhos_get_the_rho_learning_rate():
 def test_to_bayesian_leaves_a_rank1_layer_s_shared_weight_plain():
     model = bayescnn.to_bayesian(nn.Sequential(_network().network, nn.Linear(5, 2)))
     assert isinstance(model[0][0].shared, nn.Conv2d) and isinstance(model[1], bnn.Linear)
+
+
+def test_one_input_channel_scales_the_output_instead_of_the_input_with_the_same_result():
+    torch.manual_seed(0)
+    layer = bnn.Rank1Conv2d(1, 4, 3, members=K).double()
+    x = torch.randn(K * B, 1, 8, 8, dtype=torch.float64)
+    torch.manual_seed(1)
+    out = layer(x)  # the shortcut: op(x) r
+    torch.manual_seed(1)
+    r = layer._factor(layer.r_mu, layer.r_rho, K * B, x.dim())  # the same draws
+    s = layer._factor(layer.s_mu, layer.s_rho, K * B, 4)
+    bias = layer._per_row(layer.bias, K * B, 4)
+    torch.testing.assert_close(out, layer.shared(x * r) * s + bias, rtol=1e-12, atol=1e-12)
+    with bayescnn.posterior_mean(layer):
+        mean = layer(x)
+    for k in range(K):
+        rows = slice(k * B, (k + 1) * B)
+        expected = F.conv2d(x[rows], _member_weight(layer, k), layer.bias[k])
+        torch.testing.assert_close(mean[rows], expected, rtol=1e-12, atol=1e-12)

@@ -180,7 +180,10 @@ class Rank1Layer(Variational):
                 "(bayescnn.models.create(..., posterior_family='rank1')), which tiles the input"
             )
         r = self._factor(self.r_mu, self.r_rho, rows, x.dim())
-        out = self.shared(x * r)
+        # one input channel (a grayscale image): r is a number per row and the shared op is
+        # linear without bias, so op(x r) = op(x) r, which spares the backward pass the
+        # gradient of the op's input (3x a plain convolution's backward on the CPU)
+        out = self.shared(x) * r if r.shape[1] == 1 else self.shared(x * r)
         s = self._factor(self.s_mu, self.s_rho, rows, out.dim())
         if self.bias is None:
             return out * s
