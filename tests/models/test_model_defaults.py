@@ -79,9 +79,11 @@ def test_a_rho_scale_or_layers_given_override_the_defaults():
     assert _bayesian(model) == dict.fromkeys(["conv1", "conv2", "fc1", "fc2", "fc3"], 1.0)
 
 
-def test_a_posterior_spec_given_keeps_its_own_rho_scale():
-    model = create("lenet", posterior=bayescnn.PosteriorSpec())
-    assert set(_bayesian(model).values()) == {defaults.POSTERIOR_RHO_SCALE}
+def test_a_posterior_spec_given_keeps_its_own_rho_scale_or_takes_the_models():
+    model = create("lenet", posterior=bayescnn.PosteriorSpec(rho_scale=1.0))
+    assert set(_bayesian(model).values()) == {1.0}
+    unset = create("lenet", posterior=bayescnn.PosteriorSpec())
+    assert set(_bayesian(unset).values()) == {defaults.MODEL_RHO_SCALE}
 
 
 def test_the_default_on_a_network_without_fully_connected_layers_makes_every_layer_bayesian(

@@ -34,9 +34,24 @@ def _old_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v for k, v in model.state_dict().items() if not k.endswith(RHO_SCALE_BUFFER)}
 
 
-def test_the_default_scale_is_the_defaults_modules():
-    assert PosteriorSpec().rho_scale == defaults.POSTERIOR_RHO_SCALE
+def test_a_spec_leaves_the_scale_unset_and_a_layer_then_takes_the_layers_default():
+    assert PosteriorSpec().rho_scale is None
     assert bnn.Linear(3, 2).posterior_rho_scale == defaults.POSTERIOR_RHO_SCALE
+    assert bnn.Linear(3, 2, posterior=PosteriorSpec()).posterior_rho_scale == 1.0
+
+
+def test_a_spec_without_a_scale_given_to_create_keeps_the_models_spread():
+    from bayescnn.nn import bayesian_layers
+
+    by_keyword = bayescnn.models.create("lenet", estimator="bbb")
+    by_spec = bayescnn.models.create("lenet", posterior=PosteriorSpec("bbb"))
+    scales = [[layer.posterior_rho_scale for layer in bayesian_layers(m)]
+              for m in (by_keyword, by_spec)]  # fmt: skip
+    assert scales[0] == scales[1] == [defaults.MODEL_RHO_SCALE] * 3
+    members = bayescnn.models.create("lenet", members=2, posterior=PosteriorSpec("bbb"))
+    assert {layer.posterior_rho_scale for layer in bayesian_layers(members)} == {1.0}
+    merged = PosteriorSpec.merge(PosteriorSpec("bbb"), rho_scale=2.0)  # fills, no conflict
+    assert merged.rho_scale == 2.0
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan, True, "3"])

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from collections import OrderedDict
@@ -145,7 +146,7 @@ def create(
         estimator, prior, posterior_mu_init, posterior_rho_init, rho_scale: the same one
             by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`);
             ``rho_scale`` c > 1 makes any Adam loop move rho c times faster than the means
-            (sigma = softplus(c * stored rho)). Unset and without ``posterior``: the
+            (sigma = softplus(c * stored rho)). Unset here and in ``posterior``: the
             model's default, ``MODEL_RHO_SCALE`` (3) for one network,
             ``MEMBERS_RHO_SCALE`` (1) for packed members (:func:`model_rho_scale`).
         activation: 'relu' or 'softplus' (the original's), for models that take it
@@ -215,8 +216,6 @@ def create(
     members = 1 if members is None else members
     default_layers = bayesian_layers is None
     bayesian_layers = model_bayesian_layers(bayesian_layers, members)
-    if rho_scale is UNSET and posterior is None:
-        rho_scale = model_rho_scale(members)
     _check_packing(name, builder, members, member_width, bayesian, bayesian_layers)
     spec = PosteriorSpec.merge(
         posterior,
@@ -226,6 +225,8 @@ def create(
         posterior_rho_init=posterior_rho_init,
         rho_scale=rho_scale,
     )
+    if spec.rho_scale is None:  # neither the keyword nor the spec set it: the model's
+        spec = dataclasses.replace(spec, rho_scale=model_rho_scale(members))
     include = layer_patterns(bayesian_layers)
     linear_only = include == [LINEAR_LAYERS]
     all_bayesian = bayesian and include is None

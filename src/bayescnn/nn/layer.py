@@ -117,8 +117,9 @@ class BayesianLayer(Variational):
         self.prior = copy.deepcopy(spec.prior)
         self.posterior_mu_init = spec.mu_init
         self.posterior_rho_init = check_rho_init(spec.rho_init, dtype or torch.get_default_dtype())
-        self._rho_scale = spec.rho_scale  # computes; the buffer below is what is saved
-        self.register_buffer(RHO_SCALE_BUFFER, torch.tensor(spec.rho_scale, **factory))
+        scale = defaults.POSTERIOR_RHO_SCALE if spec.rho_scale is None else spec.rho_scale
+        self._rho_scale = scale  # computes; the buffer below is what is saved
+        self.register_buffer(RHO_SCALE_BUFFER, torch.tensor(scale, **factory))
         self.weight_mu = nn.Parameter(torch.empty(weight_shape, **factory))
         self.weight_rho = nn.Parameter(torch.empty(weight_shape, **factory))
         if bias_features is not None:

@@ -133,7 +133,10 @@ class PosteriorSpec:
             sigma = softplus(c * rho'), so that Adam, whose step does not depend on the
             gradient's scale, moves rho c times faster than the means: the spread comes
             with the model, in any optimiser loop (what
-            ``default_optimizer(model, lr, rho_lr_scale=c)`` does for c = 1).
+            ``default_optimizer(model, lr, rho_lr_scale=c)`` does for c = 1). None: the
+            default of what builds the layers, ``POSTERIOR_RHO_SCALE`` (1) for a layer
+            or ``to_bayesian``, the model's for ``models.create`` (3 for one network, 1
+            for packed members), so a spec given to ``create`` keeps the model's spread.
 
     Raises:
         UnknownNameError: for an unknown estimator.
@@ -146,7 +149,7 @@ class PosteriorSpec:
     prior: Prior | None = None
     mu_init: InitPair | None = defaults.POSTERIOR_MU_INIT
     rho_init: InitPair = defaults.POSTERIOR_RHO_INIT
-    rho_scale: float = defaults.POSTERIOR_RHO_SCALE
+    rho_scale: float | None = None
 
     def __post_init__(self) -> None:
         prior = default_prior() if self.prior is None else self.prior
@@ -161,7 +164,8 @@ class PosteriorSpec:
         object.__setattr__(self, "prior", prior)
         object.__setattr__(self, "mu_init", mu_init)
         object.__setattr__(self, "rho_init", check_init_pair("posterior_rho_init", self.rho_init))
-        object.__setattr__(self, "rho_scale", check_rho_scale(self.rho_scale))
+        if self.rho_scale is not None:
+            object.__setattr__(self, "rho_scale", check_rho_scale(self.rho_scale))
 
     @classmethod
     def merge(
@@ -177,7 +181,8 @@ class PosteriorSpec:
         """The spec of an entry point that takes a ``posterior`` and the five keywords.
 
         Without ``posterior``: a spec of the given keywords (defaults for the rest). With
-        it: ``posterior`` itself; a keyword given as well must agree with it.
+        it: ``posterior`` itself; a keyword given as well must agree with it, or fill its
+        unset ``rho_scale``.
 
         Raises:
             InvalidTypeError: if ``posterior`` is not a PosteriorSpec.
@@ -201,6 +206,8 @@ class PosteriorSpec:
         merged = dataclasses.replace(posterior, **fields)
         for key, value in given.items():
             field = _KEYWORDS[key]
+            if field == "rho_scale" and posterior.rho_scale is None:
+                continue  # unset in the spec: the keyword sets it
             if merged._value_key(field) != posterior._value_key(field):
                 held = getattr(posterior, field)
                 held = held.value if isinstance(held, Estimator) else held
@@ -209,7 +216,7 @@ class PosteriorSpec:
                     f"{held!r}; give it once: in the spec "
                     f"(dataclasses.replace(posterior, {field}=...)) or as the keyword alone"
                 )
-        return posterior
+        return merged
 
     def _value_key(self, field: str) -> Hashable:
         value = getattr(self, field)
