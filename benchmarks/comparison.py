@@ -222,7 +222,7 @@ def run_job(job: Job) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     method = METHODS[job.method]
-    _, valid, test, ood, spec = _data(job)
+    train, valid, test, ood, spec = _data(job)
     trained = [train_member(method, job, m) for m in range(method.ensemble)]
     models = [model for model, _ in trained]
     model = models[0] if len(models) == 1 else bayescnn.nn.Ensemble(models)
@@ -238,7 +238,7 @@ def run_job(job: Job) -> dict[str, Any]:
     record["temperature"] = fit.to_dict()
     record["train_seconds"] = sum(seconds for _, seconds in trained)
     record["parameters"] = sum(p.numel() for p in model.parameters())
-    record["sizes"] = {"train": len(_data(job)[0]), "valid": len(valid), "test": len(test),
+    record["sizes"] = {"train": len(train), "valid": len(valid), "test": len(test),
                        "ood": len(ood)}  # fmt: skip
     return record
 

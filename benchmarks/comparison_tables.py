@@ -17,6 +17,8 @@ from typing import Any
 
 from bayescnn.reports.tables import markdown_table
 from benchmarks.comparison import METHODS, ROOT, SCORES
+from benchmarks.report import replace_section
+from benchmarks.scoring import mean_sd
 
 LABELS = {
     "twin": "frequentist twin",
@@ -52,14 +54,6 @@ def load_records(path: Path) -> dict[tuple[str, str], list[Record]]:
     for record in sorted(by_key.values(), key=lambda r: r["seed"]):
         grouped.setdefault((record["tag"], record["method"]), []).append(record)
     return grouped
-
-
-def mean_sd(values: Sequence[float], digits: int = 4, scale: float = 1.0) -> str:
-    """``mean ± sd`` (sample sd; one value printed bare)."""
-    values = [scale * v for v in values]
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def mean(records: Sequence[Record], get: Callable[[Record], float]) -> float:
@@ -222,17 +216,6 @@ def all_targets_rows(
          costs.get("rank1-4")),
     ]  # fmt: skip
     return [row for way in ways for row in targets_rows(*way[:3], baselines, way[3])]
-
-
-def replace_section(text: str, name: str, body: str) -> str:
-    """The text with the section between ``<!-- results:NAME -->`` markers replaced (or
-    unchanged when the markers are absent)."""
-    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
-    if start not in text or end not in text:
-        return text
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body.strip()}\n{end}{tail}"
 
 
 def write(results: Path, costs_file: Path, cli_file: Path, readme: Path, docs: Path) -> None:

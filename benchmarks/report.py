@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import operator
 import platform
+import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,6 +103,23 @@ def environment(device: torch.device) -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         info["git_commit"] = None
     return info
+
+
+def _section_pattern(name: str) -> re.Pattern[str]:
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    return re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.S)
+
+
+def has_section(text: str, name: str) -> bool:
+    """Whether ``text`` holds the ``<!-- results:NAME -->`` ... end markers."""
+    return _section_pattern(name).search(text) is not None
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """``text`` with ``body`` between its ``<!-- results:NAME -->`` markers (unchanged
+    when it has none): how every generated README table is written."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    return _section_pattern(name).sub(lambda _: f"{start}\n{body}\n{end}", text)
 
 
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:

@@ -7,7 +7,6 @@ sections, and ``docs/figures/sweep_prior_sigma.png``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from benchmarks.experiments import (
     SWEEP,
     frontier_name,
 )
+from benchmarks.report import replace_section
 from benchmarks.scoring import DEFAULT_LABEL, SPREAD_HEADER, comparison, mean_sd, seed_spread
 from benchmarks.targets import targets_rows
 
@@ -191,13 +191,6 @@ def frontier_table(runs: Path, tag: str) -> str | None:
     return _table(header, rows) if rows else None
 
 
-def _replace_section(text: str, name: str, body: str) -> str:
-    """Put ``body`` between the README's ``<!-- results:name -->`` markers."""
-    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
-    pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.S)
-    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
-
-
 def write_results(
     records: list[dict], runs: Path, *, quick: bool, docs: Path = ROOT / "docs"
 ) -> dict[str, str]:
@@ -246,7 +239,7 @@ def write_results(
         readme = ROOT / "README.md"
         updated = readme.read_text()
         for name, body in sections.items():
-            updated = _replace_section(updated, name, body)
+            updated = replace_section(updated, name, body)
         readme.write_text(updated)
     print(f"wrote {target}")
     return sections

@@ -101,12 +101,14 @@ def seed_spread(runs: Path, tag: str, *, quick: bool, samples: int) -> list[list
     return rows
 
 
-def mean_sd(values: Sequence[float]) -> str:
-    """``mean ± sample standard deviation`` to 4 decimals; one value alone has no spread
-    to show, so it is printed bare (a ``± 0`` would claim a spread that was not measured)."""
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+def mean_sd(values: Sequence[float], digits: int = 4, scale: float = 1.0) -> str:
+    """``mean ± sample standard deviation`` of ``scale * values`` to ``digits`` decimals;
+    one value alone has no spread to show, so it is printed bare (a ``± 0`` would claim a
+    spread that was not measured)."""
+    scaled = [scale * v for v in values]
+    if len(scaled) == 1:
+        return f"{scaled[0]:.{digits}f}"
+    return f"{statistics.mean(scaled):.{digits}f} ± {statistics.stdev(scaled):.{digits}f}"
 
 
 SPREAD_COLUMNS = {

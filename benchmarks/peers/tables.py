@@ -5,14 +5,14 @@ A number that the JSON does not hold is written as "not measured", never guessed
 
 from __future__ import annotations
 
-import re
-import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bayescnn.reports.tables import markdown_table
 from benchmarks.peers.libraries import PEERS
+from benchmarks.report import has_section, replace_section
+from benchmarks.scoring import mean_sd
 
 NOT_MEASURED = "not measured"
 MARKER = "peers"
@@ -76,13 +76,6 @@ def predict_table(section: Mapping[str, Any] | None) -> str:
     return f"{title}\n\n{markdown_table(header, rows)}"
 
 
-def _spread(values: Sequence[float], scale: float, digits: int) -> str:
-    mean = statistics.fmean(values) * scale
-    if len(values) == 1:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {statistics.stdev(values) * scale:.{digits}f}"
-
-
 def quality_table(section: Mapping[str, Any] | None) -> str:
     """Mean ± standard deviation over seeds of every (peer, weighting), "not measured"
     where no run is in the JSON."""
@@ -92,7 +85,7 @@ def quality_table(section: Mapping[str, Any] | None) -> str:
         for weighting, spec in peer.weightings.items():
             found = [r for r in runs if r["peer"] == peer.name and r["weighting"] == weighting]
             if found:
-                cells = [_spread([r[k] for r in found], s, d) for k, _, s, d in QUALITY_COLUMNS]
+                cells = [mean_sd([r[k] for r in found], d, s) for k, _, s, d in QUALITY_COLUMNS]
                 seeds = str(len(found))
             else:
                 cells, seeds = [NOT_MEASURED] * len(QUALITY_COLUMNS), "0"
@@ -123,11 +116,8 @@ def peers_section(results: Mapping[str, Any]) -> str:
 def write_readme(readme: Path, results: Mapping[str, Any]) -> bool:
     """Replace the text between ``<!-- results:peers -->`` and its end marker; returns
     whether the markers were found."""
-    start, end = f"<!-- results:{MARKER} -->", f"<!-- /results:{MARKER} -->"
     text = readme.read_text()
-    pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.S)
-    if not pattern.search(text):
+    if not has_section(text, MARKER):
         return False
-    body = peers_section(results)
-    readme.write_text(pattern.sub(lambda _: f"{start}\n{body}\n{end}", text))
+    readme.write_text(replace_section(text, MARKER, peers_section(results)))
     return True
