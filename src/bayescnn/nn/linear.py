@@ -14,6 +14,15 @@ from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
 
+def check_features(in_features: int, out_features: int) -> None:
+    """Refuse a fully connected layer's sizes unless ``in_features >= 0 < out_features``
+    (what ``nn.Linear`` builds): Bayesian, packed and rank-1 linear layers alike."""
+    if in_features < 0 or out_features <= 0:
+        raise InvalidArgumentError(
+            f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
+        )
+
+
 class Linear(BayesianLayer):
     """Bayesian ``nn.Linear``: y = x W^T + b with W, b ~ q (see :class:`BayesianLayer`).
 
@@ -44,10 +53,7 @@ class Linear(BayesianLayer):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if in_features < 0 or out_features <= 0:
-            raise InvalidArgumentError(
-                f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
-            )
+        check_features(in_features, out_features)
         self.in_features = in_features
         self.out_features = out_features
         super().__init__(

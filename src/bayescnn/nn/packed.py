@@ -28,6 +28,7 @@ from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.conv import Conv2d
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.linear import check_features
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
@@ -111,10 +112,7 @@ class PackedLinear(_MemberMeanKL):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if in_features < 0 or out_features <= 0:
-            raise InvalidArgumentError(
-                f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
-            )
+        check_features(in_features, out_features)
         self.num_members = _check_members(members)
         self.in_features = in_features
         self.out_features = out_features

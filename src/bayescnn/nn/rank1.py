@@ -37,6 +37,7 @@ from torch import nn
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.layer import InitPair, Variational, check_init_pair, check_rho_init
+from bayescnn.nn.linear import check_features
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import Stochastic, monte_carlo
 from bayescnn.priors import GaussianPrior, Prior
@@ -216,10 +217,7 @@ class Rank1Linear(Rank1Layer):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if in_features < 0 or out_features <= 0:
-            raise InvalidArgumentError(
-                f"in_features must be >= 0 and out_features > 0, got {in_features}, {out_features}"
-            )
+        check_features(in_features, out_features)
         self.in_features = in_features
         self.out_features = out_features
         super().__init__(
