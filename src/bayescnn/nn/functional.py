@@ -37,9 +37,8 @@ def kl_divergence(model: nn.Module, *, validate: bool = True) -> torch.Tensor:
 
     Layers whose priors are the same distribution (:meth:`Prior.distribution_key`), with
     the same rho scale, in the same dtype and on the same device, are evaluated in one
-    pass over their
-    concatenated parameters: the same sum, in a dozen tensor ops instead of a dozen per
-    parameter tensor (what a GPU step is bound by for small networks).
+    pass over their concatenated parameters: the same sum, in a dozen tensor ops instead
+    of a dozen per parameter tensor (what a GPU step is bound by for small networks).
 
     Args:
         model: any module tree.
