@@ -13,6 +13,7 @@ import torch.multiprocessing as mp
 
 import bayescnn
 from bayescnn.train import ELBO
+from bayescnn.train.distributed import Distributed, teardown
 
 NUM_TRAIN = 1000  # the whole training set's size, the same on every rank
 
@@ -39,7 +40,7 @@ def _ddp_worker(rank, estimator, store, out):
     ELBO(num_train=NUM_TRAIN)(ddp, x, y, kl_model=model).loss.backward()
     if rank == 0:
         torch.save({k: p.grad for k, p in model.named_parameters()}, out)
-    dist.destroy_process_group()
+    teardown(Distributed(rank, 2, torch.device("cpu")))  # barrier, then leave the group
 
 
 @pytest.mark.slow
