@@ -35,10 +35,42 @@ def test_train_fits_a_temperature_and_reports_the_raw_predictive_beside_the_cali
     assert report["calibration"]["temperature"] == pytest.approx(record["temperature"])
 
 
-def test_a_loaded_run_applies_its_temperature(calibrated_run):
+def test_a_loaded_run_applies_its_temperature_in_its_form(calibrated_run):
     record = json.loads((calibrated_run / "calibration.json").read_text())
+    assert record["form"] == "pooled"  # the default form
+    assert json.loads((calibrated_run / "test.json").read_text())["temperature_form"] == "pooled"
     model = bayescnn.load_run(calibrated_run)
     assert bayescnn.nn.temperature_of(model) == pytest.approx(record["temperature"])
+    assert bayescnn.nn.temperature_form(model) == "pooled"
+
+
+def _with_calibration_record(run, tmp_path, change):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    record = json.loads((copy / "calibration.json").read_text())
+    (copy / "calibration.json").write_text(json.dumps(change(record)))
+    return copy
+
+
+def test_a_calibration_record_without_a_form_was_fitted_per_sample(calibrated_run, tmp_path):
+    def older(record):
+        return {key: value for key, value in record.items() if key != "form"}
+
+    model = bayescnn.load_run(_with_calibration_record(calibrated_run, tmp_path, older))
+    assert bayescnn.nn.temperature_form(model) == "per-sample"
+
+
+def test_a_calibration_record_of_an_unknown_form_is_a_clear_error(calibrated_run, tmp_path):
+    from bayescnn.errors import CorruptFileError
+
+    def unknown(record):
+        return record | {"form": "global"}
+
+    copy = _with_calibration_record(calibrated_run, tmp_path, unknown)
+    with pytest.raises(CorruptFileError, match="not a calibration record.*bayescnn calibrate"):
+        bayescnn.load_run(copy)
 
 
 def test_a_run_trained_without_calibration_loads_uncalibrated(uncalibrated_run):
@@ -48,12 +80,10 @@ def test_a_run_trained_without_calibration_loads_uncalibrated(uncalibrated_run):
 
 
 def test_a_calibration_of_another_epoch_is_not_applied(calibrated_run, tmp_path):
-    import shutil
+    def later(record):
+        return record | {"epoch": record["epoch"] + 1}
 
-    copy = tmp_path / "run"
-    shutil.copytree(calibrated_run, copy)
-    record = json.loads((copy / "calibration.json").read_text())
-    (copy / "calibration.json").write_text(json.dumps({**record, "epoch": record["epoch"] + 1}))
+    copy = _with_calibration_record(calibrated_run, tmp_path, later)
     assert bayescnn.nn.temperature_of(bayescnn.load_run(copy)) is None
 
 

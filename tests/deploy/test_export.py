@@ -272,12 +272,32 @@ def test_the_program_of_a_calibrated_mean_network_divides_its_logits_by_the_temp
         bayescnn.nn.set_temperature(lenet, None)
 
 
-def test_the_predictive_of_a_calibrated_model_tempers_every_sample():
-    model = nn.Linear(5, 3)  # one sample: the predictive is the tempered softmax itself
+@pytest.mark.parametrize("form", ["pooled", "per-sample"])
+def test_the_predictive_of_a_calibrated_plain_model_is_its_tempered_softmax(form):
+    model = nn.Linear(5, 3)  # one sample: both forms give the tempered softmax itself
     x = torch.randn(4, 5)
-    bayescnn.nn.set_temperature(model, 0.5)
+    bayescnn.nn.set_temperature(model, 0.5, form=form)
     mean_probs, _, _ = MonteCarloPredictive(model, 4)(x)
     torch.testing.assert_close(mean_probs, (model(x) / 0.5).softmax(-1))
+
+
+def _predictive_on_one_draw(model, x, temperature, form):
+    bayescnn.nn.set_temperature(model, temperature, form=form)
+    torch.manual_seed(3)
+    return MonteCarloPredictive(model, 6)(x)
+
+
+def test_the_predictive_of_a_pooled_temperature_tempers_the_mean_and_keeps_the_samples_parts():
+    from bayescnn.nn.temperature import temper_predictive
+
+    model = bayescnn.to_bayesian(nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)))
+    x = torch.randn(4, 5)
+    raw = _predictive_on_one_draw(model, x, None, "pooled")
+    pooled = _predictive_on_one_draw(model, x, 0.5, "pooled")
+    torch.testing.assert_close(pooled[0], temper_predictive(raw[0], 0.5))
+    torch.testing.assert_close(pooled[1:], raw[1:])
+    per_sample = _predictive_on_one_draw(model, x, 0.5, "per-sample")
+    assert not torch.allclose(per_sample[2], raw[2])  # sharper samples disagree otherwise
 
 
 @pytest.mark.parametrize("samples", [None, 2])

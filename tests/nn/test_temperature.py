@@ -1,5 +1,6 @@
-"""Temperature scaling of the Monte-Carlo predictive: the fit, and the temperature kept
-with the model."""
+"""Temperature scaling of the Monte-Carlo predictive in its two forms (pooled: the averaged
+predictive; per-sample: each sample's logits): the fit, and the temperature kept with the
+model."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import (
+    POOLED_BUFFER,
     TEMPERATURE_BUFFER,
     apply_temperature,
     fit_temperature,
     predictive_nll,
     set_temperature,
+    temper_predictive,
+    temperature_form,
     temperature_of,
 )
+
+FORMS = ["pooled", "per-sample"]
 
 
 def _labels_drawn_at(logits: torch.Tensor, temperature: float, seed: int) -> torch.Tensor:
@@ -26,32 +32,70 @@ def _labels_drawn_at(logits: torch.Tensor, temperature: float, seed: int) -> tor
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("true_temperature", [0.5, 1.0, 2.5])
-def test_the_fit_recovers_the_temperature_that_generated_the_labels(true_temperature):
+def test_the_fit_recovers_the_temperature_that_generated_the_labels(true_temperature, form):
     generator = torch.Generator().manual_seed(0)
     logits = 3 * torch.randn(40_000, 5, generator=generator)
     labels = _labels_drawn_at(logits, true_temperature, seed=1)
-    fitted = fit_temperature(logits, labels)
+    fitted = fit_temperature(logits, labels, form=form)  # one sample: the forms agree
     assert fitted == pytest.approx(true_temperature, rel=0.05)
 
 
-def test_the_fitted_temperature_minimises_the_monte_carlo_nll():
+@pytest.mark.parametrize("form", FORMS)
+def test_the_fitted_temperature_minimises_the_monte_carlo_nll(form):
     generator = torch.Generator().manual_seed(0)
     centre = 4 * torch.randn(2_000, 10, generator=generator)
     samples = centre + 2 * torch.randn(25, 2_000, 10, generator=generator)
     labels = _labels_drawn_at(centre, 1.7, seed=2)
-    fitted = fit_temperature(samples, labels)
-    best = predictive_nll(samples, labels, fitted)
+    fitted = fit_temperature(samples, labels, form=form)
+    best = predictive_nll(samples, labels, fitted, form=form)
     for other in (fitted * 0.9, fitted * 1.1, 1.0):
-        assert best <= predictive_nll(samples, labels, other) + 1e-9
+        assert best <= predictive_nll(samples, labels, other, form=form) + 1e-9
 
 
-def test_the_monte_carlo_nll_is_minus_the_log_of_the_mean_softmax_of_the_label():
+def _samples_and_labels():
     generator = torch.Generator().manual_seed(0)
     samples = torch.randn(3, 4, 6, generator=generator, dtype=torch.float64)
-    labels = torch.tensor([0, 5, 2, 2])
+    return samples, torch.tensor([0, 5, 2, 2])
+
+
+def test_the_per_sample_nll_is_minus_the_log_of_the_mean_tempered_softmax_of_the_label():
+    samples, labels = _samples_and_labels()
     expected = -(samples / 2).softmax(-1).mean(0)[torch.arange(4), labels].log().mean()
-    assert predictive_nll(samples, labels, 2.0) == pytest.approx(float(expected), rel=1e-9)
+    got = predictive_nll(samples, labels, 2.0, form="per-sample")
+    assert got == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_the_pooled_nll_is_minus_the_log_of_the_tempered_mean_softmax_of_the_label():
+    samples, labels = _samples_and_labels()
+    pooled = (samples.softmax(-1).mean(0).log() / 2).softmax(-1)
+    expected = -pooled[torch.arange(4), labels].log().mean()
+    assert predictive_nll(samples, labels, 2.0, form="pooled") == pytest.approx(
+        float(expected), rel=1e-9
+    )
+
+
+def test_the_two_forms_agree_at_temperature_one_and_differ_elsewhere():
+    samples, labels = _samples_and_labels()
+    one = [predictive_nll(samples, labels, 1.0, form=form) for form in FORMS]
+    assert one[0] == pytest.approx(one[1], rel=1e-12)
+    two = [predictive_nll(samples, labels, 2.0, form=form) for form in FORMS]
+    assert abs(two[0] - two[1]) > 1e-3
+
+
+def test_tempering_a_predictive_keeps_its_argmax_and_sums_to_one():
+    generator = torch.Generator().manual_seed(0)
+    predictive = torch.randn(50, 7, generator=generator).softmax(-1)
+    torch.testing.assert_close(temper_predictive(predictive, 1.0), predictive)
+    for temperature in (0.3, 3.0):
+        tempered = temper_predictive(predictive, temperature)
+        torch.testing.assert_close(tempered.sum(-1), torch.ones(50))
+        assert torch.equal(tempered.argmax(-1), predictive.argmax(-1))
+    sharp = temper_predictive(predictive, 0.3).max(-1).values
+    assert (sharp >= predictive.max(-1).values - 1e-6).all()
+    with_zero = torch.tensor([[1.0, 0.0, 0.0]])
+    assert torch.isfinite(temper_predictive(with_zero, 2.0)).all()
 
 
 def test_the_fit_refuses_labels_that_do_not_match_the_examples():
@@ -66,12 +110,21 @@ def test_a_model_is_uncalibrated_until_a_temperature_is_set():
     assert apply_temperature(logits, model) is logits
 
 
-def test_the_temperature_divides_the_logits_and_travels_in_the_state_dict():
-    model = set_temperature(nn.Linear(3, 2), 2.0)
-    assert temperature_of(model) == 2.0
+def test_a_per_sample_temperature_divides_the_logits_and_travels_in_the_state_dict():
+    model = set_temperature(nn.Linear(3, 2), 2.0, form="per-sample")
+    assert (temperature_of(model), temperature_form(model)) == (2.0, "per-sample")
     logits = torch.randn(4, 2)
     torch.testing.assert_close(apply_temperature(logits, model), logits / 2)
     assert float(model.state_dict()[TEMPERATURE_BUFFER]) == 2.0
+    assert POOLED_BUFFER not in model.state_dict()  # as saved before the pooled form
+
+
+def test_a_pooled_temperature_leaves_the_samples_logits_alone():
+    model = set_temperature(nn.Linear(3, 2), 2.0)
+    assert temperature_form(model) == "pooled"
+    logits = torch.randn(4, 2)
+    assert apply_temperature(logits, model) is logits
+    assert bool(model.state_dict()[POOLED_BUFFER])
 
 
 def test_setting_again_overwrites_and_none_removes_it():
@@ -80,9 +133,12 @@ def test_setting_again_overwrites_and_none_removes_it():
     set_temperature(model, 0.5)
     assert model._buffers[TEMPERATURE_BUFFER] is buffer
     assert temperature_of(model) == 0.5
+    set_temperature(model, 0.5, form="per-sample")
+    assert temperature_form(model) == "per-sample"
     set_temperature(model, None)
-    assert temperature_of(model) is None
+    assert temperature_of(model) is None and temperature_form(model) is None
     assert TEMPERATURE_BUFFER not in model.state_dict()
+    assert POOLED_BUFFER not in model.state_dict()
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, math.inf, math.nan, True, "2"])
@@ -91,13 +147,29 @@ def test_a_temperature_must_be_a_positive_finite_number(bad):
         set_temperature(nn.Linear(3, 2), bad)
 
 
-def test_a_calibrated_state_dict_loads_into_a_fresh_model_with_its_temperature():
+@pytest.mark.parametrize("form", FORMS)
+def test_a_calibrated_state_dict_loads_into_a_fresh_model_with_its_temperature(form):
+    from bayescnn.io import load_model_state
+
+    saved = set_temperature(nn.Linear(3, 2), 1.5, form=form).state_dict()
+    fresh = nn.Linear(3, 2)
+    load_model_state(fresh, saved)
+    assert (temperature_of(fresh), temperature_form(fresh)) == (1.5, form)
+
+
+def test_a_state_dict_saved_before_the_pooled_form_loads_as_per_sample():
     from bayescnn.io import load_model_state
 
     saved = set_temperature(nn.Linear(3, 2), 1.5).state_dict()
+    del saved[POOLED_BUFFER]  # what a calibrated checkpoint of an earlier version holds
     fresh = nn.Linear(3, 2)
     load_model_state(fresh, saved)
-    assert temperature_of(fresh) == 1.5
+    assert (temperature_of(fresh), temperature_form(fresh)) == (1.5, "per-sample")
+
+
+def test_an_unknown_form_is_refused_with_the_choices():
+    with pytest.raises(InvalidArgumentError, match="'pooled', 'per-sample'"):
+        set_temperature(nn.Linear(3, 2), 1.5, form="global")
 
 
 def test_an_uncalibrated_state_dict_leaves_the_model_uncalibrated():

@@ -3,6 +3,8 @@ prediction path."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from torch import nn
@@ -51,37 +53,73 @@ def test_an_overconfident_model_gets_a_temperature_above_one_and_a_lower_held_ou
     assert bayescnn.nn.temperature_of(model) == fit.temperature
 
 
-def test_predict_applies_the_temperature_and_can_give_the_raw_predictive():
+def _calibrated_and_raw(form: str):
+    """A calibrated model's calibrated and raw predictions, and its logits, on one draw."""
     inputs, labels, _ = _data(0, count=400)
     model = _Scaled(3.0)
-    bayescnn.calibrate(model, _batches(inputs, labels), samples=5)
-    temperature = bayescnn.nn.temperature_of(model)
-    torch.manual_seed(5)
-    calibrated = bayescnn.predict(model, inputs, samples=5, scores="none", batch_size=400)
-    torch.manual_seed(5)
-    raw = bayescnn.predict(
-        model, inputs, samples=5, scores="none", batch_size=400, calibrated=False
-    )
+    bayescnn.calibrate(model, _batches(inputs, labels), samples=5, form=form)
+    predictions = []
+    for calibrated in (True, False):
+        torch.manual_seed(5)
+        predictions.append(
+            bayescnn.predict(model, inputs, samples=5, batch_size=400, calibrated=calibrated)
+        )
     torch.manual_seed(5)
     logits = bayescnn.sample_forward(model, inputs, 5)
-    torch.testing.assert_close(calibrated.probs, (logits / temperature).softmax(-1).mean(0))
+    return model, *predictions, logits
+
+
+def test_a_per_sample_temperature_divides_every_samples_logits():
+    model, calibrated, raw, logits = _calibrated_and_raw("per-sample")
+    temperature = bayescnn.nn.temperature_of(model)
+    tempered = logits / temperature
+    torch.testing.assert_close(calibrated.probs, tempered.softmax(-1).mean(0))
     torch.testing.assert_close(raw.probs, logits.softmax(-1).mean(0))
+    entropy = bayescnn.uncertainty.entropy_decomposition(tempered.softmax(-1).double())
+    torch.testing.assert_close(calibrated.entropy.epistemic, entropy.epistemic.float())
 
 
-def test_the_fit_minimises_the_held_out_nll_of_the_samples_it_drew():
+def test_a_pooled_temperature_tempers_the_averaged_predictive_and_leaves_the_samples_raw():
+    model, calibrated, raw, logits = _calibrated_and_raw("pooled")
+    temperature = bayescnn.nn.temperature_of(model)
+    assert bayescnn.nn.temperature_form(model) == "pooled"
+    mean = logits.softmax(-1).mean(0)
+    torch.testing.assert_close(calibrated.probs, (mean.log() / temperature).softmax(-1))
+    torch.testing.assert_close(raw.probs, mean)
+    torch.testing.assert_close(calibrated.predicted, raw.predicted)
+    # the samples' own summaries: the decompositions and the scores of the samples
+    torch.testing.assert_close(calibrated.entropy.epistemic, raw.entropy.epistemic)
+    for name in ("mutual_info", "energy", "epistemic_trace"):
+        torch.testing.assert_close(calibrated.scores[name], raw.scores[name])
+    # the score read off the predictive follows it
+    torch.testing.assert_close(calibrated.scores["max_prob"], 1 - calibrated.probs.max(-1).values)
+
+
+def test_calibrate_fits_the_pooled_form_unless_told_otherwise():
+    inputs, labels, _ = _data(0, count=400)
+    model = _Scaled(3.0)
+    fit = bayescnn.calibrate(model, _batches(inputs, labels), samples=5)
+    assert fit.form == "pooled" == bayescnn.defaults.TEMPERATURE_FORM
+    assert bayescnn.nn.temperature_form(model) == "pooled"
+    with pytest.raises(InvalidArgumentError, match="temperature form"):
+        bayescnn.calibrate(model, _batches(inputs, labels), samples=5, form="global")
+
+
+@pytest.mark.parametrize("form", ["pooled", "per-sample"])
+def test_the_fit_minimises_the_held_out_nll_of_the_samples_it_drew(form):
     inputs, labels, reference = _data(2, count=600)
     model = _Scaled(2.0)
     model.load_state_dict(reference.state_dict())
     torch.manual_seed(3)
-    fit = bayescnn.calibrate(model, [(inputs, labels)], samples=8)
+    fit = bayescnn.calibrate(model, [(inputs, labels)], samples=8, form=form)
     torch.manual_seed(3)
     logits = bayescnn.sample_forward(model, inputs, 8)
-    assert fit.nll_calibrated == pytest.approx(
-        predictive_nll(logits, labels, fit.temperature), rel=1e-5
-    )
+    nll = functools.partial(predictive_nll, logits, labels, form=form)
+    assert fit.nll_calibrated == pytest.approx(nll(fit.temperature), rel=1e-5)
+    assert fit.nll_raw == pytest.approx(nll(1.0), rel=1e-5)
     assert 1.2 < fit.temperature < 4.0  # an inner minimum, not a bound of the search
     for other in (0.8 * fit.temperature, 1.25 * fit.temperature):
-        assert fit.nll_calibrated < predictive_nll(logits, labels, other)
+        assert fit.nll_calibrated < nll(other)
 
 
 def test_calibrating_again_starts_from_the_raw_predictive():

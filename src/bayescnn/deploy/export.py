@@ -38,7 +38,7 @@ from bayescnn.errors import (
 from bayescnn.io.atomic import atomic_path
 from bayescnn.nn.members import members_of
 from bayescnn.nn.rank1 import Rank1Layer
-from bayescnn.nn.temperature import apply_temperature, temperature_of
+from bayescnn.nn.temperature import divide_by_temperature, temperature_of
 from bayescnn.registry import Choice
 
 __all__ = [
@@ -76,14 +76,15 @@ class ExportFormat(Choice):
 
 class _FirstOutput(nn.Module):
     """Keeps the logits of a model that returns ``(logits, ...)`` (the compat models),
-    divided by its temperature when it was calibrated (:func:`bayescnn.calibrate`)."""
+    divided by its temperature when it was calibrated (:func:`bayescnn.calibrate`; for
+    one network both forms of the temperature are ``softmax(f / T)``)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: Tensor) -> Tensor:
-        return apply_temperature(logits_of(self.model(x)), self.model)
+        return divide_by_temperature(logits_of(self.model(x)), self.model)
 
 
 def exportable_module(model: nn.Module, *, samples: int | None = None) -> nn.Module:

@@ -34,7 +34,15 @@ from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
-from bayescnn.nn.temperature import apply_temperature, set_temperature, temperature_of
+from bayescnn.nn.temperature import (
+    TEMPERATURE_BUFFER,
+    TemperatureForm,
+    divide_by_temperature,
+    set_temperature,
+    temper_predictive,
+    temperature_form,
+    temperature_of,
+)
 
 __all__ = ["MonteCarloPredictive", "WeightSampling", "entropy_terms"]
 
@@ -205,12 +213,13 @@ class MonteCarloPredictive(nn.Module):
     Args:
         model: a Bayesian classifier returning logits ``(N, K)`` (or ``(logits, ...)``);
             its temperature (:func:`bayescnn.calibrate`), if any, divides every sample's
-            logits.
+            logits (per-sample form) or gives ``mean_probs = softmax(log p̄ / T)`` with
+            the samples' own aleatoric and epistemic parts (pooled form).
         num_samples: ``S`` >= 1.
 
     Returns (forward):
         ``mean_probs (N, K)``, ``aleatoric (N,)``, ``epistemic (N,)``; ``aleatoric +
-        epistemic = H[mean_probs]``.
+        epistemic = H[mean_probs]`` (of the untempered ``p̄`` for a pooled temperature).
     """
 
     def __init__(self, model: nn.Module, num_samples: int) -> None:
@@ -219,11 +228,18 @@ class MonteCarloPredictive(nn.Module):
         members = list(model.members) if isinstance(model, Ensemble) else [model]
         self.networks = nn.ModuleList(_SampledNetwork(m, self.num_samples) for m in members)
         set_temperature(self, temperature_of(model))  # a calibrated model's T, in the graph
+        # the form is fixed here, so that tracing never reads a buffer to branch on it
+        self.temperature_form = temperature_form(model)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         logits = [network(x) for network in self.networks]
         joined = logits[0] if len(logits) == 1 else torch.cat(logits)
-        return entropy_terms(apply_temperature(joined, self))
+        if self.temperature_form is TemperatureForm.PER_SAMPLE:
+            joined = divide_by_temperature(joined, self)
+        mean_probs, aleatoric, epistemic = entropy_terms(joined)
+        if self.temperature_form is TemperatureForm.POOLED:
+            mean_probs = temper_predictive(mean_probs, self._buffers[TEMPERATURE_BUFFER])
+        return mean_probs, aleatoric, epistemic
 
     def extra_repr(self) -> str:
         return f"num_samples={self.num_samples}"

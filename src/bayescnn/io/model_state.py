@@ -10,7 +10,12 @@ from torch import nn
 
 from bayescnn.io.errors import CheckpointMismatchError
 from bayescnn.nn.layer import rho_scale_keys
-from bayescnn.nn.temperature import TEMPERATURE_BUFFER, set_temperature
+from bayescnn.nn.temperature import (
+    POOLED_BUFFER,
+    TEMPERATURE_BUFFER,
+    TemperatureForm,
+    set_temperature,
+)
 
 __all__ = ["MAX_LISTED", "load_model_state"]
 
@@ -38,7 +43,13 @@ def _with_temperature_of(
     uncalibrated one leaves it uncalibrated, as ``load_state_dict`` leaves it as saved.
     """
     value = state.get(TEMPERATURE_BUFFER)
-    set_temperature(model, None if value is None else float(value))
+    pooled = state.get(POOLED_BUFFER)  # absent: fitted per sample, the only form before it
+    form = (
+        TemperatureForm.POOLED
+        if pooled is not None and bool(pooled)
+        else TemperatureForm.PER_SAMPLE
+    )
+    set_temperature(model, None if value is None else float(value), form=form)
     return state
 
 

@@ -35,7 +35,12 @@ from bayescnn.nn.sampling import (
     set_posterior_mean,
 )
 from bayescnn.nn.spec import PosteriorSpec
-from bayescnn.nn.temperature import set_temperature, temperature_of
+from bayescnn.nn.temperature import (
+    TemperatureForm,
+    set_temperature,
+    temperature_form,
+    temperature_of,
+)
 
 __all__ = [
     "BayesianLayer",
@@ -58,6 +63,7 @@ __all__ = [
     "Rank1Layer",
     "Rank1Linear",
     "Rank1Network",
+    "TemperatureForm",
     "bayesian_layers",
     "frozen_eval_mode",
     "inverse_softplus",
@@ -75,6 +81,7 @@ __all__ = [
     "set_posterior_mean",
     "set_temperature",
     "signal_to_noise",
+    "temperature_form",
     "temperature_of",
     "to_bayesian",
 ]

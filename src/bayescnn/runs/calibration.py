@@ -18,6 +18,7 @@ from torch import nn
 from bayescnn.errors import CorruptFileError
 from bayescnn.io.atomic import atomic_write_bytes
 from bayescnn.nn import module_device, set_temperature
+from bayescnn.nn.temperature import TemperatureForm
 from bayescnn.runs.builder import DataSplits, make_loader
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runtime.progress import with_progress
@@ -71,7 +72,8 @@ def read_calibration(run_dir: str | Path) -> dict[str, Any] | None:
     try:
         record = json.loads(path.read_text())
         float(record["temperature"])
-    except (ValueError, KeyError, TypeError) as error:
+        TemperatureForm.parse(record.get("form", TemperatureForm.PER_SAMPLE))
+    except (ValueError, KeyError, TypeError) as error:  # an unknown form is a ValueError
         raise CorruptFileError(
             f"{path} is not a calibration record ({error}); delete it and run "
             f"`bayescnn calibrate {Path(run_dir)}` to fit the temperature again"
@@ -94,5 +96,6 @@ def apply_run_calibration(model: nn.Module, checkpoint: str | Path, epoch: int) 
     ):
         return None
     temperature = float(record["temperature"])
-    set_temperature(model, temperature)
+    # a record without a form was fitted per sample, the only form there was then
+    set_temperature(model, temperature, form=record.get("form", TemperatureForm.PER_SAMPLE))
     return temperature

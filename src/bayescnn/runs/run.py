@@ -229,8 +229,9 @@ def score_test_set(
         if dist.is_main:
             write_calibration(fit, files.root, path, best.metadata["epoch"])
         log.info(
-            "calibration: temperature %.3f, validation NLL %.4f -> %.4f (calibration.json)",
+            "calibration: temperature %.3f (%s), validation NLL %.4f -> %.4f (calibration.json)",
             fit.temperature,
+            fit.form,
             fit.nll_raw,
             fit.nll_calibrated,
         )

@@ -10,6 +10,7 @@ from torch import nn
 
 from bayescnn import defaults
 from bayescnn.nn import is_stochastic, members_of, module_device, temperature_of
+from bayescnn.nn.temperature import temperature_form
 from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import forked_rng
 from bayescnn.train.distributed import Distributed
@@ -60,6 +61,7 @@ def build_test_report(
         report["members"] = members_of(model)
     if temperature is not None:
         report["temperature"] = temperature
+        report["temperature_form"] = str(temperature_form(model))
         # the raw predictive on the very draws of the calibrated one: the RNG is forked
         with forked_rng(module_device(model) or "cpu"):
             report["predictive_raw"] = evaluate(

@@ -19,6 +19,7 @@ from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import (
     TEMPERATURE_BOUNDS,
+    TemperatureForm,
     fit_temperature,
     predictive_nll,
     set_temperature,
@@ -39,6 +40,8 @@ class TemperatureFit:
         nll_calibrated: Held-out NLL at ``T``.
         examples: Held-out examples ``N``.
         samples: Posterior samples ``S`` per example (an ensemble's members included).
+        form: Where ``T`` divides: ``'pooled'`` or ``'per-sample'``
+            (:mod:`bayescnn.nn.temperature`).
     """
 
     temperature: float
@@ -46,6 +49,7 @@ class TemperatureFit:
     nll_calibrated: float
     examples: int
     samples: int
+    form: str = TemperatureForm.POOLED.value
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -82,12 +86,14 @@ def calibrate(
     *,
     samples: int = defaults.SAMPLES,
     chunk_size: int | None = None,
+    form: str = defaults.TEMPERATURE_FORM,
 ) -> TemperatureFit:
     """Fit one temperature to the Monte-Carlo predictive and keep it with ``model``.
 
-    ``T* = argmin_T -(1/N) Σ_n log (1/S) Σ_s softmax(f_s(x_n) / T)[y_n]`` over the
-    held-out ``(inputs, labels)`` batches (Guo et al., 2017; per-sample logits as in
-    Laves et al., 2019). The model's previous temperature, if any, is ignored while
+    ``T* = argmin_T -(1/N) Σ_n log p_T(y_n | x_n)`` over the held-out ``(inputs,
+    labels)`` batches (Guo et al., 2017), where ``p_T = softmax(log p̄ / T)`` for the
+    pooled form (the default; Ashukha et al., 2020) or ``(1/S) Σ_s softmax(f_s / T)``
+    per sample (Laves et al., 2019). The model's previous temperature, if any, is ignored while
     fitting and replaced. Afterwards :func:`bayescnn.predict`, :func:`predict_loader`,
     evaluation and the exported graphs apply ``T``; ``predict(..., calibrated=False)``
     gives the raw predictive. For an :class:`~bayescnn.nn.Ensemble` one temperature is
@@ -100,12 +106,14 @@ def calibrate(
         valid_batches: Held-out ``(inputs, labels)`` batches, never the training data.
         samples: Posterior samples ``S`` per example (the count used to predict).
         chunk_size: Samples per vectorised forward pass (default: all at once).
+        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.nn.TemperatureForm`).
 
     Returns:
         The :class:`TemperatureFit`, with the held-out NLL before and after.
     """
+    form = TemperatureForm.parse(form)
     logits, labels = held_out_logits(model, valid_batches, samples=samples, chunk_size=chunk_size)
-    set_temperature(model, fit_temperature(logits, labels))
+    set_temperature(model, fit_temperature(logits, labels, form=form), form=form)
     temperature = temperature_of(model)  # as kept: float32
     assert temperature is not None
     low, high = TEMPERATURE_BOUNDS
@@ -119,7 +127,8 @@ def calibrate(
     return TemperatureFit(
         temperature=temperature,
         nll_raw=predictive_nll(logits, labels, 1.0),
-        nll_calibrated=predictive_nll(logits, labels, temperature),
+        nll_calibrated=predictive_nll(logits, labels, temperature, form=form),
         examples=int(labels.numel()),
         samples=int(logits.shape[0]),
+        form=form.value,
     )

@@ -34,7 +34,7 @@ from bayescnn.nn import (
     sample_forward,
 )
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.nn.temperature import apply_temperature
+from bayescnn.nn.temperature import apply_temperature, pooled_temperature
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
     DECOMPOSITIONS,
@@ -168,7 +168,8 @@ def sampled_batches(
     with every module in eval mode (BatchNorm running statistics are used, not updated;
     Bayesian layers still sample) and restores each module's training flag afterwards.
     With ``calibrated`` (the default) the logits are divided by the model's fitted
-    temperature, if it has one (:mod:`bayescnn.nn.temperature`).
+    temperature if it is of the per-sample form (:mod:`bayescnn.nn.temperature`); a
+    pooled one applies to the averaged predictive, which :func:`predict_loader` forms.
 
     Yields:
         ``(logits, labels)``: the logits on the model's device, the labels (``None``
@@ -235,8 +236,10 @@ def predict_loader(
         posterior_mean: Evaluate the posterior-mean network once instead of sampling;
             the epistemic parts are then 0 (a members network gives its members' mean
             networks, one sample each).
-        calibrated: Divide the logits by the model's temperature when it has one
-            (:func:`bayescnn.calibrate`); ``False`` gives the raw predictive.
+        calibrated: Apply the model's temperature when it has one
+            (:func:`bayescnn.calibrate`): a per-sample one divides every sample's logits,
+            a pooled one gives ``probs = softmax(log p̄ / T)`` (the decompositions and
+            the samples' scores stay the raw samples'); ``False`` gives the raw predictive.
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
@@ -255,6 +258,7 @@ def predict_loader(
     )
     decompositions = _parse_decompositions(decomposition)
     score_names = _parse_scores(scores)
+    pooled = pooled_temperature(model) if calibrated else None
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     drawn = 0
@@ -267,7 +271,9 @@ def predict_loader(
         calibrated=calibrated,
     ):
         drawn = logits.shape[0]  # an ensemble's members give their own count
-        parts.append(summarise_batch(logits, decompositions, score_names))
+        parts.append(
+            summarise_batch(logits, decompositions, score_names, pooled_temperature=pooled)
+        )
         labels.append(batch_labels)
     if not parts:
         raise InvalidArgumentError("no batches to predict on")

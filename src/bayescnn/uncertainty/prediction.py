@@ -34,7 +34,8 @@ class Prediction:
     """Per-example predictive distribution and uncertainty of ``N`` examples (on the CPU).
 
     Attributes:
-        probs: Predictive probabilities ``p̄ = mean_t softmax(f_t)``, float32 ``(N, K)``.
+        probs: Predictive probabilities ``p̄ = mean_t softmax(f_t)`` (``softmax(log p̄ / T)``
+            for a model with a pooled temperature), float32 ``(N, K)``.
         predicted: ``argmax_k p̄_k``, int64 ``(N,)``.
         labels: True labels, int64 ``(N,)``, or ``None`` if none were given.
         softmax: Softmax covariance decomposition (Kwon et al., 2018, eq. 4): per-class
@@ -92,7 +93,11 @@ def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[st
 
 
 def summarise_batch(
-    logits: Tensor, decompositions: Sequence[str], scores: Sequence[str]
+    logits: Tensor,
+    decompositions: Sequence[str],
+    scores: Sequence[str],
+    *,
+    pooled_temperature: Tensor | float | None = None,
 ) -> BatchSummary:
     """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
 
@@ -105,10 +110,14 @@ def summarise_batch(
         logits: Logit samples ``(S, B, K)``.
         decompositions: Names from :data:`DECOMPOSITIONS`.
         scores: Registered OOD score names.
+        pooled_temperature: The model's pooled-form temperature, if it has one: the
+            predictive is ``softmax(log p̄ / T)`` (:class:`MonteCarloSamples`).
     """
     if logits.device.type == "mps":  # no float64 there
         logits = logits.cpu()
-    samples = MonteCarloSamples(logits=logits.double())
+    if isinstance(pooled_temperature, Tensor):
+        pooled_temperature = float(pooled_temperature)
+    samples = MonteCarloSamples(logits=logits.double(), pooled_temperature=pooled_temperature)
     return BatchSummary(
         probs=samples.predictive.float().cpu(),
         decompositions={

@@ -41,6 +41,7 @@ import torch
 from torch import Tensor
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+from bayescnn.nn.temperature import temper_predictive
 from bayescnn.registry import Registry
 from bayescnn.uncertainty import decomposition
 from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
@@ -76,9 +77,19 @@ class MonteCarloSamples:
     Args:
         probs: Probability samples ``p_t``, shape ``(S, N, K)``.
         logits: Logit samples ``f_t``, shape ``(S, N, K)``; then ``p_t = softmax(f_t)``.
+        pooled_temperature: A pooled-form temperature ``T``
+            (:mod:`bayescnn.nn.temperature`): the predictive is then
+            ``softmax(log p̄ / T)`` and what reads it (``max_prob``) is calibrated, while
+            the decompositions and the other scores stay the samples' own.
     """
 
-    def __init__(self, *, probs: Tensor | None = None, logits: Tensor | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        probs: Tensor | None = None,
+        logits: Tensor | None = None,
+        pooled_temperature: Tensor | float | None = None,
+    ) -> None:
         if (probs is None) == (logits is None):
             raise InvalidArgumentError("give exactly one of probs or logits")
         if logits is not None:
@@ -87,6 +98,7 @@ class MonteCarloSamples:
             decomposition.check_samples(probs, "probs")
         self._logits = logits
         self._given_probs = probs
+        self._pooled_temperature = pooled_temperature
 
     @property
     def logits(self) -> Tensor | None:
@@ -113,8 +125,12 @@ class MonteCarloSamples:
 
     @cached_property
     def predictive(self) -> Tensor:
-        """Predictive distribution ``p̄ = mean_t p_t``, shape ``(N, K)``."""
-        return self.probs.mean(dim=0)
+        """Predictive distribution ``p̄ = mean_t p_t`` (``softmax(log p̄ / T)`` with a
+        pooled temperature), shape ``(N, K)``."""
+        mean = self.probs.mean(dim=0)
+        if self._pooled_temperature is None:
+            return mean
+        return temper_predictive(mean, self._pooled_temperature)
 
     @cached_property
     def mean_logits(self) -> Tensor:
