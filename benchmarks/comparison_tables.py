@@ -1,9 +1,13 @@
 """Tables of issue #23's comparison (:mod:`benchmarks.comparison`): every method raw and
 calibrated, mean ± sd over seeds, the controlled step cost, and the targets.
 
-``python -m benchmarks.comparison_tables [--results FILE.jsonl] [--costs FILE.json]``
-writes ``docs/comparison.md`` (every column, raw and calibrated) and the README's
-``<!-- results:comparison-TAG -->`` and ``<!-- results:targets-23 -->`` sections.
+``python -m benchmarks.comparison_tables [--results FILE.jsonl] [--pooled FILE.jsonl]
+[--costs FILE.json]`` writes ``docs/comparison.md`` (every column, raw and calibrated) and
+the README's ``<!-- results:comparison-TAG -->``, ``<!-- results:comparison-pooled-TAG -->``
+and ``<!-- results:targets-23 -->`` sections. ``--results`` holds the sweep calibrated per
+sample (the form before the pooled one), ``--pooled`` the methods run again with
+``bayescnn.calibrate``'s pooled default; the targets take a method's pooled records when
+it has them.
 """
 
 from __future__ import annotations
@@ -193,33 +197,74 @@ def targets_rows(
     return rows
 
 
+def _baselines(grouped: Mapping[tuple[str, str], list[Record]]) -> dict[str, Summary]:
+    return {
+        "dropout": plain_loop_summary(grouped, "mc-dropout"),
+        "ensemble": plain_loop_summary(grouped, "deep-ensemble-5"),
+    }
+
+
 def all_targets_rows(
     grouped: Mapping[tuple[str, str], list[Record]],
     cli: Sequence[Record],
     costs: Mapping[str, float],
+    pooled: Mapping[tuple[str, str], list[Record]] | None = None,
 ) -> list[list[str]]:
     """The targets for the default both ways (plain loop, ``bayescnn train``), then for
-    issue #23's item 3 methods."""
-    baselines = {
-        "dropout": plain_loop_summary(grouped, "mc-dropout"),
-        "ensemble": plain_loop_summary(grouped, "deep-ensemble-5"),
-    }
-    twin = plain_loop_summary(grouped, "twin")
-    ways = [
-        (f"plain loop, default ({LABELS[DEFAULT_METHOD]})", plain_loop_summary(grouped, DEFAULT_METHOD),
-         twin, costs.get(DEFAULT_METHOD)),
-        ("bayescnn train, no flags", cli_summary(cli, "default"), cli_summary(cli, "twin"),
-         costs.get(DEFAULT_METHOD)),
-        (f"plain loop, {LABELS[BEST_METHOD]}", plain_loop_summary(grouped, BEST_METHOD), twin,
-         costs.get(BEST_METHOD)),
-        (f"plain loop, {LABELS['rank1-4']}", plain_loop_summary(grouped, "rank1-4"), twin,
-         costs.get("rank1-4")),
-    ]  # fmt: skip
-    return [row for way in ways for row in targets_rows(*way[:3], baselines, way[3])]
+    issue #23's item 3 methods. Each way is judged against the twin, MC dropout and the
+    5-ensemble of its own records: the ``pooled`` ones (today's calibration) where that
+    method was run there, else ``grouped``'s (per-sample temperatures)."""
+    per_sample = (plain_loop_summary(grouped, "twin"), _baselines(grouped))
+    current = (
+        per_sample if pooled is None else (plain_loop_summary(pooled, "twin"), _baselines(pooled))
+    )
+
+    def plain(method: str) -> tuple[str, Summary, Summary, dict[str, Summary], float | None]:
+        found = None if pooled is None else plain_loop_summary(pooled, method)
+        twin, baselines = current if found else per_sample
+        form = "pooled T" if found else "per-sample T"
+        mine = found or plain_loop_summary(grouped, method)
+        label = LABELS[method] if method != DEFAULT_METHOD else f"default ({LABELS[method]})"
+        return f"plain loop, {label}, {form}", mine, twin, baselines, costs.get(method)
+
+    cli_way = ("bayescnn train, no flags, per-sample T", cli_summary(cli, "default"),
+               cli_summary(cli, "twin"), per_sample[1], costs.get(DEFAULT_METHOD))  # fmt: skip
+    ways = [plain(DEFAULT_METHOD), cli_way, plain(BEST_METHOD), plain("rank1-4")]
+    return [row for way in ways if way[1] for row in targets_rows(*way)]  # measured ways
 
 
-def write(results: Path, costs_file: Path, cli_file: Path, readme: Path, docs: Path) -> None:
+def pooled_rows(
+    pooled: Mapping[tuple[str, str], list[Record]], tag: str, costs: Mapping[str, float]
+) -> list[list[str]]:
+    """The pool-then-calibrate comparison: the compact columns and each form's
+    validation NLL on the same draws."""
+    rows = comparison_rows(pooled, tag, costs)
+    methods = [m for m in METHODS if pooled.get((tag, m))]
+    for row, method in zip(rows, methods, strict=True):
+        records = pooled[(tag, method)]
+        nll = {
+            form: mean(records, lambda r, key=key: r[key]["nll_calibrated"])
+            for form, key in (("pooled", "temperature"), ("per-sample", "temperature_per_sample"))
+        }
+        row.insert(7, f"{nll['per-sample']:.4f} / {nll['pooled']:.4f}")
+    return rows
+
+
+POOLED_HEADER = [*COMPARISON_HEADER[:7], "valid NLL per-sample / pooled T", *COMPARISON_HEADER[7:]]
+
+
+def write(
+    results: Path,
+    costs_file: Path,
+    cli_file: Path,
+    readme: Path,
+    docs: Path,
+    pooled_file: Path | None = None,
+) -> None:
     grouped = load_records(results)
+    pooled = (
+        load_records(pooled_file) if pooled_file is not None and pooled_file.is_file() else None
+    )
     cli = json.loads(cli_file.read_text()) if cli_file.is_file() else []
     costs = json.loads(costs_file.read_text())["ratios"] if costs_file.is_file() else {}
     text = readme.read_text()
@@ -233,8 +278,17 @@ def write(results: Path, costs_file: Path, cli_file: Path, readme: Path, docs: P
                   *(f"AUROC {s}" for s in SCORES)]  # fmt: skip
         parts += [f"\n## {name} (OOD: {ood})\n",
                   markdown_table(header, full_rows(grouped, tag), align="<")]  # fmt: skip
+        if pooled is not None:
+            rows = pooled_rows(pooled, tag, costs)
+            text = replace_section(
+                text, f"comparison-pooled-{tag}", markdown_table(POOLED_HEADER, rows, align="<")
+            )
+            parts += [f"\n## {name} (OOD: {ood}), calibrated with the pooled temperature\n",
+                      markdown_table(header, full_rows(pooled, tag), align="<")]  # fmt: skip
     targets = markdown_table(
-        ["way", "target", "measured", "met?"], all_targets_rows(grouped, cli, costs), align="<"
+        ["way", "target", "measured", "met?"],
+        all_targets_rows(grouped, cli, costs, pooled),
+        align="<",
     )
     text = replace_section(text, "targets-23", targets)
     readme.write_text(text)
@@ -248,10 +302,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--costs", type=Path, default=ROOT / "benchmarks" / "results-costs.json")
     parser.add_argument("--cli", type=Path, default=ROOT / "benchmarks" / "results-cli-way.json")
+    parser.add_argument(
+        "--pooled",
+        type=Path,
+        default=ROOT / "benchmarks" / "results-comparison-pooled.jsonl",
+        help="records calibrated with the pooled temperature (today's default form)",
+    )
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
-    write(args.results, args.costs, args.cli, args.readme, args.docs)
+    write(args.results, args.costs, args.cli, args.readme, args.docs, args.pooled)
     return 0
 
 

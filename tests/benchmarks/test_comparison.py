@@ -130,6 +130,30 @@ def test_the_tables_are_written_between_their_markers(tmp_path: Path, tiny_data:
     assert (tmp_path / "comparison.md").is_file()
 
 
+@pytest.mark.filterwarnings("ignore:the fitted temperature")
+def test_the_targets_take_a_methods_pooled_records_when_it_has_them(
+    tmp_path: Path, tiny_data: None
+) -> None:
+    records = [comparison.run_job(job(m)) for m in ("twin", "bayes-head-rho3")]
+    assert records[1]["temperature"]["form"] == "pooled"
+    assert records[1]["temperature_per_sample"]["form"] == "per-sample"
+    per_sample = tmp_path / "r.jsonl"
+    per_sample.write_text("".join(json.dumps(r) + "\n" for r in records))
+    pooled = tmp_path / "pooled.jsonl"
+    pooled.write_text(json.dumps(records[1]) + "\n" + json.dumps(records[0]) + "\n")
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "<!-- results:comparison-pooled-fmnist -->\n<!-- /results:comparison-pooled-fmnist -->\n"
+        "<!-- results:targets-23 -->\n<!-- /results:targets-23 -->\n"
+    )
+    none = tmp_path / "none.json"
+    comparison_tables.write(per_sample, none, none, readme, tmp_path, pooled)
+    text = readme.read_text()
+    assert "valid NLL per-sample / pooled T" in text
+    assert "| plain loop, default (Bayesian head (fc*), rho scale 3), pooled T |" in text
+    assert "rank-1" not in text  # measured in neither file: no row
+
+
 def test_the_cost_of_a_method_is_its_networks_step_ratio_times_its_members() -> None:
     owners = method_costs.distinct_networks()
     assert owners["deep-ensemble-5"] == "twin"  # an ensemble of twins trains the twin's network

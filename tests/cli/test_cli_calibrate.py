@@ -69,7 +69,7 @@ def test_a_calibration_record_of_an_unknown_form_is_a_clear_error(calibrated_run
         return record | {"form": "global"}
 
     copy = _with_calibration_record(calibrated_run, tmp_path, unknown)
-    with pytest.raises(CorruptFileError, match="not a calibration record.*bayescnn calibrate"):
+    with pytest.raises(CorruptFileError, match=r"not a calibration record.*bayescnn calibrate"):
         bayescnn.load_run(copy)
 
 
@@ -99,6 +99,19 @@ def test_calibrate_command_calibrates_an_existing_run(uncalibrated_run, tmp_path
     # the same seeded draws as training's own test pass: the raw numbers are unchanged
     assert after["predictive_raw"] == pytest.approx(before["predictive"])
     assert json.loads(capsys.readouterr().out)["temperature"] == after["temperature"]
+
+
+def test_calibrate_command_can_fit_the_per_sample_form(calibrated_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(calibrated_run, copy)
+    assert (
+        main(["calibrate", str(copy), "--device", "cpu", "--temperature-form", "per-sample"]) == 0
+    )
+    assert json.loads((copy / "calibration.json").read_text())["form"] == "per-sample"
+    assert json.loads((copy / "test.json").read_text())["temperature_form"] == "per-sample"
+    assert bayescnn.nn.temperature_form(bayescnn.load_run(copy)) == "per-sample"
 
 
 def test_calibrate_command_fits_one_temperature_for_an_ensemble(

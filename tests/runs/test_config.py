@@ -85,6 +85,17 @@ def test_a_saved_run_without_rho_scale_was_trained_with_c_one():
     assert ADDED_KEYS["rho_scale"] == 1.0
 
 
+def test_a_saved_run_without_a_temperature_form_was_calibrated_per_sample():
+    assert TrainConfig.from_saved({"epochs": 3}).temperature_form == "per-sample"
+    assert TrainConfig().temperature_form == "pooled"
+
+
+def test_an_unknown_temperature_form_is_a_config_error_listing_the_forms():
+    with pytest.raises(ConfigError, match="'pooled', 'per-sample'") as caught:
+        TrainConfig(temperature_form="global")
+    assert caught.value.key == "temperature_form"
+
+
 def test_a_saved_config_fills_the_keys_it_predates_with_their_old_values_not_the_defaults(
     monkeypatch,
 ):

@@ -30,6 +30,13 @@ def add_calibrate_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", metavar="FILE", help="several runs: write the ensemble's calibration here"
     )
+    parser.add_argument(
+        "--temperature-form",
+        choices=["pooled", "per-sample"],
+        help="where the temperature divides: pooled (the averaged predictive) or per-sample "
+        "(each sample's logits); default: the run's own (pooled for runs trained since it "
+        "exists, per-sample before)",
+    )
     parser.add_argument("--data-dir", help="folder searched first for the data")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.set_defaults(handler=cmd_calibrate)
@@ -84,6 +91,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     config = compared.run.config
     if args.data_dir is not None:
         config.data_dir = args.data_dir
+    if args.temperature_form is not None:
+        config.temperature_form = args.temperature_form
     if len(folders) == 1:
         splits = load_splits(config)
         report = finish_run(

@@ -78,6 +78,8 @@ HELP: dict[str, str] = {
     "test_samples": "Monte-Carlo samples per test prediction",
     "calibrate": "after training, fit one temperature to the predictive on the validation "
     "split (RUN/calibration.json; test.json reports the raw predictive beside it)",
+    "temperature_form": "where the temperature divides: pooled (the averaged predictive, "
+    "softmax(log p / T)) or per-sample (each sample's logits)",
     "seed": "random seed (runs are deterministic on the CPU)",
     "device": "auto, cpu, cuda or cuda:N",
     "out_dir": "folder under which run folders are created",

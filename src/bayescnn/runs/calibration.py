@@ -39,8 +39,9 @@ CALIBRATION_FILE = "calibration.json"
 def calibrate_on_validation(
     model: nn.Module, splits: DataSplits, config: TrainConfig, *, progress: bool = True
 ) -> TemperatureFit | None:
-    """Fit ``model``'s temperature on the whole validation split (``config.test_samples``
-    samples, seeded by the run's seed, the same on every process); ``None`` without one."""
+    """Fit ``model``'s temperature (``config.temperature_form``) on the whole validation
+    split (``config.test_samples`` samples, seeded by the run's seed, the same on every
+    process); ``None`` without one."""
     if len(splits.valid) == 0:
         return None
     device = module_device(model) or torch.device("cpu")
@@ -50,6 +51,7 @@ def calibrate_on_validation(
             model,
             with_progress(loader, "calibration (validation)", enabled=progress),
             samples=config.test_samples,
+            form=config.temperature_form,
         )
 
 

@@ -19,6 +19,7 @@ from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
+from bayescnn.nn.temperature import TemperatureForm
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
@@ -34,6 +35,7 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "scheduler": SCHEDULERS,
     "likelihood": LIKELIHOODS,
     "posterior_family": PosteriorFamily,
+    "temperature_form": TemperatureForm,
 }
 """The config fields that name a registry entry or an enum member, and their registries
 or enums (both list their ``names()``)."""
@@ -41,7 +43,11 @@ or enums (both list their ``names()``)."""
 RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
 """Old config keys and their new names; files and checkpoints with the old ones still load."""
 
-ADDED_KEYS: dict[str, Any] = {"rho_scale": 1.0, "bayesian_layers": "all"}
+ADDED_KEYS: dict[str, Any] = {
+    "rho_scale": 1.0,
+    "bayesian_layers": "all",
+    "temperature_form": "per-sample",
+}
 """Keys added after runs were saved, with the value every run saved without them had: a
 saved run's config (:meth:`TrainConfig.from_saved`) rebuilds its model as it was trained,
 whatever today's default."""
@@ -108,6 +114,7 @@ class TrainConfig:
     valid_samples: int = 10
     test_samples: int = defaults.SAMPLES
     calibrate: bool = True
+    temperature_form: str = defaults.TEMPERATURE_FORM
     # bookkeeping
     seed: int = 0
     device: str = "auto"
