@@ -3,7 +3,7 @@
 the dataset's default OOD set.
 
 ``python -m benchmarks.cli_way [--device cuda] [--jobs N] [--seeds 0 1 2]
-[--data-dir DIR] [--work DIR] [--out FILE.json] [--quick]``
+[--kinds default twin] [--data-dir DIR] [--work DIR] [--out FILE.json] [--quick]``
 
 Runs go to ``--work`` (skipped when their ``uncertainty.json`` exists); the summary
 (``test.json``'s calibrated and raw predictive, the temperature, and the uncertainty
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "cli-way")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-cli-way.json")
@@ -68,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     done: list[dict[str, Any]] = []
-    jobs = [(tag, kind, seed) for seed in args.seeds for tag in args.datasets for kind in KINDS]
+    jobs = [
+        (tag, kind, seed) for seed in args.seeds for tag in args.datasets for kind in args.kinds
+    ]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(run_one, *job, args): job for job in jobs}
         for future in as_completed(futures):

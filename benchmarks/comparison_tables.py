@@ -209,11 +209,13 @@ def all_targets_rows(
     cli: Sequence[Record],
     costs: Mapping[str, float],
     pooled: Mapping[tuple[str, str], list[Record]] | None = None,
+    cli_pooled: Sequence[Record] = (),
 ) -> list[list[str]]:
     """The targets for the default both ways (plain loop, ``bayescnn train``), then for
     issue #23's item 3 methods. Each way is judged against the twin, MC dropout and the
     5-ensemble of its own records: the ``pooled`` ones (today's calibration) where that
-    method was run there, else ``grouped``'s (per-sample temperatures)."""
+    method was run there, else ``grouped``'s (per-sample temperatures); ``bayescnn train``
+    by ``cli_pooled``'s default runs when there are any, else by ``cli``'s."""
     per_sample = (plain_loop_summary(grouped, "twin"), _baselines(grouped))
     current = (
         per_sample if pooled is None else (plain_loop_summary(pooled, "twin"), _baselines(pooled))
@@ -227,8 +229,14 @@ def all_targets_rows(
         label = LABELS[method] if method != DEFAULT_METHOD else f"default ({LABELS[method]})"
         return f"plain loop, {label}, {form}", mine, twin, baselines, costs.get(method)
 
-    cli_way = ("bayescnn train, no flags, per-sample T", cli_summary(cli, "default"),
-               cli_summary(cli, "twin"), per_sample[1], costs.get(DEFAULT_METHOD))  # fmt: skip
+    pooled_cli = cli_summary(cli_pooled, "default")
+    cli_way = (
+        "bayescnn train, no flags, " + ("pooled T" if pooled_cli else "per-sample T"),
+        pooled_cli or cli_summary(cli, "default"),
+        cli_summary(cli, "twin"),  # one answer per image: both forms are softmax(f / T)
+        current[1] if pooled_cli else per_sample[1],
+        costs.get(DEFAULT_METHOD),
+    )
     ways = [plain(DEFAULT_METHOD), cli_way, plain(BEST_METHOD), plain("rank1-4")]
     return [row for way in ways if way[1] for row in targets_rows(*way)]  # measured ways
 
@@ -260,12 +268,15 @@ def write(
     readme: Path,
     docs: Path,
     pooled_file: Path | None = None,
+    cli_pooled_file: Path | None = None,
 ) -> None:
     grouped = load_records(results)
     pooled = (
         load_records(pooled_file) if pooled_file is not None and pooled_file.is_file() else None
     )
     cli = json.loads(cli_file.read_text()) if cli_file.is_file() else []
+    has_cli_pooled = cli_pooled_file is not None and cli_pooled_file.is_file()
+    cli_pooled = json.loads(cli_pooled_file.read_text()) if has_cli_pooled else []
     costs = json.loads(costs_file.read_text())["ratios"] if costs_file.is_file() else {}
     text = readme.read_text()
     parts = ["# Issue #23's comparison, every column\n",
@@ -287,7 +298,7 @@ def write(
                       markdown_table(header, full_rows(pooled, tag), align="<")]  # fmt: skip
     targets = markdown_table(
         ["way", "target", "measured", "met?"],
-        all_targets_rows(grouped, cli, costs, pooled),
+        all_targets_rows(grouped, cli, costs, pooled, cli_pooled),
         align="<",
     )
     text = replace_section(text, "targets-23", targets)
@@ -308,10 +319,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT / "benchmarks" / "results-comparison-pooled.jsonl",
         help="records calibrated with the pooled temperature (today's default form)",
     )
+    parser.add_argument(
+        "--cli-pooled",
+        type=Path,
+        default=ROOT / "benchmarks" / "results-cli-way-pooled.json",
+        help="benchmarks.cli_way's default runs calibrated with the pooled temperature",
+    )
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
-    write(args.results, args.costs, args.cli, args.readme, args.docs, args.pooled)
+    write(args.results, args.costs, args.cli, args.readme, args.docs, args.pooled, args.cli_pooled)
     return 0
 
 
