@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
+from bayescnn.nn import logits_of
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
 from bayescnn.uncertainty import predict_loader
 
@@ -134,8 +135,7 @@ class BayesianClassifier(L.LightningModule):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """The model's logits ``(B, K)`` for one posterior sample (or the posterior mean)."""
-        output = self.model(inputs)
-        return output[0] if isinstance(output, tuple) else output
+        return logits_of(self.model(inputs))
 
     @torch.no_grad()
     def predictive(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,7 @@ from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.conv import _BayesConvNd
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
+from bayescnn.nn.functional import logits_of
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
 from bayescnn.nn.temperature import (
@@ -109,19 +110,6 @@ def _draw(mu: Tensor, sigma: Tensor, num_samples: int) -> Tensor:
     """``S`` stacked draws mu + sigma * eps, eps ~ N(0, I) from ``torch.randn`` (exportable)."""
     eps = torch.randn((num_samples, *mu.shape), device=mu.device, dtype=mu.dtype)
     return mu + sigma * eps
-
-
-def logits_of(output: object) -> Tensor:
-    """The logits of a model's output: the tensor itself, or the first of a tuple
-    (the :mod:`bayescnn.compat` models return ``(logits, kl)``)."""
-    if isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
-        output = output[0]
-    if not isinstance(output, Tensor):
-        raise InvalidArgumentError(
-            f"the model must return logits (a tensor, or a tuple starting with one), got "
-            f"{type(output).__name__}"
-        )
-    return output
 
 
 def entropy_terms(logits: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -6,7 +6,13 @@ from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.functional import bayesian_layers, kl_divergence, module_device, sample_forward
+from bayescnn.nn.functional import (
+    bayesian_layers,
+    kl_divergence,
+    logits_of,
+    module_device,
+    sample_forward,
+)
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
 from bayescnn.nn.members import members_of
@@ -70,6 +76,7 @@ __all__ = [
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",
+    "logits_of",
     "members_of",
     "module_device",
     "monte_carlo",

@@ -122,6 +122,19 @@ def _row_bytes(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
     return out, counted[0] // max(x.shape[0], 1)
 
 
+def logits_of(output: object) -> torch.Tensor:
+    """The logits of a model's output: the tensor itself, or the first of a tuple
+    (the :mod:`bayescnn.compat` models return ``(logits, kl)``)."""
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+        output = output[0]
+    if not isinstance(output, torch.Tensor):
+        raise InvalidArgumentError(
+            f"the model must return logits (a tensor, or a tuple starting with one), got "
+            f"{type(output).__name__}"
+        )
+    return output
+
+
 def sample_forward(
     model: nn.Module, x: torch.Tensor, num_samples: int, *, chunk_size: int | None = None
 ) -> torch.Tensor:

@@ -29,6 +29,7 @@ from bayescnn.nn import (
     Ensemble,
     frozen_eval_mode,
     is_stochastic,
+    logits_of,
     members_of,
     module_device,
     sample_forward,
@@ -106,8 +107,8 @@ def _split_batch(batch: Tensor | Sequence[Tensor]) -> tuple[Tensor, Tensor | Non
 
 class _LogitsOnly(nn.Module):
     """The logits of a network that returns ``(logits, kl)``, as the original's do
-    (:mod:`bayescnn.compat`); any other output passes through. It runs as many
-    members as the model (:func:`bayescnn.nn.members_of`)."""
+    (:mod:`bayescnn.compat`), by :func:`bayescnn.nn.logits_of`. It runs as many members
+    as the model (:func:`bayescnn.nn.members_of`)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -115,8 +116,7 @@ class _LogitsOnly(nn.Module):
         self.members = members_of(model)
 
     def forward(self, inputs: Tensor) -> Tensor:
-        output = self.model(inputs)
-        return output[0] if isinstance(output, tuple) else output
+        return logits_of(self.model(inputs))
 
 
 def _sample_logits(
