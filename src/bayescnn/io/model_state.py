@@ -43,12 +43,9 @@ def _with_temperature_of(
     uncalibrated one leaves it uncalibrated, as ``load_state_dict`` leaves it as saved.
     """
     value = state.get(TEMPERATURE_BUFFER)
-    pooled = state.get(POOLED_BUFFER)  # absent: fitted per sample, the only form before it
-    form = (
-        TemperatureForm.POOLED
-        if pooled is not None and bool(pooled)
-        else TemperatureForm.PER_SAMPLE
-    )
+    # no pooled flag: fitted per sample, the only form before the pooled one
+    pooled = bool(state.get(POOLED_BUFFER, False))
+    form = TemperatureForm.POOLED if pooled else TemperatureForm.PER_SAMPLE
     set_temperature(model, None if value is None else float(value), form=form)
     return state
 

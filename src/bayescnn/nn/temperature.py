@@ -22,8 +22,8 @@ MNIST, 3 seeds) the pooled form more than halved the test ECE of the per-sample 
 (0.0075 -> 0.0031) at a lower NLL: per-sample scaling sharpens every sample and so also
 the samples' disagreement, which the averaged predictive does not need.
 
-The pooled form changes the predictive ``p̄`` (its probabilities, the prediction, the
-scores of ``p̄``), not the samples: the decompositions and the samples' scores (mutual
+The pooled form changes the predictive ``p̄`` (its probabilities and the scores read off
+it), not the samples: the decompositions and the samples' scores (mutual
 information, energy) are those of the raw samples. The per-sample form changes the
 samples, so everything derived from them. ``T > 1`` softens, ``T < 1`` sharpens; the
 argmax of each sample, and of ``p̄``, is unchanged.

@@ -258,7 +258,8 @@ def predict_loader(
     )
     decompositions = _parse_decompositions(decomposition)
     score_names = _parse_scores(scores)
-    pooled = pooled_temperature(model) if calibrated else None
+    tempered = pooled_temperature(model) if calibrated else None
+    pooled = None if tempered is None else float(tempered)  # read once, not per batch
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     drawn = 0

@@ -97,7 +97,7 @@ def summarise_batch(
     decompositions: Sequence[str],
     scores: Sequence[str],
     *,
-    pooled_temperature: Tensor | float | None = None,
+    pooled_temperature: float | None = None,
 ) -> BatchSummary:
     """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
 
@@ -115,8 +115,6 @@ def summarise_batch(
     """
     if logits.device.type == "mps":  # no float64 there
         logits = logits.cpu()
-    if isinstance(pooled_temperature, Tensor):
-        pooled_temperature = float(pooled_temperature)
     samples = MonteCarloSamples(logits=logits.double(), pooled_temperature=pooled_temperature)
     return BatchSummary(
         probs=samples.predictive.float().cpu(),
