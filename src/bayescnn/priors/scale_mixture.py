@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from bayescnn import defaults
 from bayescnn.priors.base import Prior, check_number, check_positive
 
 
@@ -28,7 +29,12 @@ class ScaleMixturePrior(Prior):
     sigma2: torch.Tensor
     defined_by_buffers = True
 
-    def __init__(self, pi: float = 0.5, sigma1: float = 1.0, sigma2: float = math.exp(-6)) -> None:
+    def __init__(
+        self,
+        pi: float = defaults.MIXTURE_PI,
+        sigma1: float = defaults.MIXTURE_SIGMA1,
+        sigma2: float = defaults.MIXTURE_SIGMA2,
+    ) -> None:
         super().__init__()
         pi = check_number("pi", pi, "lie in (0, 1]", lambda v: 0.0 < v <= 1.0)
         self.register_buffer("pi", torch.tensor(pi))
