@@ -281,7 +281,9 @@ def write(
     text = readme.read_text()
     parts = ["# Issue #23's comparison, every column\n",
              "Written by `python -m benchmarks.comparison_tables` from "
-             f"`{results.name}`; mean ± sd over seeds.\n"]  # fmt: skip
+             f"`{results.name}` (per-sample temperatures)"
+             + (f" and `{pooled_file.name}` (pooled)" if pooled is not None else "")
+             + "; mean ± sd over seeds.\n"]  # fmt: skip
     for tag, (name, ood) in TAGS.items():
         table = markdown_table(COMPARISON_HEADER, comparison_rows(grouped, tag, costs), align="<")
         text = replace_section(text, f"comparison-{tag}", table)
