@@ -11,9 +11,9 @@ ways by validation NLL (a grid over [0.1, 10]):
 - pooled, the averaged predictive itself (pool-then-calibrate, Ashukha et al. 2020):
   ``p̄_T = softmax(log((1/S) Σ_s softmax(f_s)) / T)``,
 
-and reports each one's test ECE and NLL. Not part of the library: the pooled form changes
-the predictive but not the samples, so the samples' mutual information no longer derives
-from it.
+and reports each one's test ECE and NLL. The probe that led to the library's pooled form
+(``bayescnn.calibrate(..., form="pooled")``, now the default, fitted by a bounded search
+rather than this grid); :mod:`benchmarks.comparison` fits both forms for every method.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def per_sample(logits: Tensor, temperature: float) -> Tensor:
 
 
 def pooled(logits: Tensor, temperature: float) -> Tensor:
-    """``softmax(log p̄ / T)``: the temperature of the averaged predictive."""
-    return torch.softmax(torch.log(torch.softmax(logits, -1).mean(0)) / temperature, -1)
+    """``softmax(log p̄ / T)``: the temperature of the averaged predictive, as the library
+    applies it (:func:`bayescnn.nn.temperature.temper_predictive`)."""
+    from bayescnn.nn.temperature import temper_predictive
+
+    return temper_predictive(torch.softmax(logits, -1).mean(0), temperature)
 
 
 def fit(form: Callable[[Tensor, float], Tensor], logits: Tensor, labels: Tensor) -> float:

@@ -281,6 +281,14 @@ def test_the_predictive_of_a_calibrated_plain_model_is_its_tempered_softmax(form
     torch.testing.assert_close(mean_probs, (model(x) / 0.5).softmax(-1))
 
 
+@pytest.mark.parametrize("form", ["pooled", "per-sample"])
+def test_the_predictive_module_keeps_the_models_temperature_and_its_form(form):
+    model = bayescnn.nn.set_temperature(nn.Linear(5, 3), 0.5, form=form)
+    predictive = MonteCarloPredictive(model, 2)
+    assert bayescnn.nn.temperature_of(predictive) == 0.5
+    assert bayescnn.nn.temperature_form(predictive) == form == predictive.temperature_form
+
+
 def _predictive_on_one_draw(model, x, temperature, form):
     bayescnn.nn.set_temperature(model, temperature, form=form)
     torch.manual_seed(3)

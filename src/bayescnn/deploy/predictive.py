@@ -215,9 +215,11 @@ class MonteCarloPredictive(nn.Module):
         self.num_samples = check_num_samples(num_samples)
         members = list(model.members) if isinstance(model, Ensemble) else [model]
         self.networks = nn.ModuleList(_SampledNetwork(m, self.num_samples) for m in members)
-        set_temperature(self, temperature_of(model))  # a calibrated model's T, in the graph
         # the form is fixed here, so that tracing never reads a buffer to branch on it
         self.temperature_form = temperature_form(model)
+        set_temperature(  # a calibrated model's T and form, in the graph
+            self, temperature_of(model), form=self.temperature_form or TemperatureForm.POOLED
+        )
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         logits = [network(x) for network in self.networks]

@@ -44,8 +44,7 @@ def _with_temperature_of(
     """
     value = state.get(TEMPERATURE_BUFFER)
     # no pooled flag: fitted per sample, the only form before the pooled one
-    pooled = bool(state.get(POOLED_BUFFER, False))
-    form = TemperatureForm.POOLED if pooled else TemperatureForm.PER_SAMPLE
+    form = TemperatureForm.from_flag(state.get(POOLED_BUFFER))
     set_temperature(model, None if value is None else float(value), form=form)
     return state
 

@@ -75,6 +75,11 @@ class TemperatureForm(Choice):
     POOLED = "pooled"
     PER_SAMPLE = "per-sample"
 
+    @classmethod
+    def from_flag(cls, pooled: Tensor | None) -> TemperatureForm:
+        """The form a :data:`POOLED_BUFFER` value (or its absence) stands for."""
+        return cls.POOLED if pooled is not None and bool(pooled) else cls.PER_SAMPLE
+
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 """The search interval of :func:`fit_temperature` (a temperature at a bound is reported)."""
@@ -90,12 +95,7 @@ def temperature_form(model: nn.Module) -> TemperatureForm | None:
     """The form of the model's temperature, or ``None`` when it was never calibrated."""
     if model._buffers.get(TEMPERATURE_BUFFER) is None:
         return None
-    pooled = model._buffers.get(POOLED_BUFFER)
-    return (
-        TemperatureForm.POOLED
-        if pooled is not None and bool(pooled)
-        else TemperatureForm.PER_SAMPLE
-    )
+    return TemperatureForm.from_flag(model._buffers.get(POOLED_BUFFER))
 
 
 def pooled_temperature(model: nn.Module) -> Tensor | None:

@@ -35,7 +35,12 @@ from bayescnn.nn import (
     sample_forward,
 )
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.nn.temperature import apply_temperature, pooled_temperature
+from bayescnn.nn.temperature import (
+    TemperatureForm,
+    divide_by_temperature,
+    pooled_temperature,
+    temperature_form,
+)
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
     DECOMPOSITIONS,
@@ -183,6 +188,8 @@ def sampled_batches(
     # an ensemble's members are sampled one by one by sample_forward: it is not wrapped
     forward = model if isinstance(model, Ensemble) else _LogitsOnly(model)
     mean_context = posterior_mean_context(model) if posterior_mean else nullcontext()
+    # the form is read once: reading the flag per batch would sync a GPU every batch
+    per_sample = calibrated and temperature_form(model) is TemperatureForm.PER_SAMPLE
     with torch.no_grad(), frozen_eval_mode(model), mean_context:
         for batch in batches:
             inputs, batch_labels = _split_batch(batch)
@@ -190,8 +197,8 @@ def sampled_batches(
                 inputs = inputs.to(device)
             _check_inputs(inputs)
             logits = _sample_logits(forward, inputs, num_samples, chunk_size)
-            if calibrated:
-                logits = apply_temperature(logits, model)
+            if per_sample:
+                logits = divide_by_temperature(logits, model)
             yield logits, None if batch_labels is None else batch_labels.long().cpu()
 
 
