@@ -7,7 +7,7 @@ detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.uncertainty._renamed import module_getattr
-from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate
+from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate, calibrate_logits
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -18,7 +18,12 @@ from bayescnn.uncertainty.decomposition import (
     softmax_decomposition,
 )
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
-from bayescnn.uncertainty.predict import predict, predict_loader, sampled_batches
+from bayescnn.uncertainty.predict import (
+    predict,
+    predict_from_logits,
+    predict_loader,
+    sampled_batches,
+)
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
@@ -42,6 +47,7 @@ __all__ = [
     "ScoreInput",
     "TemperatureFit",
     "calibrate",
+    "calibrate_logits",
     "covariance_decomposition",
     "entropy_decomposition",
     "evaluate_ood",
@@ -49,6 +55,7 @@ __all__ = [
     "normalized_decomposition",
     "ood_scores",
     "predict",
+    "predict_from_logits",
     "predict_loader",
     "predictive_probs",
     "register_ood_score",

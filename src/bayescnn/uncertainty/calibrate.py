@@ -1,9 +1,13 @@
 """Fit a model's temperature on held-out batches: :func:`calibrate`.
 
-The held-out ``(S, N, K)`` logit samples come from the one Monte-Carlo loop
-(:func:`bayescnn.uncertainty.predict.sampled_batches`, raw logits), the temperature from
-:func:`bayescnn.nn.temperature.fit_temperature`; it is then kept with the model, so
-every later prediction applies it.
+Two steps, each public: the pass, :func:`held_out_logits` (the held-out ``(S, N, K)``
+raw logit samples from the one Monte-Carlo loop,
+:func:`bayescnn.uncertainty.predict.sampled_batches`), and the fit,
+:func:`calibrate_logits` (the temperature from
+:func:`bayescnn.nn.temperature.fit_temperature`, then kept with the model, so every later
+prediction applies it). ``calibrate`` is the one after the other; a caller that needs
+the held-out samples for more than the fit (``bayescnn train``'s thresholds) draws them
+once and calls :func:`calibrate_logits`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from bayescnn.nn.temperature import (
 )
 from bayescnn.uncertainty.predict import sampled_batches
 
-__all__ = ["TemperatureFit", "calibrate"]
+__all__ = ["TemperatureFit", "calibrate", "calibrate_logits", "held_out_logits", "stack_logits"]
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,25 @@ def held_out_logits(
     samples: int = defaults.SAMPLES,
     chunk_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """The raw ``(S, N, K)`` logit samples and ``(N,)`` labels of labelled batches, on the CPU."""
+    """The raw ``(S, N, K)`` logit samples and ``(N,)`` labels of labelled batches, on the
+    CPU: one Monte-Carlo pass (:func:`~bayescnn.uncertainty.predict.sampled_batches`),
+    joined by :func:`stack_logits`."""
+    return stack_logits(
+        sampled_batches(model, batches, samples=samples, chunk_size=chunk_size, calibrated=False)
+    )
+
+
+def stack_logits(logit_batches: Iterable[tuple[Tensor, Tensor | None]]) -> tuple[Tensor, Tensor]:
+    """Join ``(S, B, K)`` logit batches and their labels into float32 ``(S, N, K)`` logits and
+    ``(N,)`` labels on the CPU (``S x N x K x 4`` bytes: 10 MB for 25 samples of 10,000
+    examples of 10 classes).
+
+    Raises:
+        InvalidArgumentError: If a batch has no labels, or there are no batches.
+    """
     logits: list[Tensor] = []
     labels: list[Tensor] = []
-    for batch_logits, batch_labels in sampled_batches(
-        model, batches, samples=samples, chunk_size=chunk_size, calibrated=False
-    ):
+    for batch_logits, batch_labels in logit_batches:
         if batch_labels is None:
             raise InvalidArgumentError(
                 "calibration needs labels: pass (inputs, labels) batches of a held-out "
@@ -110,9 +127,52 @@ def calibrate(
 
     Returns:
         The :class:`TemperatureFit`, with the held-out NLL before and after.
+
+    It is :func:`held_out_logits` (the pass) then :func:`calibrate_logits` (the fit).
     """
-    form = TemperatureForm.parse(form)
     logits, labels = held_out_logits(model, valid_batches, samples=samples, chunk_size=chunk_size)
+    return calibrate_logits(model, logits, labels, form=form)
+
+
+def calibrate_logits(
+    model: nn.Module,
+    logits: Tensor,
+    labels: Tensor,
+    *,
+    form: str = defaults.TEMPERATURE_FORM,
+) -> TemperatureFit:
+    """:func:`calibrate` from held-out logit samples already drawn: fit ``T`` and keep it
+    with ``model``.
+
+    The fit of :func:`calibrate` without its pass: ``calibrate(model, batches, ...)`` is
+    ``calibrate_logits(model, *held_out_logits(model, batches, ...))``. Use it to fit on
+    the samples of a pass that serves more than the fit (``bayescnn train`` draws its
+    validation split once for the temperature and the uncertain flag's thresholds).
+
+    Args:
+        model: The classifier that drew ``logits``; it gets the fitted temperature (its
+            previous one, if any, played no part: the logits are raw).
+        logits: Raw ``(S, N, K)`` logit samples of held-out examples
+            (:func:`held_out_logits`; ``calibrated=False``, never tempered); ``(N, K)``
+            is one sample (a plain network).
+        labels: Their true classes, ``(N,)``.
+        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.nn.TemperatureForm`).
+
+    Returns:
+        The :class:`TemperatureFit`, with the held-out NLL before and after.
+
+    Raises:
+        InvalidArgumentError: If ``logits`` is not ``(S, N, K)`` (or ``(N, K)``) of ``N``
+            labels.
+    """
+    if logits.ndim == 2:
+        logits = logits.unsqueeze(0)
+    if logits.ndim != 3 or labels.shape != (logits.shape[1],):
+        raise InvalidArgumentError(
+            "calibrate_logits takes (S, N, K) logit samples and (N,) labels, got "
+            f"{tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
+    form = TemperatureForm.parse(form)
     set_temperature(model, fit_temperature(logits, labels, form=form), form=form)
     temperature = temperature_of(model)  # as kept: float32
     assert temperature is not None

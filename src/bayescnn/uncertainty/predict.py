@@ -51,7 +51,14 @@ from bayescnn.uncertainty.prediction import (
 )
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
-__all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader", "sampled_batches"]
+__all__ = [
+    "DECOMPOSITIONS",
+    "Prediction",
+    "predict",
+    "predict_from_logits",
+    "predict_loader",
+    "sampled_batches",
+]
 
 __getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
@@ -263,22 +270,66 @@ def predict_loader(
     decomposition = renamed_keyword(
         "predict_loader", "method", "decomposition", method, decomposition, "all"
     )
-    decompositions = _parse_decompositions(decomposition)
-    score_names = _parse_scores(scores)
-    tempered = pooled_temperature(model) if calibrated else None
-    pooled = None if tempered is None else float(tempered)  # read once, not per batch
-    parts: list[BatchSummary] = []
-    labels: list[Tensor | None] = []
-    drawn = 0
-    for logits, batch_labels in sampled_batches(
+    raw = sampled_batches(
         model,
         batches,
         samples=samples,
         chunk_size=chunk_size,
         posterior_mean=posterior_mean,
-        calibrated=calibrated,
-    ):
+        calibrated=False,
+    )
+    return predict_from_logits(
+        model, raw, decomposition=decomposition, scores=scores, calibrated=calibrated
+    )
+
+
+def predict_from_logits(
+    model: nn.Module,
+    logit_batches: Iterable[tuple[Tensor, Tensor | None]],
+    *,
+    decomposition: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
+    calibrated: bool = True,
+) -> Prediction:
+    """The :class:`Prediction` of raw logit samples already drawn by :func:`sampled_batches`.
+
+    The second half of :func:`predict_loader`, which is exactly
+    ``predict_from_logits(model, sampled_batches(model, batches, calibrated=False), ...)``:
+    one Monte-Carlo pass kept as its raw ``(S, B, K)`` batches gives both the raw and the
+    calibrated predictive (and any decomposition or score) of the same draws, identical to
+    what :func:`predict_loader` gives on those draws. ``model`` is asked only for its
+    temperature: with ``calibrated`` a per-sample one divides every sample's logits
+    (:func:`~bayescnn.nn.temperature.divide_by_temperature`), a pooled one tempers the
+    averaged predictive (:func:`~bayescnn.nn.temperature.temper_predictive`).
+
+    Args:
+        model: The classifier that drew the logits (its temperature, if any, is applied).
+        logit_batches: ``(logits, labels)`` pairs: raw logit samples ``(S, B, K)``
+            (``sampled_batches(..., calibrated=False)``), labels ``(B,)`` or ``None``.
+        decomposition: As for :func:`predict_loader`.
+        scores: As for :func:`predict_loader`.
+        calibrated: Apply the model's temperature (``False``: the raw predictive).
+
+    Returns:
+        The concatenated :class:`Prediction`, on the CPU.
+
+    Raises:
+        InvalidArgumentError: If there are no batches, or only some carry labels.
+        UnknownNameError: If a decomposition or a score is unknown.
+    """
+    decompositions = _parse_decompositions(decomposition)
+    score_names = _parse_scores(scores)
+    # the form and the pooled temperature are read once: per batch they would sync a GPU
+    per_sample = calibrated and temperature_form(model) is TemperatureForm.PER_SAMPLE
+    tempered = pooled_temperature(model) if calibrated else None
+    pooled = None if tempered is None else float(tempered)
+    parts: list[BatchSummary] = []
+    labels: list[Tensor | None] = []
+    drawn = 0
+    for logits, batch_labels in logit_batches:
         drawn = logits.shape[0]  # an ensemble's members give their own count
+        if per_sample:
+            logits = divide_by_temperature(logits, model)
         parts.append(
             summarise_batch(logits, decompositions, score_names, pooled_temperature=pooled)
         )
