@@ -13,6 +13,7 @@ import bayescnn
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import predictive_nll
+from bayescnn.uncertainty.calibrate import held_out_logits
 
 
 class _Scaled(nn.Module):
@@ -164,3 +165,31 @@ def test_a_temperature_at_the_bound_of_the_search_is_reported():
         model.layer.bias_mu.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0]))  # but one confident class
     with pytest.warns(UserWarning, match="at a bound of the search"):
         bayescnn.calibrate(model, [(inputs, labels)], samples=2)
+
+
+@pytest.mark.parametrize("form", ["pooled", "per-sample"])
+def test_calibrate_is_its_pass_then_calibrate_logits(form):
+    inputs, labels, reference = _data(2, count=600)
+    model, again = _Scaled(2.0), _Scaled(2.0)
+    model.load_state_dict(reference.state_dict())
+    again.load_state_dict(reference.state_dict())
+    torch.manual_seed(3)
+    fit = bayescnn.calibrate(model, _batches(inputs, labels), samples=8, form=form)
+    torch.manual_seed(3)
+    logits, held_out = held_out_logits(again, _batches(inputs, labels), samples=8)
+    assert bayescnn.calibrate_logits(again, logits, held_out, form=form) == fit
+    assert bayescnn.nn.temperature_of(again) == bayescnn.nn.temperature_of(model)
+    assert bayescnn.nn.temperature_form(again) == form
+
+
+def test_calibrate_logits_takes_one_plain_sample_as_n_by_k_logits():
+    generator = torch.Generator().manual_seed(0)
+    logits = 3 * torch.randn(200, 4, generator=generator)
+    labels = torch.multinomial((logits / 3).softmax(-1), 1, generator=generator).squeeze(-1)
+    fit = bayescnn.calibrate_logits(nn.Linear(1, 1), logits, labels)
+    assert fit.samples == 1 and fit.temperature == pytest.approx(3.0, rel=0.3)
+
+
+def test_calibrate_logits_refuses_logits_that_do_not_match_the_labels():
+    with pytest.raises(InvalidArgumentError, match=r"\(S, N, K\) logit samples and \(N,\) labels"):
+        bayescnn.calibrate_logits(nn.Linear(1, 1), torch.randn(2, 5, 3), torch.zeros(4))
