@@ -26,7 +26,7 @@ A float32 softmax sums to 1 within about 1e-6; a lower precision (float16, bfloa
 be off by its machine epsilon, which is then the tolerance."""
 
 _NAMED = 5
-"""How many offending rows (or labels) an error message names."""
+"""How many offending rows an error message names."""
 
 
 def _sum_tolerance(dtype: torch.dtype) -> float:
@@ -53,9 +53,13 @@ def check_probabilities(probs: Tensor, name: str = "probs") -> None:
         name: How the message names the tensor.
 
     Raises:
+        InvalidTypeError: If ``probs`` is not a floating-point tensor.
         InvalidArgumentError: Naming how many rows are not distributions, the first few
             of them, and what is wrong with them.
     """
+    if not isinstance(probs, Tensor) or not probs.is_floating_point():
+        what = probs.dtype if isinstance(probs, Tensor) else type(probs).__name__
+        raise InvalidTypeError(f"{name} must be a floating-point tensor, got {what}")
     tolerance = _sum_tolerance(probs.dtype)
     rows = probs.detach()
     # NaN fails every comparison, so these two tests also refuse NaN (and inf) rows.
