@@ -3,6 +3,7 @@
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.convert import to_bayesian
+from bayescnn.nn.describe import describe
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
@@ -71,6 +72,7 @@ __all__ = [
     "Rank1Network",
     "TemperatureForm",
     "bayesian_layers",
+    "describe",
     "frozen_eval_mode",
     "inverse_softplus",
     "is_stochastic",
