@@ -17,6 +17,7 @@ from bayescnn.nn.linear import Linear
 from bayescnn.nn.packed import PackedEnsemble, PlainPackedLinear
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
@@ -129,7 +130,8 @@ def to_bayesian(
         inplace: modify ``model`` itself instead of a deep copy.
 
     Returns:
-        The converted model.
+        The converted model. Its ``load_state_dict`` takes a calibrated state dict's
+        temperature (:func:`bayescnn.nn.register_temperature_state`).
 
     Raises:
         InvalidTypeError: For a single layer, or for packed members
@@ -177,4 +179,4 @@ def to_bayesian(
                     delta=delta,
                 ),
             )
-    return model
+    return register_temperature_state(model)
