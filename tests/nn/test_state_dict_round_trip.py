@@ -224,3 +224,11 @@ def test_a_state_dict_with_an_invalid_temperature_does_not_load(value):
     state[TEMPERATURE_BUFFER] = torch.tensor(value)
     with pytest.raises(RuntimeError, match=TEMPERATURE_BUFFER):
         _build("create", seed=1).load_state_dict(state)
+
+
+def test_a_form_flag_saved_as_false_loads_strictly_as_per_sample():
+    state = set_temperature(_build("create", seed=0), 2.0, form="pooled").state_dict()
+    state[POOLED_BUFFER] = torch.tensor(False)
+    fresh = _build("create", seed=1)
+    fresh.load_state_dict(state)
+    assert (temperature_of(fresh), temperature_form(fresh)) == (2.0, "per-sample")

@@ -223,10 +223,10 @@ def _load_temperature_hook(
         error_msgs.append(str(error))  # load_state_dict raises them together
 
 
-ModuleT = TypeVar("ModuleT", bound=nn.Module)
+_ModuleT = TypeVar("_ModuleT", bound=nn.Module)
 
 
-def register_temperature_state(model: ModuleT) -> ModuleT:
+def register_temperature_state(model: _ModuleT) -> _ModuleT:
     """Make ``model.load_state_dict`` restore the temperature of the state dict it loads.
 
     Registers a load-state-dict pre-hook on ``model`` (once; also when it is loaded as a
