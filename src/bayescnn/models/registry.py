@@ -36,6 +36,7 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.packed import PackedEnsemble
 from bayescnn.nn.rank1 import Rank1Layer, Rank1Network
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
 
@@ -180,6 +181,11 @@ def create(
             channels nor the classes), Packed-Ensembles' alpha: below 1 shrinks the
             members towards one network's cost (mean-field only).
 
+    Returns:
+        The network, whose ``load_state_dict`` takes a calibrated state dict's temperature
+        (:func:`bayescnn.nn.register_temperature_state`): ``torch.save(model.state_dict())``
+        loads into the same ``create(...)`` with ``strict=True``, calibrated or not.
+
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
         InvalidArgumentError: if ``bayesian_layers`` matches no weight layer, or for an
@@ -271,7 +277,8 @@ def _call_builder(
     activation: str,
     dropout: float,
 ) -> nn.Module:
-    """The model ``builder`` makes with the options it takes (``shape``: the data's)."""
+    """The model ``builder`` makes with the options it takes (``shape``: the data's), its
+    ``load_state_dict`` taking a state dict's temperature."""
     accepted = accepted_keywords(builder)
     takes_layers = accepted is None or "layers" in accepted
     if dropout and not takes_layers:
@@ -289,7 +296,7 @@ def _call_builder(
         raise InvalidTypeError(
             f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
         )
-    return model
+    return register_temperature_state(model)  # the root create returns, or rank-1's body
 
 
 def _create_rank1(

@@ -44,6 +44,8 @@ from bayescnn.nn.sampling import (
 from bayescnn.nn.spec import PosteriorSpec
 from bayescnn.nn.temperature import (
     TemperatureForm,
+    load_temperature,
+    register_temperature_state,
     set_temperature,
     temperature_form,
     temperature_of,
@@ -78,6 +80,7 @@ __all__ = [
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",
+    "load_temperature",
     "logits_of",
     "members_of",
     "module_device",
@@ -86,6 +89,7 @@ __all__ = [
     "posterior_mean",
     "prune_by_magnitude",
     "prune_by_snr",
+    "register_temperature_state",
     "sample_forward",
     "set_posterior_mean",
     "set_temperature",

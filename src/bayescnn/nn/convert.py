@@ -26,6 +26,7 @@ from bayescnn.nn.linear import Linear
 from bayescnn.nn.packed import PackedEnsemble, PlainPackedLinear
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
@@ -204,7 +205,8 @@ def to_bayesian(
         inplace: modify ``model`` itself instead of a deep copy.
 
     Returns:
-        The converted model.
+        The converted model. Its ``load_state_dict`` takes a calibrated state dict's
+        temperature (:func:`bayescnn.nn.register_temperature_state`).
 
     Raises:
         InvalidArgumentError: ``bayesian_layers`` (or ``include``) selects no layer, or
@@ -275,4 +277,4 @@ def to_bayesian(
             f"bayesian_layers ({selection}) matches no layer of the network; its layers: "
             f"{', '.join(weight_layer_names(model)) or 'none'}"
         )
-    return model
+    return register_temperature_state(model)
