@@ -129,7 +129,7 @@ def test_the_uncertainty_folder_is_named_after_the_ood_sets_last_part(tmp_path, 
     assert uncertainty_dir(tmp_path, ood) == tmp_path / folder
 
 
-class _Exited(Exception):
+class _ExitedError(Exception):
     pass
 
 
@@ -143,11 +143,11 @@ def test_a_process_that_joined_a_group_ends_through_exit_process_with_the_comman
 
     def record(code):
         codes.append(code)
-        raise _Exited
+        raise _ExitedError
 
     monkeypatch.setattr(distributed, "_joined", True)
     monkeypatch.setattr(distributed, "exit_process", record)
-    with pytest.raises(_Exited):
+    with pytest.raises(_ExitedError):
         main(["evaluate", str(tmp_path / "no-such-run")])
     assert codes == [2]
 
