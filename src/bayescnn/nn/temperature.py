@@ -34,17 +34,28 @@ with ``model.to(device)``, is saved by ``model.state_dict()`` and is applied by 
 prediction path of the library (the one sampling loop, the exported graphs). A model
 without the buffer is uncalibrated (T = 1); a state dict with a temperature but no
 form flag was fitted per sample (the only form before the pooled one existed).
+
+The buffers exist only once a model is calibrated, so that an uncalibrated model's state
+dict is that of its layers alone. A freshly built model still loads a calibrated one with
+``model.load_state_dict(state)`` (``strict=True``): every model the library builds or
+converts (:func:`bayescnn.to_bayesian`, :func:`bayescnn.models.create`, the packed,
+rank-1 and ensemble networks, the :mod:`bayescnn.compat` networks) carries a
+load-state-dict pre-hook (:func:`register_temperature_state`) that gives it the
+temperature of the state dict it loads (:func:`load_temperature`), or none.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.metrics._validation import check_labels
 from bayescnn.registry import Choice
 
 __all__ = [
@@ -52,10 +63,13 @@ __all__ = [
     "TEMPERATURE_BUFFER",
     "TemperatureForm",
     "apply_temperature",
+    "check_held_out",
     "divide_by_temperature",
     "fit_temperature",
+    "load_temperature",
     "pooled_temperature",
     "predictive_nll",
+    "register_temperature_state",
     "set_temperature",
     "temper_predictive",
     "temperature_form",
@@ -152,6 +166,87 @@ def set_temperature(
     return model
 
 
+def _saved_scalar(state_dict: Mapping[str, Any], key: str) -> Tensor | None:
+    value = state_dict.get(key)
+    if value is not None and (not isinstance(value, Tensor) or value.numel() != 1):
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise InvalidArgumentError(f"{key} must be a scalar tensor, got {shape}")
+    return value
+
+
+def load_temperature(model: nn.Module, state_dict: Mapping[str, Any], prefix: str = "") -> None:
+    """Give ``model`` the temperature ``state_dict`` holds under ``prefix``, or none.
+
+    The temperature is part of the model's state, as its weights are: a state dict's
+    temperature is adopted with its form (without :data:`POOLED_BUFFER`: per sample, the
+    only form before the pooled one existed), and a state dict without one (an
+    uncalibrated model's, or one saved before calibration existed) leaves ``model``
+    uncalibrated, whatever it held before (a temperature belongs to the weights it was
+    fitted for). The buffers are then those the state dict has, so that it loads with
+    ``strict=True``.
+
+    Raises:
+        InvalidArgumentError: For a temperature that is not one finite number > 0, or a
+            form flag that is not one boolean.
+    """
+    key = prefix + TEMPERATURE_BUFFER
+    value = _saved_scalar(state_dict, key)
+    flag = _saved_scalar(state_dict, prefix + POOLED_BUFFER)
+    if value is None:
+        set_temperature(model, None)
+        return
+    form = TemperatureForm.from_flag(flag)
+    try:
+        set_temperature(model, float(value), form=form)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(f"{key}: {error}") from None
+    if flag is not None and form is TemperatureForm.PER_SAMPLE:  # a flag saved as False
+        _set_scalar(model, POOLED_BUFFER, torch.tensor(False))
+
+
+def _load_temperature_hook(
+    module: nn.Module,
+    state_dict: dict[str, Any],
+    prefix: str,
+    local_metadata: dict[str, Any],
+    strict: bool,
+    missing_keys: list[str],
+    unexpected_keys: list[str],
+    error_msgs: list[str],
+) -> None:
+    """``load_state_dict`` pre-hook: :func:`load_temperature` before the buffers are read.
+
+    A module-level function, so that the hook survives ``copy.deepcopy`` and pickling of
+    the model (``torch.nn`` keeps it in the module's ``_load_state_dict_pre_hooks``).
+    """
+    try:
+        load_temperature(module, state_dict, prefix)
+    except InvalidArgumentError as error:
+        error_msgs.append(str(error))  # load_state_dict raises them together
+
+
+_ModuleT = TypeVar("_ModuleT", bound=nn.Module)
+
+
+def register_temperature_state(model: _ModuleT) -> _ModuleT:
+    """Make ``model.load_state_dict`` restore the temperature of the state dict it loads.
+
+    Registers a load-state-dict pre-hook on ``model`` (once; also when it is loaded as a
+    submodule) that runs :func:`load_temperature`: a calibrated state dict loads into
+    the freshly built model, with its temperature and form, and an uncalibrated one leaves
+    it uncalibrated, with ``strict=True``. Nothing is added to the model's state dict.
+    Every model the library builds or converts has it; call it on a model built by hand,
+    e.g. a wrapper calibrated as a whole, right after building it.
+
+    Returns:
+        ``model``.
+    """
+    hooks = model._load_state_dict_pre_hooks.values()
+    if not any(getattr(hook, "hook", None) is _load_temperature_hook for hook in hooks):
+        model.register_load_state_dict_pre_hook(_load_temperature_hook)
+    return model
+
+
 def divide_by_temperature(logits: Tensor, model: nn.Module) -> Tensor:
     """``logits / T`` with the model's temperature of either form (for one sample both
     forms are ``softmax(f / T)``); the logits unchanged when it has none."""
@@ -186,6 +281,43 @@ def _log_mean_softmax(logit_samples: Tensor, temperature: float) -> Tensor:
     return torch.logsumexp(log_probs, dim=0) - math.log(log_probs.shape[0])
 
 
+def check_held_out(logit_samples: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """The held-out ``(S, N, K)`` logit samples and ``(N,)`` labels, checked, on the CPU.
+
+    ``(N, K)`` logits are one sample. Every logit must be finite: a NaN or infinite
+    output (a diverged model, or bad inputs) would make every temperature's NLL NaN, and
+    the search would return its first trial as if it were a fit.
+
+    Raises:
+        InvalidArgumentError: If the shapes disagree, a label is not a class index in
+            ``[0, K)`` (naming it and its position), or logits are not finite (naming how
+            many).
+        InvalidTypeError: If the labels are not an integer tensor.
+    """
+    samples = logit_samples.unsqueeze(0) if logit_samples.ndim == 2 else logit_samples
+    if samples.ndim != 3:
+        raise InvalidArgumentError(
+            f"logit samples must have shape (samples, examples, classes), got {tuple(samples.shape)}"
+        )
+    check_labels(labels, samples.shape[2])
+    if samples.shape[1] == 0 or samples.shape[1] != len(labels):
+        raise InvalidArgumentError(
+            f"need one label per held-out example: {samples.shape[1]} examples, "
+            f"{len(labels)} labels"
+        )
+    samples, labels = samples.detach().cpu(), labels.detach().cpu()
+    finite = torch.isfinite(samples)
+    if not bool(finite.all()):
+        examples = int((~finite).any(dim=2).any(dim=0).sum())
+        raise InvalidArgumentError(
+            f"{int((~finite).sum()):,} of {finite.numel():,} held-out logits are not finite "
+            f"(NaN or inf), in {examples:,} of {samples.shape[1]:,} examples: the model "
+            "diverged or was given bad inputs, and no temperature calibrates it; check its "
+            "training and the held-out data"
+        )
+    return samples, labels
+
+
 def predictive_nll(
     logit_samples: Tensor,
     labels: Tensor,
@@ -205,11 +337,22 @@ def predictive_nll(
         labels: True classes, shape ``(N,)``.
         temperature: ``T > 0``.
         form: ``'pooled'`` or ``'per-sample'`` (:class:`TemperatureForm`).
+
+    Raises:
+        InvalidArgumentError: As :func:`check_held_out`.
     """
-    if TemperatureForm.parse(form) is TemperatureForm.POOLED:
-        log_predictive = (_log_mean_softmax(logit_samples, 1.0) / temperature).log_softmax(-1)
+    samples, labels = check_held_out(logit_samples, labels)
+    return _predictive_nll(samples, labels, temperature, TemperatureForm.parse(form))
+
+
+def _predictive_nll(
+    samples: Tensor, labels: Tensor, temperature: float, form: TemperatureForm
+) -> float:
+    """:func:`predictive_nll` of checked ``(S, N, K)`` samples."""
+    if form is TemperatureForm.POOLED:
+        log_predictive = (_log_mean_softmax(samples, 1.0) / temperature).log_softmax(-1)
     else:
-        log_predictive = _log_mean_softmax(logit_samples, temperature)
+        log_predictive = _log_mean_softmax(samples, temperature)
     return float(-log_predictive.gather(-1, labels.long().view(-1, 1)).mean())
 
 
@@ -229,24 +372,18 @@ def fit_temperature(
         logit_samples: ``(S, N, K)`` logits of held-out examples (``(N, K)`` is one sample).
         labels: ``(N,)`` true classes.
         form: ``'pooled'`` or ``'per-sample'`` (:class:`TemperatureForm`).
+
+    Raises:
+        InvalidArgumentError: If a logit is NaN or infinite, a label is out of range, or
+            the shapes disagree (:func:`check_held_out`).
     """
     from scipy.optimize import minimize_scalar
 
     form = TemperatureForm.parse(form)
-    samples = logit_samples.unsqueeze(0) if logit_samples.ndim == 2 else logit_samples
-    if samples.ndim != 3:
-        raise InvalidArgumentError(
-            f"logit samples must have shape (samples, examples, classes), got {tuple(samples.shape)}"
-        )
-    if samples.shape[1] == 0 or samples.shape[1] != len(labels):
-        raise InvalidArgumentError(
-            f"need one label per held-out example: {samples.shape[1]} examples, "
-            f"{len(labels)} labels"
-        )
-    samples, labels = samples.detach().cpu(), labels.detach().cpu()
+    samples, labels = check_held_out(logit_samples, labels)
     low, high = (math.log(bound) for bound in TEMPERATURE_BOUNDS)
     result = minimize_scalar(
-        lambda log_t: predictive_nll(samples, labels, math.exp(log_t), form=form),
+        lambda log_t: _predictive_nll(samples, labels, math.exp(log_t), form),
         bounds=(low, high),
         method="bounded",
         options={"xatol": 1e-4},

@@ -24,6 +24,7 @@ from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import (
     TEMPERATURE_BOUNDS,
     TemperatureForm,
+    check_held_out,
     fit_temperature,
     predictive_nll,
     set_temperature,
@@ -162,17 +163,12 @@ def calibrate_logits(
         The :class:`TemperatureFit`, with the held-out NLL before and after.
 
     Raises:
-        InvalidArgumentError: If ``logits`` is not ``(S, N, K)`` (or ``(N, K)``) of ``N``
-            labels.
+        InvalidArgumentError: If the shapes disagree, a label is out of range or a logit
+            is not finite (:func:`~bayescnn.nn.temperature.check_held_out`); the model is
+            then left as it was.
     """
-    if logits.ndim == 2:
-        logits = logits.unsqueeze(0)
-    if logits.ndim != 3 or labels.shape != (logits.shape[1],):
-        raise InvalidArgumentError(
-            "calibrate_logits takes (S, N, K) logit samples and (N,) labels, got "
-            f"{tuple(logits.shape)} and {tuple(labels.shape)}"
-        )
     form = TemperatureForm.parse(form)
+    logits, labels = check_held_out(logits, labels)
     set_temperature(model, fit_temperature(logits, labels, form=form), form=form)
     temperature = temperature_of(model)  # as kept: float32
     assert temperature is not None
