@@ -21,6 +21,7 @@ from bayescnn.nn import (
     set_posterior_mean,
 )
 from bayescnn.nn.convert import to_bayesian
+from bayescnn.nn.describe import describe
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
 from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit
@@ -52,6 +53,7 @@ __all__ = [
     "__version__",
     "calibrate",
     "defaults",
+    "describe",
     "fit",
     "kl_divergence",
     "list_ood_scores",

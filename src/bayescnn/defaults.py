@@ -1,13 +1,21 @@
-"""The one set of defaults shared by the layers, ``models.create``, ``to_bayesian``,
-:func:`bayescnn.fit` and ``bayescnn train``, and by prediction and evaluation
-(:data:`SAMPLES`, :data:`ECE_BINS`).
+"""The one set of defaults of every door: the layers, ``to_bayesian``, ``models.create``,
+:func:`bayescnn.fit`, ``bayescnn train``, the Lightning module, prediction and evaluation.
 
-Chosen by a one-at-a-time sweep on the validation splits of the real Fashion-MNIST and
-MNIST (LeNet-5, 10 epochs; ``python -m benchmarks.results``, the README's results), then
-checked on the test sets. Flipout had the lowest validation NLL of the three estimators
-on both; a N(0, 1) prior beat N(0, 0.3), N(0, 0.1) and the scale mixture, ReLU beat
-softplus, and rho ~ N(-5, 0.1) beat N(-3, 0.1) (the numbers are in the README's sweep
-tables). ``bayescnn.compat`` keeps the original's own values.
+**Which network is Bayesian** is one policy for every network the library builds or
+converts (``models.create``, ``to_bayesian``, ``bayescnn train``, the Lightning module):
+the fully connected layers (:data:`BAYESIAN_LAYERS`) on a plain convolutional trunk
+(every layer of a network without a fully connected one), at rho scale
+:data:`MODEL_RHO_SCALE`; packed members and rank-1 mixtures are wholly Bayesian, members at
+:data:`MEMBERS_RHO_SCALE`. ``bayesian_layers="all"`` makes every weight layer Bayesian. A
+layer built on its own (``bayescnn.nn.Linear(...)``) is a building block: rho scale
+:data:`POSTERIOR_RHO_SCALE`. ``bayescnn.compat`` keeps the original's own values.
+:func:`bayescnn.describe` says which layers a network has Bayesian.
+
+The estimator, prior, activation and rho initialisation were chosen by a one-at-a-time
+sweep on the validation splits of the real Fashion-MNIST and MNIST (LeNet-5, 10 epochs,
+the documentation's results): Flipout had the lowest validation NLL of the three
+estimators on both; a N(0, 1) prior beat N(0, 0.3), N(0, 0.1) and the scale mixture, ReLU
+beat softplus, and rho ~ N(-5, 0.1) beat N(-3, 0.1).
 
 Values only: the objects built from them live with their kind
 (:func:`bayescnn.priors.default_prior`, :class:`bayescnn.nn.PosteriorSpec`).
@@ -18,17 +26,14 @@ from __future__ import annotations
 ESTIMATOR = "flipout"
 """Flipout: weight sampling decorrelated across the batch by random sign flips."""
 BAYESIAN_LAYERS = "linear"
-"""Which weight layers of a single network ``models.create`` / ``bayescnn train`` make
-Bayesian: ``'linear'``, the fully connected layers (LeNet-5's fc1-fc3), on a plain
-convolutional trunk. Chosen with :data:`MODEL_RHO_SCALE` by issue #23's calibrated
-comparison (``python -m benchmarks.comparison``, 3 seeds, the README's "Uncertainty that
-wins"): the only single-network setting whose mutual-information AUROC beat MC dropout's
-on both Fashion-MNIST (0.930 against 0.919) and MNIST (0.966 against 0.960), with
-Fashion-MNIST's calibrated ECE at the calibrated twin's (0.0074) and a step 1.3-1.4x the
-twin's on the CPU instead of 1.9x; every layer Bayesian at rho scale 1 was better
-calibrated (MNIST ECE 0.0034 against 0.0077) but detected less (0.892 / 0.959).
-``'all'`` makes every weight layer Bayesian; packed members and rank-1 networks are
-always wholly Bayesian."""
+"""Which weight layers of a network are Bayesian: ``'linear'``, the fully connected layers
+(LeNet-5's fc1-fc3, ResNet-18's fc), on a plain convolutional trunk; every layer of a
+network without one. Chosen with :data:`MODEL_RHO_SCALE` by the calibrated comparison
+(``python -m benchmarks.comparison``, 3 seeds, LeNet-5 on Fashion-MNIST and MNIST, and on
+held-out in/out pairs): against every layer Bayesian at the same rho scale it was more
+accurate, better calibrated (ECE 0.0070 against 0.0084 on Fashion-MNIST), steadier across
+seeds in mutual-information AUROC and cheaper (a step 1.4x the frequentist twin's against
+1.9x). ``'all'`` makes every weight layer Bayesian."""
 ACTIVATION = "relu"
 PRIOR = "gaussian"
 PRIOR_MU = 0.0
@@ -44,14 +49,14 @@ POSTERIOR_RHO_SCALE = 1.0
 """c of a Bayesian layer's parametrisation sigma = softplus(c * rho'): the layer stores
 rho' = rho / c, so any Adam loop moves rho c times faster than the other parameters
 (Adam's step does not depend on the gradient's scale); 1: plain softplus(rho), what a
-layer built on its own (and ``to_bayesian``) gets. The zoo's networks take theirs from
-:data:`MODEL_RHO_SCALE` and :data:`MEMBERS_RHO_SCALE`."""
+layer built on its own gets. Networks take theirs from :data:`MODEL_RHO_SCALE` and
+:data:`MEMBERS_RHO_SCALE`."""
 MODEL_RHO_SCALE = 3.0
-"""The rho scale of a single network from ``models.create`` / ``bayescnn train``: rho
-learns 3x faster, so 10 epochs of Adam widen the posterior enough for the
-mutual-information AUROC (scales 1, 2, 3, 5 swept; 5 cost 0.7 points of Fashion-MNIST
-accuracy, 3 kept it within 0.4 of the twin); the underconfidence this brings is what the
-end-of-training temperature (``bayescnn.calibrate``) removes."""
+"""The rho scale of a network's Bayesian layers (``models.create``, ``to_bayesian``,
+``bayescnn train``): rho learns 3x faster, so 10 epochs of Adam widen the posterior enough
+for the mutual-information AUROC (scales 1, 2, 3, 5 swept; 5 cost 0.7 points of
+Fashion-MNIST accuracy, 3 kept it within 0.4 of the twin); the underconfidence this
+brings is what the end-of-training temperature (``bayescnn.calibrate``) removes."""
 MEMBERS_RHO_SCALE = 1.0
 """The rho scale of packed members (``members=K > 1``): the members' disagreement
 already spreads the predictive; at 3 they were underconfident past what a temperature
@@ -80,6 +85,15 @@ mutual information is 0."""
 FLAG_RATE = 0.05
 """The flag's false-alarm rate on the validation split: the threshold is the score's
 ``1 - FLAG_RATE`` quantile there."""
+LR = 1e-3
+"""Adam's learning rate: :func:`bayescnn.fit`'s default optimiser, ``bayescnn train`` and
+the Lightning module."""
+VALID_SAMPLES = 10
+"""Monte-Carlo samples of each validation pass during training (:func:`bayescnn.fit`,
+``bayescnn train``, the Lightning module's validation)."""
+EVALUATION_BATCH_SIZE = 500
+"""Examples per batch of every evaluation and prediction pass when none is given
+(:func:`bayescnn.predict`, ``bayescnn predict``, the evaluation loaders)."""
 SAMPLES = 25
 """Monte-Carlo samples of the predictive ``p̄ = (1/S) Σ_t softmax(f_t(x))`` when none are
 given: prediction, evaluation, the test report and the commands that score a model."""
@@ -91,3 +105,11 @@ predictive ``softmax(log p̄ / T)`` (Ashukha et al., 2020), or ``per-sample``, e
 logits (Laves et al., 2019). Pooled measured better on the zoo's LeNet-5 (3 seeds, MNIST
 test ECE 0.0031 against 0.0075 per sample, lower NLL; ``benchmarks/pooled_calibration.py``)
 and is the form ensembles call for."""
+CALIBRATION_MIN_EXAMPLES = 100
+"""The fewest held-out examples a temperature is fitted on (fewer: ``T = 1`` is kept)."""
+CALIBRATION_MIN_ERRORS = 5
+"""The fewest misclassified held-out examples a temperature is fitted on: with none, the
+held-out NLL falls all the way as ``T -> 0`` (perfect separation), so a fit is noise."""
+CALIBRATION_FOLDS = 5
+"""K of the cross-validated check: a temperature fitted on K - 1 folds of the held-out set
+must lower the NLL of the fold left out (:mod:`bayescnn.uncertainty.temperature_evidence`)."""

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DistributedSampler
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
 from bayescnn.nn import logits_of
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
@@ -94,7 +95,9 @@ class BayesianClassifier(L.LightningModule):
         optimizer: ``factory(parameters)`` returning an optimizer (or anything
             ``configure_optimizers`` may return); default Adam(lr). It is not saved in
             checkpoints: pass it again to ``load_from_checkpoint`` to resume training.
-        valid_samples: Monte-Carlo samples of the predictive in validation and prediction.
+        valid_samples: Monte-Carlo samples of the predictive in validation.
+        predict_samples: Monte-Carlo samples of the predictive in ``trainer.predict``
+            (:data:`bayescnn.defaults.SAMPLES`, as :func:`bayescnn.predict`).
     """
 
     def __init__(
@@ -106,9 +109,10 @@ class BayesianClassifier(L.LightningModule):
         train_samples: int = 1,
         likelihood: str = "mean",
         objective: str | None = None,
-        lr: float = 1e-3,
+        lr: float = defaults.LR,
         optimizer: OptimizerFactory | None = None,
-        valid_samples: int = 10,
+        valid_samples: int = defaults.VALID_SAMPLES,
+        predict_samples: int = defaults.SAMPLES,
     ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -127,6 +131,7 @@ class BayesianClassifier(L.LightningModule):
         )
         self.lr = _positive_float("lr", lr)
         self.valid_samples = _positive_int("valid_samples", valid_samples)
+        self.predict_samples = _positive_int("predict_samples", predict_samples)
         self.optimizer_factory = optimizer
         self.save_hyperparameters(ignore=["model", "optimizer"])
         self.train_metrics = nn.ModuleDict({name: MeanMetric() for name in _TRAIN_METRICS})
@@ -138,12 +143,17 @@ class BayesianClassifier(L.LightningModule):
         return logits_of(self.model(inputs))
 
     @torch.no_grad()
-    def predictive(self, inputs: torch.Tensor) -> torch.Tensor:
+    def predictive(self, inputs: torch.Tensor, samples: int | None = None) -> torch.Tensor:
         """``(1/S) sum_s softmax(f(x; w_s))``, ``(B, K)`` on the inputs' device, with
-        ``S = valid_samples`` (one pass for a network that does not sample), in eval mode
-        with BatchNorm frozen: :func:`bayescnn.uncertainty.predict_loader` on one batch."""
+        ``S = samples`` (default ``predict_samples``; one pass for a network that does not
+        sample), in eval mode with BatchNorm frozen:
+        :func:`bayescnn.uncertainty.predict_loader` on one batch."""
         prediction = predict_loader(
-            self.model, [inputs], samples=self.valid_samples, decomposition="none", scores="none"
+            self.model,
+            [inputs],
+            samples=self.predict_samples if samples is None else samples,
+            decomposition="none",
+            scores="none",
         )
         return prediction.probs.to(inputs.device)
 
@@ -195,7 +205,7 @@ class BayesianClassifier(L.LightningModule):
                 "BayesianClassifier validates on one validation loader; got several"
             )
         inputs, labels = batch
-        self._valid_probs.append(self.predictive(inputs))
+        self._valid_probs.append(self.predictive(inputs, self.valid_samples))
         self._valid_labels.append(labels)
 
     def on_validation_epoch_end(self) -> None:

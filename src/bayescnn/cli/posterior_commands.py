@@ -52,7 +52,7 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
-    from bayescnn.nn import layer_statistics
+    from bayescnn.nn import describe, layer_statistics
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
     from bayescnn.reports.tables import text_table
     from bayescnn.runs import open_run
@@ -62,6 +62,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if not stats:
         raise InvalidArgumentError(f"{args.run} is a frequentist run: it has no posterior")
     check_writable_dir(run.checkpoint.parent, min_free_bytes=0, what="run folder")
+    print(describe(run.model))
     header = ["layer", "weights", "KL (nats)", "KL/weight", "mean sigma", "SNR<1"]
     rows = [
         [name, s.weights, f"{s.kl:.4g}", f"{s.kl_per_weight:.3g}", f"{s.mean_sigma:.3g}",

@@ -54,7 +54,7 @@ CSV_HEADER = (
 )
 """The columns of ``bayescnn predict``'s table and CSV file."""
 
-_BATCH_SIZE = 256
+_BATCH_SIZE = defaults.EVALUATION_BATCH_SIZE
 
 
 def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ from bayescnn import nn as bnn
 from bayescnn.compat.priors_dict import posterior_spec
 from bayescnn.errors import ModelInputError
 from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.temperature import register_temperature_state
 
 _RENAMED = {"W_mu": "weight_mu", "W_rho": "weight_rho"}
 
@@ -133,8 +134,13 @@ class BBB_LRT_Conv2d(_OriginalConv2d):
 class ModuleWrapper(nn.Module):
     """Subclass instead of ``nn.Module`` and write no ``forward``: children run in the
     order they were assigned, and the output is ``(logits, kl)`` with ``kl`` the sum of
-    KL(q || p) over every Bayesian layer inside.
+    KL(q || p) over every Bayesian layer inside. Its ``load_state_dict`` takes a calibrated
+    state dict's temperature (:func:`bayescnn.nn.register_temperature_state`).
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        register_temperature_state(self)
 
     def set_flag(self, flag_name: str, value: Any) -> None:
         """Set an attribute on this module and every child that has ``set_flag``."""

@@ -8,13 +8,14 @@ from collections.abc import Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
+from bayescnn import defaults
 from bayescnn.data.dataset import ImageData
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.seeding import derive_seed, seeded_generator
 
 _SHUFFLE_STREAM = 0
 _AUGMENT_STREAM = 1
-EVALUATION_BATCH_SIZE = 500
+EVALUATION_BATCH_SIZE = defaults.EVALUATION_BATCH_SIZE
 """The batch size of :func:`evaluation_loader` unless told otherwise."""
 
 

@@ -13,6 +13,7 @@ from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.sampling import set_posterior_mean
+from bayescnn.nn.temperature import register_temperature_state
 
 __all__ = ["to_deterministic"]
 
@@ -81,7 +82,9 @@ def to_deterministic(model: nn.Module, *, inplace: bool = False) -> nn.Module:
         inplace: replace the layers of ``model`` itself instead of a deep copy's.
 
     Returns:
-        The plain network (a new plain layer if ``model`` is itself a Bayesian layer).
+        The plain network (a new plain layer if ``model`` is itself a Bayesian layer),
+        with ``model``'s temperature; its ``load_state_dict`` takes a calibrated state
+        dict's (:func:`bayescnn.nn.register_temperature_state`).
 
     Raises:
         InvalidTypeError: a Bayesian layer type with no plain torch equivalent, or a
@@ -109,4 +112,5 @@ def to_deterministic(model: nn.Module, *, inplace: bool = False) -> nn.Module:
                 setattr(module, child_name, _plain_layer(child))
             elif isinstance(child, MCDropout):
                 setattr(module, child_name, nn.Identity())
-    return set_posterior_mean(model)  # any other sampling module: at its mean
+    set_posterior_mean(model)  # any other sampling module: at its mean
+    return register_temperature_state(model)  # loads a state dict's temperature too

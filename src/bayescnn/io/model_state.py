@@ -10,12 +10,7 @@ from torch import nn
 
 from bayescnn.io.errors import CheckpointMismatchError
 from bayescnn.nn.layer import rho_scale_keys
-from bayescnn.nn.temperature import (
-    POOLED_BUFFER,
-    TEMPERATURE_BUFFER,
-    TemperatureForm,
-    set_temperature,
-)
+from bayescnn.nn.temperature import load_temperature
 
 __all__ = ["MAX_LISTED", "load_model_state"]
 
@@ -31,22 +26,6 @@ def _listing(items: list[str]) -> str:
 
 def _shape(value: Any) -> tuple[int, ...] | None:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else None
-
-
-def _with_temperature_of(
-    model: nn.Module, state: Mapping[str, torch.Tensor]
-) -> Mapping[str, torch.Tensor]:
-    """Give ``model`` the temperature ``state`` holds (or none, if it holds none).
-
-    A fitted temperature (:func:`bayescnn.calibrate`) is the one entry of a state dict
-    that a freshly built model lacks: a calibrated checkpoint loads into it, and an
-    uncalibrated one leaves it uncalibrated, as ``load_state_dict`` leaves it as saved.
-    """
-    value = state.get(TEMPERATURE_BUFFER)
-    # no pooled flag: fitted per sample, the only form before the pooled one
-    form = TemperatureForm.from_flag(state.get(POOLED_BUFFER))
-    set_temperature(model, None if value is None else float(value), form=form)
-    return state
 
 
 def load_model_state(
@@ -70,7 +49,9 @@ def load_model_state(
         CheckpointMismatchError: Listing missing keys, unexpected keys and
             shape mismatches, before anything is copied into ``model``.
     """
-    state = _with_temperature_of(model, state)
+    # the temperature (bayescnn.calibrate) is the one entry a fresh model has no buffer for:
+    # adopted first, for a model built without the library's load hook too
+    load_temperature(model, state)
     expected = model.state_dict()
     optional = rho_scale_keys(model)
     missing = [k for k in expected if k not in state and k not in optional] if strict else []

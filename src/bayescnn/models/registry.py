@@ -31,11 +31,12 @@ from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameE
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory
 from bayescnn.nn import bayesian_layers as bayesian_layers_of
-from bayescnn.nn.convert import to_bayesian
+from bayescnn.nn.convert import layer_patterns, to_bayesian, weight_layer_names
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.packed import PackedEnsemble
 from bayescnn.nn.rank1 import Rank1Layer, Rank1Network
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
 
@@ -180,6 +181,11 @@ def create(
             channels nor the classes), Packed-Ensembles' alpha: below 1 shrinks the
             members towards one network's cost (mean-field only).
 
+    Returns:
+        The network, whose ``load_state_dict`` takes a calibrated state dict's temperature
+        (:func:`bayescnn.nn.register_temperature_state`): ``torch.save(model.state_dict())``
+        loads into the same ``create(...)`` with ``strict=True``, calibrated or not.
+
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).
         InvalidArgumentError: if ``bayesian_layers`` matches no weight layer, or for an
@@ -227,9 +233,7 @@ def create(
     )
     if spec.rho_scale is None:  # neither the keyword nor the spec set it: the model's
         spec = dataclasses.replace(spec, rho_scale=model_rho_scale(members))
-    include = layer_patterns(bayesian_layers)
-    linear_only = include == [LINEAR_LAYERS]
-    all_bayesian = bayesian and include is None
+    all_bayesian = bayesian and layer_patterns(bayesian_layers) is None
     layers = (
         LayerFactory.bayesian(spec, activation, members=members, width=member_width)
         if all_bayesian
@@ -251,19 +255,16 @@ def create(
             f"needs plain ones (bayesian_layers={bayesian_layers!r}): {fix}"
         )
     if bayesian and not bayesian_layers_of(model):
-        if linear_only:
-            include = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-            if not include and not default_layers:
-                raise InvalidArgumentError(
-                    f"bayesian_layers='linear' but model {name!r} has no fully connected "
-                    f"layer; its layers: {', '.join(_weight_layer_names(model))}"
-                )
-            include = include or None  # the default on a network without any: every layer
-        model = to_bayesian(model, posterior=spec, include=include, inplace=True)
+        model = to_bayesian(
+            model,
+            posterior=spec,
+            bayesian_layers=None if default_layers else bayesian_layers,
+            inplace=True,
+        )
         if not bayesian_layers_of(model):
             raise InvalidArgumentError(
-                f"bayesian_layers={bayesian_layers!r} matches no weight layer of model "
-                f"{name!r}; its layers: {', '.join(_weight_layer_names(model))}"
+                f"model {name!r} has no layer to make Bayesian; its layers: "
+                f"{', '.join(weight_layer_names(model)) or 'none'}"
             )
     return model
 
@@ -276,7 +277,8 @@ def _call_builder(
     activation: str,
     dropout: float,
 ) -> nn.Module:
-    """The model ``builder`` makes with the options it takes (``shape``: the data's)."""
+    """The model ``builder`` makes with the options it takes (``shape``: the data's), its
+    ``load_state_dict`` taking a state dict's temperature."""
     accepted = accepted_keywords(builder)
     takes_layers = accepted is None or "layers" in accepted
     if dropout and not takes_layers:
@@ -294,7 +296,7 @@ def _call_builder(
         raise InvalidTypeError(
             f"model {name!r} returned a {type(model).__name__}, not an nn.Module"
         )
-    return model
+    return register_temperature_state(model)  # the root create returns, or rank-1's body
 
 
 def _create_rank1(
@@ -380,10 +382,6 @@ def _optional_options(options: dict[str, object], takes_layers: bool) -> set[str
     }
 
 
-LINEAR_LAYERS = "linear"
-"""``bayesian_layers`` naming every fully connected (``nn.Linear``) layer of a model."""
-
-
 def model_bayesian_layers(
     bayesian_layers: str | Sequence[str] | None, members: int
 ) -> str | Sequence[str]:
@@ -399,25 +397,3 @@ def model_rho_scale(members: int) -> float:
     """The rho scale a zoo network gets unless told otherwise: ``MODEL_RHO_SCALE`` for one
     network, ``MEMBERS_RHO_SCALE`` for packed members (:mod:`bayescnn.defaults`)."""
     return defaults.MEMBERS_RHO_SCALE if members > 1 else defaults.MODEL_RHO_SCALE
-
-
-def layer_patterns(bayesian_layers: str | Sequence[str]) -> list[str] | None:
-    """``'all'`` -> None (every layer); ``'linear'`` -> ``['linear']`` (resolved against the
-    model by :func:`create`); ``'fc*, conv1'`` or a sequence -> glob patterns."""
-    if isinstance(bayesian_layers, str):
-        if bayesian_layers.strip() == "all":
-            return None
-        bayesian_layers = bayesian_layers.split(",")
-    patterns = [p.strip() for p in bayesian_layers if p.strip()]
-    if not patterns:
-        raise InvalidArgumentError(
-            "bayesian_layers must be 'linear', 'all' or layer-name globs such as 'fc*', got "
-            f"{bayesian_layers!r}"
-        )
-    return patterns
-
-
-def _weight_layer_names(model: nn.Module) -> list[str]:
-    return [
-        n for n, m in model.named_modules() if isinstance(m, nn.Linear | nn.modules.conv._ConvNd)
-    ]

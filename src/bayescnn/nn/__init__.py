@@ -3,6 +3,7 @@
 
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.convert import to_bayesian
+from bayescnn.nn.describe import describe
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator
@@ -43,6 +44,8 @@ from bayescnn.nn.sampling import (
 from bayescnn.nn.spec import PosteriorSpec
 from bayescnn.nn.temperature import (
     TemperatureForm,
+    load_temperature,
+    register_temperature_state,
     set_temperature,
     temperature_form,
     temperature_of,
@@ -71,11 +74,13 @@ __all__ = [
     "Rank1Network",
     "TemperatureForm",
     "bayesian_layers",
+    "describe",
     "frozen_eval_mode",
     "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
     "layer_statistics",
+    "load_temperature",
     "logits_of",
     "members_of",
     "module_device",
@@ -84,6 +89,7 @@ __all__ = [
     "posterior_mean",
     "prune_by_magnitude",
     "prune_by_snr",
+    "register_temperature_state",
     "sample_forward",
     "set_posterior_mean",
     "set_temperature",

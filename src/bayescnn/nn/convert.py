@@ -1,14 +1,23 @@
-"""Turn any ``nn.Module`` tree into a Bayesian one in one call."""
+"""Turn any ``nn.Module`` tree into a Bayesian one in one call.
+
+Which layers become Bayesian is one policy for every network the library builds
+(:data:`bayescnn.defaults.BAYESIAN_LAYERS`): the fully connected layers, on a plain
+convolutional trunk, at rho scale :data:`bayescnn.defaults.MODEL_RHO_SCALE`; every layer
+of a network that has no fully connected one. ``bayesian_layers="all"`` makes every
+``Linear`` and ``Conv1d/2d/3d`` Bayesian.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
@@ -17,6 +26,7 @@ from bayescnn.nn.linear import Linear
 from bayescnn.nn.packed import PackedEnsemble, PlainPackedLinear
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
@@ -34,6 +44,60 @@ def _bayesian_class(module: nn.Module) -> type[BayesianLayer] | None:
         ):
             return bayesian
     return None
+
+
+LINEAR_LAYERS = "linear"
+"""``bayesian_layers`` naming every fully connected (``nn.Linear``) layer of a network."""
+ALL_LAYERS = "all"
+"""``bayesian_layers`` naming every ``Linear`` and ``Conv1d/2d/3d`` layer."""
+
+LayerSelection = str | Sequence[str]
+"""``'linear'``, ``'all'``, or glob patterns over qualified layer names (a sequence, or
+one comma-separated string such as ``'fc*, conv1'``)."""
+
+
+def layer_patterns(bayesian_layers: LayerSelection) -> list[str] | None:
+    """``'all'`` -> None (every layer); ``'linear'`` -> ``['linear']`` (resolved against the
+    network by :func:`to_bayesian`); ``'fc*, conv1'`` or a sequence -> glob patterns."""
+    if isinstance(bayesian_layers, str):
+        if bayesian_layers.strip() == ALL_LAYERS:
+            return None
+        bayesian_layers = bayesian_layers.split(",")
+    patterns = [p.strip() for p in bayesian_layers if isinstance(p, str) and p.strip()]
+    if not patterns or len(patterns) != len(list(bayesian_layers)):
+        raise InvalidArgumentError(
+            "bayesian_layers must be 'linear', 'all' or layer-name globs such as 'fc*', got "
+            f"{bayesian_layers!r}"
+        )
+    return patterns
+
+
+def weight_layer_names(model: nn.Module) -> list[str]:
+    """The qualified names of ``model``'s plain ``Linear`` / ``Conv1d/2d/3d`` layers."""
+    return [name for name, module in model.named_modules() if _bayesian_class(module)]
+
+
+def _patterns_to_convert(
+    model: nn.Module, bayesian_layers: LayerSelection | None
+) -> list[str] | None:
+    """The glob patterns of the layers :func:`to_bayesian` converts (None: every one).
+
+    ``'linear'`` resolves to the network's fully connected layers; a network without one
+    gets every layer when the selection is the default, an error when it was asked for.
+    """
+    explicit = bayesian_layers is not None
+    patterns = layer_patterns(
+        defaults.BAYESIAN_LAYERS if bayesian_layers is None else bayesian_layers
+    )
+    if patterns != [LINEAR_LAYERS]:
+        return patterns
+    linear = [name for name, module in model.named_modules() if _bayesian_class(module) is Linear]
+    if not linear and explicit:
+        raise InvalidArgumentError(
+            "bayesian_layers='linear' but the network has no fully connected layer; its "
+            f"layers: {', '.join(weight_layer_names(model)) or 'none'}"
+        )
+    return linear or None
 
 
 def _selected(name: str, include: Sequence[str] | None, exclude: Sequence[str] | None) -> bool:
@@ -91,6 +155,7 @@ def _convert_layer(
 def to_bayesian(
     model: nn.Module,
     *,
+    bayesian_layers: LayerSelection | None = None,
     posterior: PosteriorSpec | None = None,
     estimator: str | Estimator | Unset = UNSET,
     prior: Prior | Unset | None = UNSET,
@@ -103,21 +168,31 @@ def to_bayesian(
     rho_scale: float | Unset = UNSET,
     inplace: bool = False,
 ) -> nn.Module:
-    """Replace every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of ``model`` by its Bayesian twin.
+    """Replace ``model``'s fully connected layers (or the ones chosen) by Bayesian twins.
 
-    Layers are found by ``isinstance`` and keep every hyperparameter (stride, padding,
-    dilation, groups, padding_mode, bias, device, dtype).
+    By default (:data:`bayescnn.defaults.BAYESIAN_LAYERS`) every ``nn.Linear`` becomes
+    Bayesian, on a plain convolutional trunk, at rho scale
+    :data:`bayescnn.defaults.MODEL_RHO_SCALE`; a network without a fully connected layer
+    has every ``Conv1d/2d/3d`` converted instead. This is the network
+    ``bayescnn.models.create`` and ``bayescnn train`` build. Layers are found by
+    ``isinstance`` and keep every hyperparameter (stride, padding, dilation, groups,
+    padding_mode, bias, device, dtype). :func:`bayescnn.describe` says what was built.
 
     Args:
         model: any module tree, e.g. a torchvision ResNet.
+        bayesian_layers: ``'linear'`` (the default: the fully connected layers), ``'all'``
+            (every ``Linear`` and ``Conv1d/2d/3d``), or glob patterns over qualified
+            layer names (``['layer4.*', 'fc']`` or ``'layer4.*, fc'``).
         posterior: the estimator, prior and initialisation of every converted layer
-            (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
+            (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`; an unset rho scale
+            is the network's, :data:`~bayescnn.defaults.MODEL_RHO_SCALE`).
         estimator: ``"bbb"``, ``"lrt"`` or ``"flipout"`` (instead of ``posterior``, as the
             next keywords; see :meth:`PosteriorSpec.merge`).
         prior: prior for every converted layer (default N(0, 1)).
-        include: glob patterns over qualified module names (``"layer1.*"``); only
-            matching layers are converted. None converts all.
-        exclude: glob patterns of layers to keep deterministic (e.g. ``["fc"]``).
+        include: glob patterns over qualified module names (``"layer1.*"``), the same as
+            ``bayesian_layers=patterns`` (give one of the two).
+        exclude: glob patterns of layers to keep deterministic among the selected ones
+            (e.g. ``["fc"]`` with ``bayesian_layers='all'``).
         init_from_weights: MOPED (Krishnan et al. 2020): start the posterior mean at
             the trained weights and sigma at ``delta * |w|``.
         delta: MOPED's scale, > 0.
@@ -125,13 +200,17 @@ def to_bayesian(
             not starting from the weights (None: PyTorch's init of the plain layer).
         posterior_rho_init: rho init when not starting from the weights.
         rho_scale: c of sigma = softplus(c * stored rho): Adam moves rho c times faster
-            than the means (see :class:`PosteriorSpec`).
+            than the means (see :class:`PosteriorSpec`); default
+            :data:`~bayescnn.defaults.MODEL_RHO_SCALE`.
         inplace: modify ``model`` itself instead of a deep copy.
 
     Returns:
-        The converted model.
+        The converted model. Its ``load_state_dict`` takes a calibrated state dict's
+        temperature (:func:`bayescnn.nn.register_temperature_state`).
 
     Raises:
+        InvalidArgumentError: ``bayesian_layers`` (or ``include``) selects no layer, or
+            both are given.
         InvalidTypeError: For a single layer, or for packed members
             (:mod:`bayescnn.nn.packed`), whose KL must be the mean over members: build
             those Bayesian with ``models.create(..., members=K)``.
@@ -150,14 +229,24 @@ def to_bayesian(
         posterior_rho_init=posterior_rho_init,
         rho_scale=rho_scale,
     )
+    if spec.rho_scale is None:  # unset here and in the spec: a network's
+        spec = dataclasses.replace(spec, rho_scale=defaults.MODEL_RHO_SCALE)
     if init_from_weights and not delta > 0:
         raise InvalidArgumentError(f"delta must be > 0 with init_from_weights=True, got {delta!r}")
-    if not inplace:
-        model = copy.deepcopy(model)
     if _bayesian_class(model) is not None:
         raise InvalidTypeError(
             "to_bayesian needs a container module; wrap a single layer in nn.Sequential"
         )
+    if include is not None and bayesian_layers is not None:
+        raise InvalidArgumentError(
+            "give bayesian_layers or include, not both (include=patterns is "
+            "bayesian_layers=patterns)"
+        )
+    explicit = include is not None or bayesian_layers is not None
+    include = _patterns_to_convert(model, include if include is not None else bayesian_layers)
+    if not inplace:
+        model = copy.deepcopy(model)
+    converted = 0
     for name, module in list(model.named_modules()):
         if isinstance(module, Rank1Layer):
             continue  # its shared weight is part of a rank-1 posterior already
@@ -177,4 +266,15 @@ def to_bayesian(
                     delta=delta,
                 ),
             )
-    return model
+            converted += 1
+    if not converted and (explicit or exclude is not None):
+        selection = "every layer" if include is None else ", ".join(include)
+        if not explicit:
+            selection += " by default; bayesian_layers='all' selects among every layer"
+        if exclude is not None:
+            selection += f", less exclude={list(exclude)!r}"
+        raise InvalidArgumentError(
+            f"bayesian_layers ({selection}) matches no layer of the network; its layers: "
+            f"{', '.join(weight_layer_names(model)) or 'none'}"
+        )
+    return register_temperature_state(model)

@@ -17,6 +17,7 @@ from torch import nn
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.members import members_of
+from bayescnn.nn.temperature import register_temperature_state
 
 __all__ = ["Ensemble"]
 
@@ -31,6 +32,7 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
         if len(self.members) < 2:
             raise InvalidArgumentError("an ensemble needs at least two members")
+        register_temperature_state(self)  # calibrated as one predictive
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         log_probs = torch.stack([_log_mean_probs(member, x) for member in self.members])

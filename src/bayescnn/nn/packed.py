@@ -30,6 +30,7 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import check_features
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 __all__ = ["PackedConv2d", "PackedEnsemble", "PackedLinear", "PlainPackedLinear", "packed_conv2d"]
@@ -253,6 +254,7 @@ class PackedEnsemble(nn.Module):
         super().__init__()
         self.members = _check_members(members)
         self.body = body
+        register_temperature_state(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(x.repeat(1, self.members, *([1] * (x.ndim - 2))))

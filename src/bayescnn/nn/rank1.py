@@ -40,6 +40,7 @@ from bayescnn.nn.layer import InitPair, Variational, check_init_pair, check_rho_
 from bayescnn.nn.linear import check_features
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import Stochastic, monte_carlo
+from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import GaussianPrior, Prior
 
 __all__ = [
@@ -347,6 +348,7 @@ class Rank1Network(Stochastic):
                 f"{members}; got {sorted({m.members for m in layers})}"
             )
         self.network = network
+        register_temperature_state(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         plan = self.monte_carlo

@@ -34,11 +34,21 @@ with ``model.to(device)``, is saved by ``model.state_dict()`` and is applied by 
 prediction path of the library (the one sampling loop, the exported graphs). A model
 without the buffer is uncalibrated (T = 1); a state dict with a temperature but no
 form flag was fitted per sample (the only form before the pooled one existed).
+
+The buffers exist only once a model is calibrated, so that an uncalibrated model's state
+dict is that of its layers alone. A freshly built model still loads a calibrated one with
+``model.load_state_dict(state)`` (``strict=True``): every model the library builds or
+converts (:func:`bayescnn.to_bayesian`, :func:`bayescnn.models.create`, the packed,
+rank-1 and ensemble networks, the :mod:`bayescnn.compat` networks) carries a
+load-state-dict pre-hook (:func:`register_temperature_state`) that gives it the
+temperature of the state dict it loads (:func:`load_temperature`), or none.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -54,8 +64,10 @@ __all__ = [
     "apply_temperature",
     "divide_by_temperature",
     "fit_temperature",
+    "load_temperature",
     "pooled_temperature",
     "predictive_nll",
+    "register_temperature_state",
     "set_temperature",
     "temper_predictive",
     "temperature_form",
@@ -149,6 +161,87 @@ def set_temperature(
         _set_scalar(model, POOLED_BUFFER, torch.tensor(True))
     else:  # absent: per sample, as in a state dict saved before the pooled form existed
         model._buffers.pop(POOLED_BUFFER, None)
+    return model
+
+
+def _saved_scalar(state_dict: Mapping[str, Any], key: str) -> Tensor | None:
+    value = state_dict.get(key)
+    if value is not None and (not isinstance(value, Tensor) or value.numel() != 1):
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise InvalidArgumentError(f"{key} must be a scalar tensor, got {shape}")
+    return value
+
+
+def load_temperature(model: nn.Module, state_dict: Mapping[str, Any], prefix: str = "") -> None:
+    """Give ``model`` the temperature ``state_dict`` holds under ``prefix``, or none.
+
+    The temperature is part of the model's state, as its weights are: a state dict's
+    temperature is adopted with its form (without :data:`POOLED_BUFFER`: per sample, the
+    only form before the pooled one existed), and a state dict without one (an
+    uncalibrated model's, or one saved before calibration existed) leaves ``model``
+    uncalibrated, whatever it held before (a temperature belongs to the weights it was
+    fitted for). The buffers are then those the state dict has, so that it loads with
+    ``strict=True``.
+
+    Raises:
+        InvalidArgumentError: For a temperature that is not one finite number > 0, or a
+            form flag that is not one boolean.
+    """
+    key = prefix + TEMPERATURE_BUFFER
+    value = _saved_scalar(state_dict, key)
+    flag = _saved_scalar(state_dict, prefix + POOLED_BUFFER)
+    if value is None:
+        set_temperature(model, None)
+        return
+    form = TemperatureForm.from_flag(flag)
+    try:
+        set_temperature(model, float(value), form=form)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(f"{key}: {error}") from None
+    if flag is not None and form is TemperatureForm.PER_SAMPLE:  # a flag saved as False
+        _set_scalar(model, POOLED_BUFFER, torch.tensor(False))
+
+
+def _load_temperature_hook(
+    module: nn.Module,
+    state_dict: dict[str, Any],
+    prefix: str,
+    local_metadata: dict[str, Any],
+    strict: bool,
+    missing_keys: list[str],
+    unexpected_keys: list[str],
+    error_msgs: list[str],
+) -> None:
+    """``load_state_dict`` pre-hook: :func:`load_temperature` before the buffers are read.
+
+    A module-level function, so that the hook survives ``copy.deepcopy`` and pickling of
+    the model (``torch.nn`` keeps it in the module's ``_load_state_dict_pre_hooks``).
+    """
+    try:
+        load_temperature(module, state_dict, prefix)
+    except InvalidArgumentError as error:
+        error_msgs.append(str(error))  # load_state_dict raises them together
+
+
+_ModuleT = TypeVar("_ModuleT", bound=nn.Module)
+
+
+def register_temperature_state(model: _ModuleT) -> _ModuleT:
+    """Make ``model.load_state_dict`` restore the temperature of the state dict it loads.
+
+    Registers a load-state-dict pre-hook on ``model`` (once; also when it is loaded as a
+    submodule) that runs :func:`load_temperature`: a calibrated state dict loads into
+    the freshly built model, with its temperature and form, and an uncalibrated one leaves
+    it uncalibrated, with ``strict=True``. Nothing is added to the model's state dict.
+    Every model the library builds or converts has it; call it on a model built by hand,
+    e.g. a wrapper calibrated as a whole, right after building it.
+
+    Returns:
+        ``model``.
+    """
+    hooks = model._load_state_dict_pre_hooks.values()
+    if not any(getattr(hook, "hook", None) is _load_temperature_hook for hook in hooks):
+        model.register_load_state_dict_pre_hook(_load_temperature_hook)
     return model
 
 

@@ -97,7 +97,7 @@ class TrainConfig:
     # optimisation
     epochs: int = 10
     batch_size: int = 256
-    lr: float = 1e-3
+    lr: float = defaults.LR
     rho_lr_scale: float = 1.0
     optimizer: str = "adam"
     momentum: float = 0.9
@@ -111,7 +111,7 @@ class TrainConfig:
     beta: str | float = "standard"
     likelihood: str = "mean"
     train_samples: int = 1
-    valid_samples: int = 10
+    valid_samples: int = defaults.VALID_SAMPLES
     test_samples: int = defaults.SAMPLES
     calibrate: bool = True
     temperature_form: str = defaults.TEMPERATURE_FORM

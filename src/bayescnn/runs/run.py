@@ -16,6 +16,7 @@ import torch
 
 from bayescnn.errors import ConfigError, MissingFileError, RunExistsError
 from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
+from bayescnn.nn import describe
 from bayescnn.runs.builder import (
     DataSplits,
     build_model,
@@ -126,6 +127,7 @@ def train_run(
         len(splits.test),
         device,
     )
+    log.info("network: %s", describe(model))
     # made before training so that a missing tensorboard package fails the run at once
     tensorboard = [TensorBoardLogger(files.root / "tensorboard")] if config.tensorboard else []
     if dist.is_main:  # a resumed run's, anew: its epochs may have changed

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn import module_device
 from bayescnn.seeding import Stream, seeded
@@ -62,7 +63,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     device: str | torch.device | None = None,
     seed: int | None = None,
-    valid_samples: int = 10,
+    valid_samples: int = defaults.VALID_SAMPLES,
     amp: bool = False,
     compile: bool = False,
     grad_clip: float = 0.0,
@@ -78,7 +79,7 @@ def fit(
             ``torch.utils.data.DataLoader``; ``set_epoch`` is called on them (or their
             sampler) when they have it. ``train_loader`` needs ``len()``.
         objective: default ``ELBO(num_train=len(train_loader.dataset))``.
-        optimizer: default Adam, lr 1e-3. ``scheduler``: stepped once per epoch
+        optimizer: default Adam at :data:`~bayescnn.defaults.LR` (1e-3). ``scheduler``: stepped once per epoch
             (``ReduceLROnPlateau`` with the validation NLL, else the training NLL).
         callbacks: :class:`Callback` s, called in order.
         device: where to train (default: the model's device).

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.layer import Variational
 from bayescnn.train.objective import ELBOTerms, Progress
@@ -59,7 +60,7 @@ def parameter_groups(
 
 
 def default_optimizer(
-    model: nn.Module, lr: float = 1e-3, rho_lr_scale: float = 1.0
+    model: nn.Module, lr: float = defaults.LR, rho_lr_scale: float = 1.0
 ) -> torch.optim.Optimizer:
     """Adam over :func:`parameter_groups`; on CUDA its fused kernel (one launch for all
     parameters, which matters for Bayesian networks: twice the tensors of their twin)."""

@@ -303,7 +303,7 @@ def predict(
     *,
     labels: Tensor | None = None,
     samples: int = defaults.SAMPLES,
-    batch_size: int = 256,
+    batch_size: int = defaults.EVALUATION_BATCH_SIZE,
     chunk_size: int | None = None,
     decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
