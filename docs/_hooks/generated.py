@@ -151,7 +151,9 @@ def api_index() -> str:
             f"bayescnn.{name}",
         )  # fmt: skip
         full = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
-        if any(full in shadowed(package.__name__.removeprefix("bayescnn.")) for package in packages):
+        if any(
+            full in shadowed(package.__name__.removeprefix("bayescnn.")) for package in packages
+        ):
             owner = full
         rows.append(f"| [`{name}`][{owner}] | {_summary(obj)} |")
     return "\n".join(rows)
