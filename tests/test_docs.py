@@ -90,3 +90,28 @@ def test_every_page_is_in_the_sites_navigation() -> None:
     for page in documentation_pages()[1:]:
         relative = page.relative_to(ROOT / "docs").as_posix()
         assert f": {relative}" in nav or relative == "results-quick.md", relative
+
+
+ORIGINAL_CONFIG_KEYS = [
+    # config_bayesian.py
+    "layer_type", "activation_type", "priors", "prior_mu", "prior_sigma",
+    "posterior_mu_initial", "posterior_rho_initial", "n_epochs", "lr_start", "num_workers",
+    "valid_size", "batch_size", "train_ens", "valid_ens", "beta_type",
+    # config_frequentist.py, and the recording keys of earlier versions
+    "lr", "record_mean_var", "recording_freq_per_epoch", "record_layers",
+]  # fmt: skip
+"""Every key of PyTorch-BayesianCNN's configuration modules."""
+ORIGINAL_NAMES = [
+    "main_bayesian.py", "main_frequentist.py", "uncertainty_estimation.py", "--net_type",
+    "--dataset", "ModuleWrapper", "FlattenLayer", "BBBLinear", "BBBConv2d", "BBBLeNet",
+    "BBBAlexNet", "BBB3Conv3FC", "kl_loss", "logmeanexp",
+]  # fmt: skip
+"""The original's scripts, their options and its classes."""
+
+
+def test_the_migration_page_maps_every_key_script_and_class_of_the_original() -> None:
+    text = (ROOT / "docs" / "migration.md").read_text()
+    for key in ORIGINAL_CONFIG_KEYS:
+        assert f"`{key}`" in text or f"'{key}'" in text, key
+    for name in ORIGINAL_NAMES:
+        assert name in text, name

@@ -23,7 +23,10 @@ API_PACKAGES = ("nn", "priors", "models", "data", "train", "uncertainty", "metri
                 "runs", "deploy", "lightning", "shift", "compat", "runtime", "reports",
                 "errors")  # fmt: skip
 """The packages whose ``__all__`` the API reference documents, one page each."""
-_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const|ref|term):(?=<code)")
+_ROLE = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const|ref|term):(<code>)(?:~(?:\w+\.)*)?"
+)
+"""A reST role in front of rendered code, and a ``~`` (show the last name only) after it."""
 
 
 def _escape(text: str) -> str:
@@ -175,5 +178,6 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
 
 
 def on_page_content(html_text: str, **_: Any) -> str:
-    """Drop the reST role in front of a docstring's code (``:func:`fit``` shows ``fit``)."""
-    return _ROLE.sub("", html_text)
+    """Drop the reST role in front of a docstring's code (``:func:`fit``` shows ``fit``,
+    ``:class:`~bayescnn.nn.Linear``` shows ``Linear``)."""
+    return _ROLE.sub(r"\1", html_text)
