@@ -25,6 +25,7 @@ __all__ = [
     "MissingExtraError",
     "MissingFileError",
     "ModelInputError",
+    "OutputExistsError",
     "RunExistsError",
     "UnknownNameError",
     "is_input_shape_error",
@@ -67,7 +68,11 @@ class CorruptFileError(BayesCNNError, ValueError):
     """A file the library wrote cannot be read back (truncated or edited by hand)."""
 
 
-class RunExistsError(BayesCNNError, FileExistsError):
+class OutputExistsError(BayesCNNError, FileExistsError):
+    """An output would replace a file or folder that exists, and overwriting was not asked."""
+
+
+class RunExistsError(OutputExistsError):
     """A new run would overwrite a run folder that already holds one."""
 
 

@@ -1,5 +1,6 @@
 """A run whose best checkpoint is damaged points at the intact last one beside it."""
 
+import shlex
 import shutil
 
 import pytest
@@ -33,3 +34,36 @@ def test_without_an_intact_last_checkpoint_the_error_suggests_none(truncated_bes
     (truncated_best / "last.safetensors").write_bytes(b"")
     assert main(["evaluate", str(truncated_best)]) == 2
     assert "last.safetensors" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["predict", "{run}", "{images}", "--samples", "1"],
+        ["export", "{run}", "--out", "{tmp}/model.onnx"],
+        ["evaluate", "--samples", "1", "{run}"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_the_hint_repeats_the_command_that_was_run_with_the_intact_checkpoint(
+    truncated_best, tmp_path, capsys, command
+):
+    argv = [word.format(run=truncated_best, images=tmp_path / "images", tmp=tmp_path)
+            for word in command]  # fmt: skip
+    assert main(argv) == 2
+    retry = [str(truncated_best / "last.safetensors") if word == str(truncated_best) else word
+             for word in argv]  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith(f"(e.g. bayescnn {shlex.join(retry)})")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_library_names_the_intact_checkpoint_but_no_command(truncated_best):
+    from bayescnn.io import DamagedCheckpointError
+    from bayescnn.runs import open_run
+
+    with pytest.raises(DamagedCheckpointError) as raised:
+        open_run(truncated_best)
+    assert raised.value.intact == truncated_best / "last.safetensors"
+    assert raised.value.given == truncated_best
+    assert "bayescnn " not in str(raised.value)

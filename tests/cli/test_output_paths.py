@@ -28,6 +28,11 @@ CASES = {
         lambda run, tmp: ["predict", run, str(tmp), "--out", str(_blocker(tmp) / "x.csv")],
         "is a file, not a folder",
     ),
+    "predict --out EXISTING": (
+        "bayescnn.uncertainty.predict_loader",
+        lambda run, tmp: ["predict", run, str(tmp), "--out", str(_blocker(tmp))],
+        "already exists; pass --overwrite to replace it",
+    ),
     "export --out FOLDER": (
         "bayescnn.deploy.export",
         lambda run, tmp: ["export", run, "--out", str(tmp)],

@@ -197,3 +197,62 @@ def test_a_run_with_only_a_mutual_information_threshold_and_no_data_flags_by_it(
     assert {(score, threshold) for _, score, _, threshold in flag_columns(out)} == {
         ("mutual_info", 0.125)
     }
+
+
+def test_the_summary_counts_the_unreadable_files_it_skipped_and_names_them(
+    tiny_run, images, capsys
+):
+    assert main(["predict", str(tiny_run), str(images)]) == 0
+    out = capsys.readouterr().out
+    assert f"4 images predicted, 1 skipped (unreadable): {images / 'broken.png'}; " in out
+
+
+def test_strict_makes_an_unreadable_file_an_error_naming_it(tiny_run, images, tmp_path, capsys):
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(tiny_run), str(images), "--strict", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read {images / 'broken.png'} as an image" in err and "--strict" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_strict_makes_a_path_without_images_an_error_naming_it(tiny_run, images, tmp_path, capsys):
+    argv = ["predict", str(tiny_run), str(images / "digit1.png"), str(tmp_path / "nowhere")]
+    assert main([*argv, "--strict"]) == 2
+    assert f"no such file or folder: {tmp_path / 'nowhere'}" in capsys.readouterr().err
+
+
+def test_out_refuses_to_replace_an_existing_file_unless_told_to_overwrite(
+    tiny_run, images, tmp_path, capsys
+):
+    out = tmp_path / "notes.csv"
+    out.write_text("someone else's file\n")
+    assert main(["predict", str(tiny_run), str(images / "digit1.png"), "--out", str(out)]) == 2
+    assert f"--out {out} already exists; pass --overwrite" in capsys.readouterr().err
+    assert out.read_text() == "someone else's file\n"
+    argv = ["predict", str(tiny_run), str(images / "digit1.png"), "--out", str(out), "--overwrite"]
+    assert main(argv) == 0
+    assert tuple(read_csv(out)[0]) == CSV_HEADER
+
+
+def test_a_failure_while_writing_the_csv_leaves_the_old_file_whole(
+    tiny_run, images, tmp_path, monkeypatch
+):
+    out = tmp_path / "predictions.csv"
+    out.write_text("the old predictions\n")
+
+    class Failing:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def writerow(self, row):
+            self.handle.write("half a table")
+
+        def writerows(self, rows):
+            raise OSError("disk full")
+
+    monkeypatch.setattr("bayescnn.cli.predict_command.csv.writer", Failing)
+    argv = ["predict", str(tiny_run), str(images / "digit1.png"), "--out", str(out), "--overwrite"]
+    with pytest.raises(OSError, match="disk full"):
+        main(argv)
+    assert out.read_text() == "the old predictions\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["images", "predictions.csv"]

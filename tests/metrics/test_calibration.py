@@ -55,9 +55,9 @@ def test_bin_upper_edge_is_inclusive() -> None:
     assert result.count.tolist() == [1, 1]
 
 
-def test_first_bin_includes_zero_confidence() -> None:
-    # An all-zero row has confidence 0, which the first bin [0, 0.25] holds.
-    result = calibration(torch.tensor([[0.0, 0.0]]), torch.tensor([0]), n_bins=4)
+def test_the_least_confidence_lands_in_the_first_bin() -> None:
+    # A uniform row over four classes has confidence 0.25, which the first bin [0, 0.25] holds.
+    result = calibration(torch.full((1, 4), 0.25), torch.tensor([0]), n_bins=4)
     assert result.count.tolist() == [1, 0, 0, 0]
 
 
@@ -93,3 +93,14 @@ def test_rejects_invalid_n_bins(n_bins) -> None:
 def test_rejects_labels_out_of_range() -> None:
     with pytest.raises(InvalidArgumentError, match="labels must lie"):
         calibration(FOUR_PROBS, torch.tensor([0, 0, 0, 4]))
+
+
+def test_rows_that_do_not_sum_to_one_are_refused() -> None:
+    # Confidences inflated by rows summing to 2 would fill the top bins with false certainty.
+    with pytest.raises(InvalidArgumentError, match=r"4 of 4 rows are not .* summing to 1"):
+        calibration(2 * FOUR_PROBS, FOUR_LABELS)
+
+
+def test_an_all_zero_row_is_refused_rather_than_binned_at_confidence_zero() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"row 0 sums to 0"):
+        calibration(torch.tensor([[0.0, 0.0]]), torch.tensor([0]), n_bins=4)

@@ -91,3 +91,19 @@ def test_rejects_probabilities_outside_unit_interval() -> None:
 def test_rejects_float_labels() -> None:
     with pytest.raises(InvalidTypeError, match="integer"):
         accuracy(torch.full((2, 2), 0.5), torch.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("metric", [accuracy, nll, brier_score])
+def test_rows_that_do_not_sum_to_one_are_refused_naming_them(metric) -> None:
+    probs = torch.tensor([[0.5, 0.5], [0.6, 0.6], [0.2, 0.2], [0.3, 0.7]])
+    with pytest.raises(InvalidArgumentError, match=r"2 of 4 rows are not \(rows 1, 2\): 2 not "
+                       r"summing to 1 \(row 1 sums to 1\.2\)"):  # fmt: skip
+        metric(probs, torch.tensor([0, 1, 0, 1]))
+
+
+@pytest.mark.parametrize("metric", [accuracy, nll, brier_score])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_probabilities_are_refused(metric, bad) -> None:
+    probs = torch.tensor([[0.5, 0.5], [bad, 0.5]])
+    with pytest.raises(InvalidArgumentError, match=r"1 of 2 rows is not \(row 1\): 1 not finite"):
+        metric(probs, torch.tensor([0, 1]))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.metrics import ood_detection
 
 
@@ -66,3 +66,22 @@ def test_fpr_uses_first_threshold_reaching_95_percent_tpr() -> None:
 def test_ood_detection_rejects_invalid_scores(scores_in, scores_out, message) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         ood_detection(scores_in, scores_out)
+
+
+@pytest.mark.parametrize(
+    ("scores_in", "scores_out", "named"),
+    [
+        (["a"], [1.0], "scores_in"),
+        ([0.5], ["1.5"], "scores_out"),  # numbers written as text are not numbers either
+        ([0.5, None], [1.0], "scores_in"),
+        (torch.tensor([1 + 1j]), [1.0], "scores_in"),
+    ],
+)
+def test_ood_detection_names_the_argument_that_is_not_numbers(scores_in, scores_out, named):
+    with pytest.raises(InvalidTypeError, match=rf"^{named} must be a sequence of numbers"):
+        ood_detection(scores_in, scores_out)
+
+
+def test_ragged_scores_are_a_typed_error_naming_the_argument():
+    with pytest.raises(InvalidArgumentError, match=r"^scores_out must be 1-D"):
+        ood_detection([1.0], [[1.0, 2.0], [3.0]])

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.temperature import (
     POOLED_BUFFER,
     TEMPERATURE_BUFFER,
@@ -179,3 +179,31 @@ def test_an_uncalibrated_state_dict_leaves_the_model_uncalibrated():
     model = set_temperature(nn.Linear(3, 2), 1.5)
     load_model_state(model, saved)
     assert temperature_of(model) is None
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_the_fit_refuses_logits_that_are_not_finite_and_counts_them(bad):
+    # A diverged model: 3 of the 2 x 100 x 5 = 1,000 logits, in 2 examples, are not finite.
+    logits = torch.randn(2, 100, 5, generator=torch.Generator().manual_seed(0))
+    logits[0, 7, 1] = logits[1, 7, 3] = logits[1, 42, 0] = bad
+    labels = torch.zeros(100, dtype=torch.long)
+    with pytest.raises(InvalidArgumentError, match=r"3 of 1,000 held-out logits are not finite "
+                       r"\(NaN or inf\), in 2 of 100 examples: the model diverged"):  # fmt: skip
+        fit_temperature(logits, labels)
+
+
+def test_the_fit_refuses_a_label_that_is_not_a_class_index_and_names_it():
+    labels = torch.tensor([0, 1, 9, 12, 3])
+    with pytest.raises(InvalidArgumentError, match=r"labels must lie in \[0, 10\) .* got 12 at "
+                       r"position 3"):  # fmt: skip
+        fit_temperature(torch.randn(5, 10), labels)
+
+
+def test_the_nll_refuses_a_negative_label_rather_than_reading_another_class():
+    with pytest.raises(InvalidArgumentError, match="got -1 at position 1"):
+        predictive_nll(torch.randn(2, 3, 4), torch.tensor([0, -1, 2]))
+
+
+def test_the_fit_refuses_labels_that_are_not_integers():
+    with pytest.raises(InvalidTypeError, match="labels must be an integer tensor"):
+        fit_temperature(torch.randn(3, 4), torch.tensor([0.0, 1.0, 2.0]))

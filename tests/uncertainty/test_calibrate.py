@@ -164,3 +164,28 @@ def test_a_temperature_at_the_bound_of_the_search_is_reported():
         model.layer.bias_mu.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0]))  # but one confident class
     with pytest.warns(UserWarning, match="at a bound of the search"):
         bayescnn.calibrate(model, [(inputs, labels)], samples=2)
+
+
+class _DivergedOn(nn.Module):
+    """A classifier whose output for one input (the ``index``-th of each batch) is NaN."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.layer = bnn.Linear(6, 4)
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.layer(x)
+        nan = torch.zeros_like(logits)
+        nan[..., self.index, 0] = float("nan")
+        return logits + nan
+
+
+def test_a_model_with_a_nan_output_is_refused_naming_how_many_logits_are_not_finite():
+    inputs, labels = torch.randn(200, 6), torch.randint(0, 4, (200,))
+    model = _DivergedOn(index=3)
+    # 2 batches x 2 samples: one NaN logit each, among 2 x 200 x 4 = 1,600.
+    with pytest.raises(InvalidArgumentError, match=r"4 of 1,600 held-out logits are not finite"):
+        bayescnn.calibrate(model, [(inputs[:100], labels[:100]), (inputs[100:], labels[100:])],
+                           samples=2)  # fmt: skip
+    assert bayescnn.nn.temperature_of(model) is None

@@ -258,3 +258,27 @@ def test_rejects_non_3d_or_empty_input(function, shape) -> None:
 def test_rejects_integer_input() -> None:
     with pytest.raises(InvalidTypeError, match="floating-point"):
         covariance_decomposition(torch.ones(2, 3, 4, dtype=torch.int64))
+
+
+BAD_SAMPLES = {
+    "nan": torch.tensor([[[0.8, 0.2]], [[float("nan"), 0.6]]], dtype=torch.float64),
+    "negative": torch.tensor([[[0.8, 0.2]], [[1.5, -0.5]]], dtype=torch.float64),
+    "off the simplex": torch.tensor([[[0.8, 0.2]], [[0.4, 0.4]]], dtype=torch.float64),
+}
+
+
+@pytest.mark.parametrize("decompose", [covariance_decomposition, entropy_decomposition,
+                                       predictive_probs])  # fmt: skip
+@pytest.mark.parametrize("bad", list(BAD_SAMPLES))
+def test_samples_that_are_not_probability_vectors_are_refused(decompose, bad) -> None:
+    # Unchecked, each gave NaN or a negative "aleatoric" value (e.g. 1.5 x (1 - 1.5) < 0).
+    with pytest.raises(InvalidArgumentError, match=r"1 of 2 rows is not \(row \(1, 0\)\)"):
+        decompose(BAD_SAMPLES[bad])
+
+
+@pytest.mark.parametrize("decompose", [softmax_decomposition, normalized_decomposition])
+def test_a_nan_logit_is_refused_by_the_decompositions_of_logits(decompose) -> None:
+    logits = SOFTMAX_LOGITS.clone()
+    logits[1, 0, 0] = float("nan")
+    with pytest.raises(InvalidArgumentError, match=r"\(logits\) must hold .*1 not finite"):
+        decompose(logits)

@@ -358,3 +358,21 @@ def test_methods_is_a_deprecated_name_of_decompositions(module):
 
     with pytest.warns(DeprecationWarning, match="DECOMPOSITIONS"):
         assert importlib.import_module(module).METHODS is DECOMPOSITIONS
+
+
+@pytest.mark.parametrize("temperature", [None, 0.05, 20.0])
+def test_predictions_over_a_thousand_classes_pass_the_metrics_check_of_probabilities(temperature):
+    # float32 softmaxes, their mean and the pooled temperature's softmax all sum to 1 within
+    # 1e-6, far inside the metrics' 1e-4: the library never refuses its own predictions.
+    from bayescnn.metrics import brier_score, calibration, nll
+    from bayescnn.nn.temperature import set_temperature
+
+    torch.manual_seed(0)
+    model = bnn.Linear(6, 1000, posterior_rho_init=(-2.0, 0.1))
+    if temperature is not None:
+        set_temperature(model, temperature, form="pooled")
+    x, labels = 10 * torch.randn(200, 6), torch.randint(0, 1000, (200,))  # logits up to ~30
+    prediction = predict(model, x, samples=4, batch_size=100, decomposition="entropy", scores=())
+    assert (prediction.probs.sum(-1, dtype=torch.float64) - 1).abs().max() < 1e-6
+    for metric in (nll, brier_score, calibration):
+        metric(prediction.probs, labels)

@@ -201,3 +201,9 @@ def test_a_score_of_the_wrong_shape_is_an_error_naming_it(restore_ood_scores):
     register_ood_score("per_class")(lambda probs: probs.mean(dim=0))  # (N, K), not (N,)
     with pytest.raises(InvalidArgumentError, match=r"'per_class' must return shape \(2,\)"):
         ood_scores(SAMPLES)
+
+
+def test_monte_carlo_samples_refuse_probabilities_that_do_not_sum_to_one():
+    probs = torch.full((3, 4, 5), 0.25)
+    with pytest.raises(InvalidArgumentError, match=r"12 of 12 rows are not"):
+        MonteCarloSamples(probs=probs)

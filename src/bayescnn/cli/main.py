@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -125,6 +126,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_line(error: BayesCNNError, argv: Sequence[str]) -> str:
+    """The one line an error becomes; for a damaged checkpoint with an intact one beside it,
+    with the command that was run, the damaged path replaced by the intact one."""
+    from bayescnn.io import DamagedCheckpointError
+
+    if not isinstance(error, DamagedCheckpointError):
+        return str(error)
+    given, intact = str(error.given), str(error.intact)
+
+    def replaced(word: str) -> str:
+        option, equals, value = word.partition("=")  # --frequentist=RUN
+        if equals and option.startswith("-") and value == given:
+            return f"{option}={intact}"
+        return intact if word == given else word
+
+    retry = [replaced(word) for word in argv]
+    if retry == list(argv):  # the path came from elsewhere (a config): nothing to replace
+        return str(error)
+    return f"{error} (e.g. bayescnn {shlex.join(retry)})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescnn`` console script."""
     from bayescnn.train import DivergenceError
@@ -135,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("bayescnn").setLevel(logging.INFO)
     tune_cpu_allocator()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -146,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BayesCNNError as error:
         if args.debug:
             raise
-        print(f"bayescnn: error: {error}", file=sys.stderr)
+        print(f"bayescnn: error: {_error_line(error, argv)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("bayescnn: interrupted; resume with `bayescnn train --resume RUN`", file=sys.stderr)

@@ -25,7 +25,7 @@ import torch
 from bayescnn import defaults
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError, MissingFileError, OutputExistsError
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ CSV_HEADER = (
 """The columns of ``bayescnn predict``'s table and CSV file."""
 
 _BATCH_SIZE = defaults.EVALUATION_BATCH_SIZE
+_NAMED_SKIPPED = 3
+"""How many unreadable files the summary names (stderr names them all)."""
 
 
 def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -68,7 +70,8 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
         "information) uncertainty in nats, and whether an OOD score (--flag-score) exceeds "
         "the run's threshold for it (its 95th percentile on the validation split, for "
         "--flag-rate 0.05); the CSV names the score, its value and the threshold. "
-        "Unreadable files are named on stderr and skipped.",
+        "Unreadable files are named on stderr, skipped and counted in the summary "
+        "(an error with --strict).",
     )
     parser.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
     parser.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
@@ -81,7 +84,19 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         metavar="FILE.csv",
-        help="also write the table as CSV (a header, one row per image)",
+        help="also write the table as CSV (a header, one row per image); an existing file "
+        "is refused unless --overwrite is given",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --out replace an existing file",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2, naming it) when a file cannot be read as an image or a path "
+        "holds none, instead of skipping it",
     )
     parser.add_argument(
         "--flag-score",
@@ -109,21 +124,32 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _read_images(
-    files: Sequence[Path], channels: int, image_size: int
-) -> tuple[list[Path], torch.Tensor | None]:
-    """The readable files and their images; each unreadable file is named on stderr."""
+    files: Sequence[Path], channels: int, image_size: int, *, strict: bool = False
+) -> tuple[list[Path], torch.Tensor | None, list[Path]]:
+    """The readable files, their images and the unreadable files (each named on stderr).
+
+    Raises:
+        InvalidArgumentError: With ``strict``, at the first file that cannot be read.
+    """
     readable: list[Path] = []
     images: list[torch.Tensor] = []
+    skipped: list[Path] = []
     for path in files:
         try:
             images.append(read_image(path, channels, image_size))
         except MemoryError:
             raise  # running out of memory is not a damaged file
         except Exception as error:  # PIL raises many types for damaged files
+            if strict:
+                raise InvalidArgumentError(
+                    f"cannot read {path} as an image ({error}); without --strict it would be "
+                    "skipped"
+                ) from None
             _note(f"skipped {path}: cannot read it as an image ({error})")
+            skipped.append(path)
             continue
         readable.append(path)
-    return readable, torch.cat(images) if images else None
+    return readable, torch.cat(images) if images else None, skipped
 
 
 def _batches(
@@ -179,6 +205,58 @@ def _rows(
     return rows
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _summary(
+    rows: Sequence[Sequence[Any]],
+    skipped: Sequence[Path],
+    missing: Sequence[str],
+    threshold: Threshold | None,
+) -> str:
+    """One line: how many images were predicted, skipped (naming a few) and flagged."""
+    parts = [f"{_plural(len(rows), 'image')} predicted"]
+    if skipped:
+        named = ", ".join(str(path) for path in skipped[:_NAMED_SKIPPED])
+        more = (
+            f" and {len(skipped) - _NAMED_SKIPPED:,} more" if len(skipped) > _NAMED_SKIPPED else ""
+        )
+        parts.append(f"{len(skipped):,} skipped (unreadable): {named}{more}")
+    if missing:
+        parts.append(f"{_plural(len(missing), 'path')} without images (named above)")
+    line = ", ".join(parts)
+    if threshold is not None:
+        flagged = sum(row[CSV_HEADER.index("uncertain")] == "true" for row in rows)
+        line += (
+            f"; {flagged} uncertain: {threshold.score} above {threshold.value:.4g} (the "
+            f"{100 * threshold.quantile:g}th percentile of the validation split)"
+        )
+    return line
+
+
+def _check_out(out: str, overwrite: bool) -> Path:
+    """``--out``, checked before any work: writable, and new unless ``--overwrite``."""
+    from bayescnn.io import check_writable_file
+
+    path = check_writable_file(out, what="--out", example="predictions.csv")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(
+            f"--out {path} already exists; pass --overwrite to replace it, or choose another file"
+        )
+    return path
+
+
+def _write_csv(out: Path, rows: Sequence[Sequence[Any]]) -> None:
+    """The table as CSV, written atomically (a reader never sees half a file)."""
+    from bayescnn.io import atomic_path
+
+    with atomic_path(out) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_HEADER)
+        writer.writerows(_formatted(rows, 6))
+
+
 def _formatted(rows: Sequence[Sequence[Any]], digits: int) -> list[list[str]]:
     return [[f"{v:.{digits}g}" if isinstance(v, float) else v for v in row] for row in rows]
 
@@ -190,8 +268,8 @@ def _print_table(rows: Sequence[Sequence[Any]]) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predict the images; exit 0 when at least one was read, else raise (exit 2)."""
-    from bayescnn.io import check_writable_file
+    """Predict the images; exit 0 when at least one was read (with ``--strict``, every
+    one), else raise (exit 2)."""
     from bayescnn.runs import open_run
     from bayescnn.runs.threshold import check_flag_rate, load_threshold
     from bayescnn.runtime.device import resolve_device
@@ -203,15 +281,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     check_flag_rate(args.flag_rate)
     if args.samples is not None and args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
-    if args.out:  # before any work, so that a bad path loses no prediction
-        check_writable_file(args.out, what="--out", example="predictions.csv")
+    # before any work, so that a bad path loses no prediction
+    out = _check_out(args.out, args.overwrite) if args.out else None
+    files, notes = find_images(args.paths)
+    if notes and args.strict:
+        raise MissingFileError(f"{'; '.join(notes)}; --strict needs an image from every path")
     device = resolve_device(args.device)
     run = open_run(args.run, device=device)
     config = run.config
-    files, notes = find_images(args.paths)
     for note in notes:
         _note(note)
-    paths, images = _read_images(files, run.spec.in_channels, config.image_size)
+    paths, images, skipped = _read_images(
+        files, run.spec.in_channels, config.image_size, strict=args.strict
+    )
     if images is None:
         unreadable = f" ({len(files)} unreadable, named above)" if files else ""
         raise InvalidArgumentError(
@@ -236,18 +318,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         )
     rows = _rows(paths, prediction, _class_names(run), threshold)
     _print_table(rows)
-    if threshold is not None:
-        flagged = sum(row[CSV_HEADER.index("uncertain")] == "true" for row in rows)
-        print(
-            f"{len(rows)} image(s), {flagged} uncertain: {threshold.score} above "
-            f"{threshold.value:.4g} (the {100 * threshold.quantile:g}th percentile of the "
-            "validation split)"
-        )
-    if args.out:
-        out = Path(args.out)
-        with out.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_HEADER)
-            writer.writerows(_formatted(rows, 6))
+    print(_summary(rows, skipped, notes, threshold))
+    if out is not None:
+        _write_csv(out, rows)
         print(f"wrote {out}")
     return 0

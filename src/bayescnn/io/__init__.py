@@ -15,7 +15,7 @@ from bayescnn.io.checkpoint import (
     read_checkpoint_metadata,
     save_checkpoint,
 )
-from bayescnn.io.errors import CheckpointError, CheckpointMismatchError
+from bayescnn.io.errors import CheckpointError, CheckpointMismatchError, DamagedCheckpointError
 from bayescnn.io.legacy import load_legacy_state_dict
 from bayescnn.io.model_state import load_model_state
 from bayescnn.io.state import flatten_state, unflatten_state
@@ -25,6 +25,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "CheckpointMismatchError",
+    "DamagedCheckpointError",
     "OutputPathError",
     "RunDirError",
     "atomic_path",

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from torch import Tensor
 
-from bayescnn.errors import InvalidArgumentError
+from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["OODResult", "ood_detection"]
 
@@ -45,10 +45,26 @@ class OODResult:
 
 def _as_scores(scores: Scores, name: str) -> NDArray[np.float64]:
     """Convert ``scores`` to a finite, non-empty 1-D float64 array, or raise."""
+
+    def not_numbers(dtype: object, first: list[object]) -> InvalidTypeError:
+        example = f" such as {first[0]!r}" if first else ""
+        return InvalidTypeError(
+            f"{name} must be a sequence of numbers (a 1-D tensor, NumPy array or list of "
+            f"floats), got a {type(scores).__name__} of {dtype} values{example}"
+        )
+
     if isinstance(scores, Tensor):
+        if scores.is_complex():
+            raise not_numbers(scores.dtype, scores.flatten()[:1].tolist())
         array = scores.detach().cpu().double().numpy()
     else:
-        array = np.asarray(scores, dtype=np.float64)
+        try:
+            array = np.asarray(scores)
+        except ValueError as error:  # ragged nested sequences
+            raise InvalidArgumentError(f"{name} must be 1-D: {error}") from None
+        if array.dtype.kind not in "biuf":  # booleans, integers and reals: not text, objects
+            raise not_numbers(array.dtype.name, array.reshape(-1)[:1].tolist())
+        array = array.astype(np.float64)
     if array.ndim != 1:
         raise InvalidArgumentError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
@@ -75,6 +91,7 @@ def ood_detection(scores_in: Scores, scores_out: Scores) -> OODResult:
         The metrics; see :class:`OODResult`.
 
     Raises:
+        InvalidTypeError: If a set of scores holds something other than real numbers.
         InvalidArgumentError: If a set of scores is empty, not 1-D or not finite.
     """
     from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve

@@ -55,6 +55,7 @@ from torch import Tensor, nn
 
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
+from bayescnn.metrics._validation import check_labels
 from bayescnn.registry import Choice
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "TEMPERATURE_BUFFER",
     "TemperatureForm",
     "apply_temperature",
+    "check_held_out",
     "divide_by_temperature",
     "fit_temperature",
     "load_temperature",
@@ -279,6 +281,43 @@ def _log_mean_softmax(logit_samples: Tensor, temperature: float) -> Tensor:
     return torch.logsumexp(log_probs, dim=0) - math.log(log_probs.shape[0])
 
 
+def check_held_out(logit_samples: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """The held-out ``(S, N, K)`` logit samples and ``(N,)`` labels, checked, on the CPU.
+
+    ``(N, K)`` logits are one sample. Every logit must be finite: a NaN or infinite
+    output (a diverged model, or bad inputs) would make every temperature's NLL NaN, and
+    the search would return its first trial as if it were a fit.
+
+    Raises:
+        InvalidArgumentError: If the shapes disagree, a label is not a class index in
+            ``[0, K)`` (naming it and its position), or logits are not finite (naming how
+            many).
+        InvalidTypeError: If the labels are not an integer tensor.
+    """
+    samples = logit_samples.unsqueeze(0) if logit_samples.ndim == 2 else logit_samples
+    if samples.ndim != 3:
+        raise InvalidArgumentError(
+            f"logit samples must have shape (samples, examples, classes), got {tuple(samples.shape)}"
+        )
+    check_labels(labels, samples.shape[2])
+    if samples.shape[1] == 0 or samples.shape[1] != len(labels):
+        raise InvalidArgumentError(
+            f"need one label per held-out example: {samples.shape[1]} examples, "
+            f"{len(labels)} labels"
+        )
+    samples, labels = samples.detach().cpu(), labels.detach().cpu()
+    finite = torch.isfinite(samples)
+    if not bool(finite.all()):
+        examples = int((~finite).any(dim=2).any(dim=0).sum())
+        raise InvalidArgumentError(
+            f"{int((~finite).sum()):,} of {finite.numel():,} held-out logits are not finite "
+            f"(NaN or inf), in {examples:,} of {samples.shape[1]:,} examples: the model "
+            "diverged or was given bad inputs, and no temperature calibrates it; check its "
+            "training and the held-out data"
+        )
+    return samples, labels
+
+
 def predictive_nll(
     logit_samples: Tensor,
     labels: Tensor,
@@ -298,11 +337,22 @@ def predictive_nll(
         labels: True classes, shape ``(N,)``.
         temperature: ``T > 0``.
         form: ``'pooled'`` or ``'per-sample'`` (:class:`TemperatureForm`).
+
+    Raises:
+        InvalidArgumentError: As :func:`check_held_out`.
     """
-    if TemperatureForm.parse(form) is TemperatureForm.POOLED:
-        log_predictive = (_log_mean_softmax(logit_samples, 1.0) / temperature).log_softmax(-1)
+    samples, labels = check_held_out(logit_samples, labels)
+    return _predictive_nll(samples, labels, temperature, TemperatureForm.parse(form))
+
+
+def _predictive_nll(
+    samples: Tensor, labels: Tensor, temperature: float, form: TemperatureForm
+) -> float:
+    """:func:`predictive_nll` of checked ``(S, N, K)`` samples."""
+    if form is TemperatureForm.POOLED:
+        log_predictive = (_log_mean_softmax(samples, 1.0) / temperature).log_softmax(-1)
     else:
-        log_predictive = _log_mean_softmax(logit_samples, temperature)
+        log_predictive = _log_mean_softmax(samples, temperature)
     return float(-log_predictive.gather(-1, labels.long().view(-1, 1)).mean())
 
 
@@ -322,24 +372,18 @@ def fit_temperature(
         logit_samples: ``(S, N, K)`` logits of held-out examples (``(N, K)`` is one sample).
         labels: ``(N,)`` true classes.
         form: ``'pooled'`` or ``'per-sample'`` (:class:`TemperatureForm`).
+
+    Raises:
+        InvalidArgumentError: If a logit is NaN or infinite, a label is out of range, or
+            the shapes disagree (:func:`check_held_out`).
     """
     from scipy.optimize import minimize_scalar
 
     form = TemperatureForm.parse(form)
-    samples = logit_samples.unsqueeze(0) if logit_samples.ndim == 2 else logit_samples
-    if samples.ndim != 3:
-        raise InvalidArgumentError(
-            f"logit samples must have shape (samples, examples, classes), got {tuple(samples.shape)}"
-        )
-    if samples.shape[1] == 0 or samples.shape[1] != len(labels):
-        raise InvalidArgumentError(
-            f"need one label per held-out example: {samples.shape[1]} examples, "
-            f"{len(labels)} labels"
-        )
-    samples, labels = samples.detach().cpu(), labels.detach().cpu()
+    samples, labels = check_held_out(logit_samples, labels)
     low, high = (math.log(bound) for bound in TEMPERATURE_BOUNDS)
     result = minimize_scalar(
-        lambda log_t: predictive_nll(samples, labels, math.exp(log_t), form=form),
+        lambda log_t: _predictive_nll(samples, labels, math.exp(log_t), form),
         bounds=(low, high),
         method="bounded",
         options={"xatol": 1e-4},

@@ -12,7 +12,13 @@ from torch import nn
 
 from bayescnn.data import DatasetSpec, get_spec
 from bayescnn.errors import MissingFileError
-from bayescnn.io import CheckpointError, load_checkpoint, load_model_state, read_checkpoint_metadata
+from bayescnn.io import (
+    CheckpointError,
+    DamagedCheckpointError,
+    load_checkpoint,
+    load_model_state,
+    read_checkpoint_metadata,
+)
 from bayescnn.runs.builder import build_model
 from bayescnn.runs.calibration import apply_run_calibration
 from bayescnn.runs.config import TrainConfig
@@ -83,7 +89,8 @@ def find_checkpoint(path: str | Path) -> Path:
 
 def _with_intact_last(error: CheckpointError, damaged: Path, given: str | Path) -> CheckpointError:
     """``error`` about a damaged ``best.safetensors``, naming the intact ``last.safetensors``
-    beside it (the run's last epoch, not its best) when there is one."""
+    beside it (the run's last epoch, not its best) when there is one: a
+    :class:`DamagedCheckpointError`, from which the caller can say how to ask again."""
     last = damaged.with_name(LAST_FILE)
     if damaged.name != BEST_FILE or not last.is_file():
         return error
@@ -91,9 +98,10 @@ def _with_intact_last(error: CheckpointError, damaged: Path, given: str | Path) 
         read_checkpoint_metadata(last)
     except CheckpointError:
         return error
-    return CheckpointError(
-        f"{error}; the last epoch's checkpoint beside it is intact: give {last} instead of "
-        f"{given} (e.g. bayescnn evaluate {last})"
+    return DamagedCheckpointError(
+        f"{error}; the last epoch's checkpoint beside it is intact: give {last} instead of {given}",
+        given=given,
+        intact=last,
     )
 
 

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
+from bayescnn.metrics._validation import check_probabilities
 
 __all__ = [
     "Decomposition",
@@ -103,6 +104,19 @@ def check_samples(samples: Tensor, name: str) -> None:
         raise InvalidTypeError(f"{name} must be a floating-point tensor, got {samples.dtype}")
 
 
+def check_probability_samples(probs: Tensor, name: str = "probs") -> None:
+    """Raise unless ``probs`` is ``(S, N, K)`` samples whose every ``p_t(x_n)`` is a
+    probability vector (:func:`bayescnn.metrics._validation.check_probabilities`).
+
+    Raises:
+        InvalidTypeError: If it is not a floating-point tensor.
+        InvalidArgumentError: If its shape is not ``(S, N, K)``, it is empty, or a vector
+            is not finite, has an entry outside ``[0, 1]`` or does not sum to 1.
+    """
+    check_samples(probs, name)
+    check_probabilities(probs, name)
+
+
 def predictive_probs(probs: Tensor) -> Tensor:
     """Monte-Carlo predictive distribution ``p̄ = (1/S) Σ_t p_t``.
 
@@ -111,8 +125,11 @@ def predictive_probs(probs: Tensor) -> Tensor:
 
     Returns:
         Predictive probabilities, shape ``(N, K)``.
+
+    Raises:
+        InvalidArgumentError: If a sample is not a probability vector.
     """
-    check_samples(probs, "probs")
+    check_probability_samples(probs)
     return probs.mean(dim=0)
 
 
@@ -129,8 +146,17 @@ def covariance_decomposition(probs: Tensor, *, full: bool = False) -> Decomposit
 
     Returns:
         The decomposition; see :class:`Decomposition`.
+
+    Raises:
+        InvalidArgumentError: If a sample is not a probability vector (NaN, negative or
+            off-simplex probabilities would give NaN or negative "aleatoric" values).
     """
-    check_samples(probs, "probs")
+    check_probability_samples(probs)
+    return _covariance(probs, full=full)
+
+
+def _covariance(probs: Tensor, *, full: bool) -> Decomposition:
+    """:func:`covariance_decomposition` of samples known to be probability vectors."""
     p_bar = probs.mean(dim=0)
     centred = probs - p_bar
     aleatoric = (probs * (1.0 - probs)).mean(dim=0)
@@ -164,9 +190,14 @@ def softmax_decomposition(logits: Tensor, *, full: bool = False) -> Decompositio
 
     Returns:
         The decomposition; see :class:`Decomposition`.
+
+    Raises:
+        InvalidArgumentError: If a logit is NaN or ``+inf`` (no probability vector).
     """
     check_samples(logits, "logits")
-    return covariance_decomposition(torch.softmax(logits, dim=-1), full=full)
+    probs = torch.softmax(logits, dim=-1)
+    check_probabilities(probs, "softmax(logits)")  # fails only for NaN or +inf logits
+    return _covariance(probs, full=full)
 
 
 def _softplus_normalize(logits: Tensor) -> Tensor:
@@ -194,9 +225,14 @@ def normalized_decomposition(logits: Tensor, *, full: bool = False) -> Decomposi
 
     Returns:
         The decomposition; see :class:`Decomposition`.
+
+    Raises:
+        InvalidArgumentError: If a logit is NaN or ``+inf`` (no probability vector).
     """
     check_samples(logits, "logits")
-    return covariance_decomposition(_softplus_normalize(logits), full=full)
+    probs = _softplus_normalize(logits)
+    check_probabilities(probs, "normalised softplus(logits)")  # fails only for NaN or +inf
+    return _covariance(probs, full=full)
 
 
 def _entropy(probs: Tensor) -> Tensor:
@@ -215,8 +251,11 @@ def entropy_decomposition(probs: Tensor) -> EntropyDecomposition:
 
     Returns:
         The decomposition; see :class:`EntropyDecomposition`.
+
+    Raises:
+        InvalidArgumentError: If a sample is not a probability vector.
     """
-    check_samples(probs, "probs")
+    check_probability_samples(probs)
     p_bar = probs.mean(dim=0)
     total = _entropy(p_bar)
     aleatoric = _entropy(probs).mean(dim=0)

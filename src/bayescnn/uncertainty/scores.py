@@ -72,7 +72,9 @@ class MonteCarloSamples:
     Give exactly one of ``probs`` or ``logits`` (as in ``torch.distributions.Categorical``).
     Every derived quantity (the softmax, the predictive distribution, the entropy and
     covariance decompositions) is computed on first use and then shared, so several
-    scores and decompositions of the same batch cost one computation each.
+    scores and decompositions of the same batch cost one computation each. Given
+    probabilities are checked here to be probability vectors (finite, in ``[0, 1]``,
+    summing to 1), so that no score is computed from bad numbers.
 
     Args:
         probs: Probability samples ``p_t``, shape ``(S, N, K)``.
@@ -81,6 +83,10 @@ class MonteCarloSamples:
             (:mod:`bayescnn.nn.temperature`): the predictive is then
             ``softmax(log p̄ / T)`` and what reads it (``max_prob``) is calibrated, while
             the decompositions and the other scores stay the samples' own.
+
+    Raises:
+        InvalidArgumentError: If not exactly one of ``probs`` and ``logits`` is given,
+            either is not ``(S, N, K)``, or a given probability vector is not one.
     """
 
     def __init__(
@@ -94,8 +100,8 @@ class MonteCarloSamples:
             raise InvalidArgumentError("give exactly one of probs or logits")
         if logits is not None:
             decomposition.check_samples(logits, "logits")
-        else:
-            decomposition.check_samples(probs, "probs")
+        else:  # before any score reads them, decomposition or not
+            decomposition.check_probability_samples(probs, "probs")
         self._logits = logits
         self._given_probs = probs
         self._pooled_temperature = pooled_temperature
