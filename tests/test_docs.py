@@ -11,7 +11,9 @@ removed afterwards. Two HTML comments steer it, and should stay rare:
 
 from __future__ import annotations
 
+import argparse
 import gc
+import importlib.util
 import re
 import shutil
 import tempfile
@@ -115,3 +117,36 @@ def test_the_migration_page_maps_every_key_script_and_class_of_the_original() ->
         assert f"`{key}`" in text or f"'{key}'" in text, key
     for name in ORIGINAL_NAMES:
         assert name in text, name
+
+
+def _hooks():
+    spec = importlib.util.spec_from_file_location(
+        "generated", ROOT / "docs" / "_hooks" / "generated.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cli_reference_names_every_command_and_option_of_the_parser() -> None:
+    from bayescnn.cli.main import build_parser
+
+    reference = _hooks().cli_reference()
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, subparser in commands.choices.items():
+        assert f"## `bayescnn {name}`" in reference, name
+        for action in subparser._actions:
+            if action.help == argparse.SUPPRESS:  # hidden from --help (a deprecated alias)
+                continue
+            for option in action.option_strings:
+                assert option in reference, (name, option)
+
+
+def test_the_generated_choices_are_the_registries() -> None:
+    from bayescnn.runs import CHOICES
+
+    listed = _hooks().choices()
+    for key, registry in CHOICES.items():
+        line = next(line for line in listed.splitlines() if line.startswith(f"- `{key}`:"))
+        assert re.findall(r"`([^`]+)`", line)[1 : 1 + len(registry.names())] == registry.names()

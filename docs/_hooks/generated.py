@@ -5,6 +5,10 @@
   its help and default), so the options are never written down twice.
 - ``<!-- generated: choices -->`` becomes the list of names each option takes, read from
   the registries the command line and the config files look names up in.
+- ``<!-- generated: api-index -->`` becomes the table of ``bayescnn.__all__``, each name
+  linked to the package page that documents it; a public function named like its own
+  module (``uncertainty.calibrate``) is documented under its full path, which
+  mkdocstrings would otherwise take for the module.
 - The docstrings' reST roles (``:func:`fit```) render as the code they name: mkdocstrings
   reads the docstrings as Markdown, where the role would show as literal text.
 """
@@ -40,6 +44,7 @@ def _code(text: str) -> str:
 
 
 def _option_rows(parser: argparse.ArgumentParser, actions: list[argparse.Action]) -> list[str]:
+    # argparse's own formatter writes each option and expands its %(default)s, as in --help
     formatter = parser._get_formatter()
     rows = []
     for action in actions:
@@ -110,7 +115,10 @@ def shadowed(package: str) -> list[str]:
     import importlib
     import importlib.util
 
-    module = importlib.import_module(f"bayescnn.{package}")
+    try:
+        module = importlib.import_module(f"bayescnn.{package}")
+    except ImportError:  # an optional extra that is not installed: nothing to resolve
+        return []
     if not hasattr(module, "__path__"):
         return []
     found = []
@@ -136,7 +144,12 @@ def api_index() -> str:
 
     import bayescnn
 
-    packages = [importlib.import_module(f"bayescnn.{name}") for name in API_PACKAGES]
+    packages = []
+    for name in API_PACKAGES:
+        try:
+            packages.append(importlib.import_module(f"bayescnn.{name}"))
+        except ImportError:  # an optional extra that is not installed
+            continue
     rows = ["| name | what it is |", "| --- | --- |"]
     for name in bayescnn.__all__:
         obj = getattr(bayescnn, name)
