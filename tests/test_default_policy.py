@@ -32,7 +32,7 @@ def test_create_train_and_to_bayesian_build_the_same_network(architecture):
     expected = [
         (name, defaults.ESTIMATOR, defaults.MODEL_RHO_SCALE)
         for name, module in created.named_modules()
-        if isinstance(module, nn.Linear) or isinstance(module, bayescnn.nn.Linear)
+        if isinstance(module, nn.Linear | bayescnn.nn.Linear)
     ]
     assert expected, "every zoo network has a fully connected head"
     assert _policy(created) == _policy(converted) == _policy(trained) == expected

@@ -127,3 +127,33 @@ def test_train_help_states_each_default_at_most_once_and_never_as_none(capsys):
 )  # fmt: skip
 def test_the_uncertainty_folder_is_named_after_the_ood_sets_last_part(tmp_path, ood, folder):
     assert uncertainty_dir(tmp_path, ood) == tmp_path / folder
+
+
+class _ExitedError(Exception):
+    pass
+
+
+def test_a_process_that_joined_a_group_ends_through_exit_process_with_the_commands_code(
+    monkeypatch, tmp_path
+):
+    """Under torchrun the command ends without finalizers (DDP keeps the group alive)."""
+    from bayescnn.train import distributed
+
+    codes = []
+
+    def record(code):
+        codes.append(code)
+        raise _ExitedError
+
+    monkeypatch.setattr(distributed, "_joined", True)
+    monkeypatch.setattr(distributed, "exit_process", record)
+    with pytest.raises(_ExitedError):
+        main(["evaluate", str(tmp_path / "no-such-run")])
+    assert codes == [2]
+
+
+def test_a_process_that_joined_no_group_returns_its_code(monkeypatch, tmp_path):
+    from bayescnn.train import distributed
+
+    monkeypatch.setattr(distributed, "exit_process", lambda code: pytest.fail("exited"))
+    assert main(["evaluate", str(tmp_path / "no-such-run")]) == 2

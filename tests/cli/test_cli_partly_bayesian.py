@@ -31,4 +31,4 @@ def test_bayesian_layers_matching_nothing_is_one_clear_line(tmp_path, tiny_mnist
     argv = ["train", "--dataset", "mnist", "--data-dir", str(tiny_mnist_dir), "--epochs", "1",
             "--bayesian-layers", "dense*", "--run-dir", str(tmp_path / "run")]  # fmt: skip
     assert main(argv) == 2
-    assert "matches no weight layer of model 'lenet'" in capsys.readouterr().err
+    assert "model 'lenet': bayesian_layers (dense*) matches no layer" in capsys.readouterr().err

@@ -20,11 +20,12 @@ def two_blobs(count: int = 128, seed: int = 0) -> TensorDataset:
 
 
 def tiny_bayesian_cnn(seed: int = 0, *, batch_norm: bool = False) -> nn.Module:
-    """A converted Conv-(BatchNorm)-ReLU-Linear network for 8x8 images and 2 classes."""
+    """A Conv-(BatchNorm)-ReLU-Linear network for 8x8 images and 2 classes, every weight
+    layer Bayesian."""
     torch.manual_seed(seed)
     norm = [nn.BatchNorm2d(4)] if batch_norm else []
     net = nn.Sequential(nn.Conv2d(1, 4, 3), *norm, nn.ReLU(), nn.Flatten(), nn.Linear(144, 2))
-    return bayescnn.to_bayesian(net)
+    return bayescnn.to_bayesian(net, bayesian_layers="all")  # the convolution too
 
 
 @pytest.fixture

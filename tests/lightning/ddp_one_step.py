@@ -27,7 +27,7 @@ NOISE_SEED = 100  # rank r draws its weight noise from seed NOISE_SEED + r
 def tiny_model() -> nn.Module:
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 3))
-    return bayescnn.to_bayesian(net)
+    return bayescnn.to_bayesian(net, bayesian_layers="all")  # the convolution too
 
 
 def dataset(count: int, seed: int) -> TensorDataset:

@@ -88,9 +88,9 @@ def test_validation_metrics_are_those_of_the_whole_set_not_a_mean_over_batches(
     assert logged == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 
-def test_the_predictive_averages_valid_samples_softmaxes(data, tiny_cnn):
+def test_the_predictive_averages_predict_samples_softmaxes(data, tiny_cnn):
     model = tiny_cnn()
-    module = BayesianClassifier(model, num_train=100, valid_samples=5)
+    module = BayesianClassifier(model, num_train=100, predict_samples=5)
     inputs = data(6).tensors[0]
     torch.manual_seed(7)
     probs = module.predictive(inputs)
@@ -103,7 +103,7 @@ def test_the_predictive_averages_valid_samples_softmaxes(data, tiny_cnn):
 
 def test_the_predictive_leaves_batchnorm_statistics_and_training_modes_alone(data, tiny_cnn):
     model = tiny_cnn(batch_norm=True).train()
-    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    module = BayesianClassifier(model, num_train=100, predict_samples=3)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     module.predictive(data(8).tensors[0] + 5.0)
 
@@ -114,7 +114,7 @@ def test_the_predictive_leaves_batchnorm_statistics_and_training_modes_alone(dat
 
 def test_predict_returns_predictive_probabilities_per_batch(data, tiny_cnn, quiet_trainer):
     model = tiny_cnn()
-    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    module = BayesianClassifier(model, num_train=100, predict_samples=3)
     dataset = data(10)
     batches = quiet_trainer().predict(module, DataLoader(dataset, batch_size=4))
 
@@ -187,7 +187,7 @@ def test_a_model_that_is_not_a_module_is_refused():
 
 def test_the_predictive_is_predict_loaders_on_the_batch(data, tiny_cnn):
     model = tiny_cnn()
-    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    module = BayesianClassifier(model, num_train=100, predict_samples=3)
     inputs = data(6).tensors[0]
     torch.manual_seed(7)
     probs = module.predictive(inputs)
@@ -221,7 +221,7 @@ def test_a_members_network_trains_and_its_predictive_pools_every_members_samples
         bnn.PackedLinear(2, 144, 2),
     )
     model = bnn.PackedEnsemble(body, 2)
-    module = BayesianClassifier(model, num_train=100, valid_samples=3)
+    module = BayesianClassifier(model, num_train=100, predict_samples=3)
     trainer = quiet_trainer(max_steps=1)
     trainer.fit(module, DataLoader(data(16), batch_size=16))
     assert torch.isfinite(trainer.callback_metrics["train/loss_step"])
@@ -232,3 +232,15 @@ def test_a_members_network_trains_and_its_predictive_pools_every_members_samples
     expected = bayescnn.predict(model, inputs, samples=3)
     assert expected.samples == 2 * 3
     torch.testing.assert_close(probs, expected.probs, rtol=0, atol=0)
+
+
+def test_prediction_draws_the_library_s_default_samples_and_validation_its_own(data, tiny_cnn):
+    module = BayesianClassifier(tiny_cnn(), num_train=100)
+    assert module.predict_samples == bayescnn.defaults.SAMPLES
+    assert module.valid_samples == bayescnn.defaults.VALID_SAMPLES
+    inputs = data(4).tensors[0]
+    torch.manual_seed(3)
+    probs = module.predictive(inputs, module.valid_samples)
+    torch.manual_seed(3)
+    expected = bayescnn.predict(module.model, inputs, samples=bayescnn.defaults.VALID_SAMPLES).probs
+    torch.testing.assert_close(probs, expected, rtol=0, atol=0)

@@ -52,9 +52,12 @@ def test_a_posterior_equal_to_its_prior_is_reported_as_collapsed():
     model = _net()
     with torch.no_grad():
         for layer in bayescnn.nn.bayesian_layers(model):  # q = p = N(0, 1)
-            for mu, rho in ((layer.weight_mu, layer.weight_rho), (layer.bias_mu, layer.bias_rho)):
-                mu.zero_()
-                rho.fill_(float(inverse_softplus(torch.tensor(1.0))))
+            layer.weight_mu.zero_()
+            layer.bias_mu.zero_()
+            rho = float(inverse_softplus(torch.tensor(1.0)))  # sigma 1, whatever the rho scale
+            layer.set_rho(
+                torch.full_like(layer.weight_mu, rho), torch.full_like(layer.bias_mu, rho)
+            )
     row = _fit(model, num_train=10_000, lr=0.0)[0]
     assert any("collapsed to the prior" in w for w in row["warnings"])
 

@@ -13,7 +13,7 @@ import torch.multiprocessing as mp
 
 import bayescnn
 from bayescnn.train import ELBO
-from bayescnn.train.distributed import Distributed, teardown
+from bayescnn.train.distributed import Distributed, exit_process, teardown
 
 NUM_TRAIN = 1000  # the whole training set's size, the same on every rank
 
@@ -41,6 +41,7 @@ def _ddp_worker(rank, estimator, store, out):
     if rank == 0:
         torch.save({k: p.grad for k, p in model.named_parameters()}, out)
     teardown(Distributed(rank, 2, torch.device("cpu")))  # barrier, then leave the group
+    exit_process(0)  # as the command line ends: no finalizer on the group DDP kept alive
 
 
 @pytest.mark.slow

@@ -149,8 +149,6 @@ def _error_line(error: BayesCNNError, argv: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescnn`` console script."""
-    from bayescnn.train import DivergenceError
-
     # stdout is the command's own output (JSON, tables); the log, progress included, goes
     # to stderr. Only bayescnn's own messages at INFO: the libraries it drives (the ONNX
     # optimiser, torch.export) would otherwise fill it with their passes.
@@ -159,6 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     tune_cpu_allocator()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    code = _run(args, argv)
+    distributed = sys.modules.get("bayescnn.train.distributed")  # imported by train alone
+    if distributed is not None and distributed.joined_a_group():
+        distributed.exit_process(code)  # under torchrun: see exit_process for why
+    return code
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """The command's exit code: 0, 1 for a diverged run, 2 for bad input, 130 interrupted."""
+    from bayescnn.train import DivergenceError
+
     try:
         return args.handler(args)
     except DivergenceError as error:

@@ -256,12 +256,15 @@ def create(
             f"needs plain ones (bayesian_layers={bayesian_layers!r}): {fix}"
         )
     if bayesian and not bayesian_layers_of(model):
-        model = to_bayesian(
-            model,
-            posterior=spec,
-            bayesian_layers=None if default_layers else bayesian_layers,
-            inplace=True,
-        )
+        try:
+            model = to_bayesian(
+                model,
+                posterior=spec,
+                bayesian_layers=None if default_layers else bayesian_layers,
+                inplace=True,
+            )
+        except InvalidArgumentError as error:  # the same words, naming the model
+            raise InvalidArgumentError(f"model {name!r}: {error}") from None
         if not bayesian_layers_of(model):
             raise InvalidArgumentError(
                 f"model {name!r} has no layer to make Bayesian; its layers: "
