@@ -220,3 +220,42 @@ def test_a_model_with_a_nan_output_is_refused_naming_how_many_logits_are_not_fin
         bayescnn.calibrate(model, [(inputs[:100], labels[:100]), (inputs[100:], labels[100:])],
                            samples=2)  # fmt: skip
     assert bayescnn.nn.temperature_of(model) is None
+
+
+def test_predicting_with_a_widened_network_never_calibrated_says_so():
+    import warnings
+
+    from bayescnn.uncertainty import UncalibratedWarning
+
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    inputs = torch.randn(3, 1, 28, 28)
+    with pytest.warns(UncalibratedWarning, match="never calibrated"):
+        bayescnn.predict(model, inputs, samples=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncalibratedWarning)
+        bayescnn.predict(model, inputs, samples=2, calibrated=False)  # asked for raw
+        bayescnn.nn.set_temperature(model, 1.0)  # calibrated (or declined: T = 1 kept)
+        bayescnn.predict(model, inputs, samples=2)
+        plain = bayescnn.models.create("lenet", bayesian=False, in_channels=1, image_size=28)
+        bayescnn.predict(plain, inputs, samples=2)
+
+
+def test_a_declined_fit_keeps_t_1_and_says_why_in_one_line():
+    from bayescnn.uncertainty import CalibrationDeclinedWarning, calibrate_logits
+
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    logits = 4 * torch.randn(58, 10) + 0.01 * torch.randn(5, 58, 10)
+    labels = logits.softmax(-1).mean(0).argmax(-1)  # every held-out example right
+    with pytest.warns(CalibrationDeclinedWarning, match="58 held-out examples, 0 misclassified"):
+        fit = calibrate_logits(model, logits, labels)
+    assert fit.temperature == 1.0 and bayescnn.nn.temperature_of(model) == 1.0
+    assert fit.errors == 0 and "perfectly separated" in fit.declined
+    assert fit.summary().startswith("kept T = 1 (pooled): 58 held-out examples")
+    assert "\n" not in fit.summary()
+
+
+def test_an_nll_is_never_printed_as_minus_zero():
+    from bayescnn.uncertainty import TemperatureFit
+
+    fit = TemperatureFit(0.5, -0.0, -1e-12, 100, 4)
+    assert "-0.0000" not in fit.summary() and "0.0000 -> 0.0000" in fit.summary()

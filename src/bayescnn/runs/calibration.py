@@ -9,6 +9,7 @@ gets a new ``calibration.json`` (written atomically).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,12 @@ from bayescnn.nn.temperature import TemperatureForm
 from bayescnn.runs.builder import DataSplits
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runs.validation import LogitBatches, validation_logits
-from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate_logits, stack_logits
+from bayescnn.uncertainty.calibrate import (
+    CalibrationDeclinedWarning,
+    TemperatureFit,
+    calibrate_logits,
+    stack_logits,
+)
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -56,7 +62,9 @@ def calibrate_on_validation(
     if valid_logits is None:
         return None
     logits, labels = stack_logits(valid_logits)
-    return calibrate_logits(model, logits, labels, form=config.temperature_form)
+    with warnings.catch_warnings():  # the run logs the fit's summary, the reason included
+        warnings.simplefilter("ignore", CalibrationDeclinedWarning)
+        return calibrate_logits(model, logits, labels, form=config.temperature_form)
 
 
 def write_calibration(

@@ -256,13 +256,7 @@ def _finish(
         report["calibration"] = fit.to_dict()
         if dist.is_main:
             write_calibration(fit, files.root, path, best.metadata["epoch"])
-        log.info(
-            "calibration: temperature %.3f (%s), validation NLL %.4f -> %.4f (calibration.json)",
-            fit.temperature,
-            fit.form,
-            fit.nll_raw,
-            fit.nll_calibrated,
-        )
+        log.info("calibration: %s (calibration.json)", fit.summary())
     if thresholds:  # of the calibrated predictive
         write_uncertainty_threshold(model, splits, config, files.root, valid_logits=valid_logits)
     del valid_logits  # S x N x K: not kept through the test pass

@@ -7,7 +7,12 @@ detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.uncertainty._renamed import module_getattr
-from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate, calibrate_logits
+from bayescnn.uncertainty.calibrate import (
+    CalibrationDeclinedWarning,
+    TemperatureFit,
+    calibrate,
+    calibrate_logits,
+)
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -19,6 +24,7 @@ from bayescnn.uncertainty.decomposition import (
 )
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
 from bayescnn.uncertainty.predict import (
+    UncalibratedWarning,
     predict,
     predict_from_logits,
     predict_loader,
@@ -34,10 +40,15 @@ from bayescnn.uncertainty.scores import (
     ood_scores,
     register_ood_score,
 )
+from bayescnn.uncertainty.temperature_evidence import (
+    TemperatureEvidence,
+    weigh_temperature_evidence,
+)
 
 __all__ = [
     "DECOMPOSITIONS",
     "OOD_SCORES",
+    "CalibrationDeclinedWarning",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
@@ -45,7 +56,9 @@ __all__ = [
     "OODScore",
     "Prediction",
     "ScoreInput",
+    "TemperatureEvidence",
     "TemperatureFit",
+    "UncalibratedWarning",
     "calibrate",
     "calibrate_logits",
     "covariance_decomposition",
@@ -61,6 +74,7 @@ __all__ = [
     "register_ood_score",
     "sampled_batches",
     "softmax_decomposition",
+    "weigh_temperature_evidence",
 ]
 
 

@@ -31,8 +31,20 @@ from bayescnn.nn.temperature import (
     temperature_of,
 )
 from bayescnn.uncertainty.predict import sampled_batches
+from bayescnn.uncertainty.temperature_evidence import weigh_temperature_evidence
 
-__all__ = ["TemperatureFit", "calibrate", "calibrate_logits", "held_out_logits", "stack_logits"]
+__all__ = [
+    "CalibrationDeclinedWarning",
+    "TemperatureFit",
+    "calibrate",
+    "calibrate_logits",
+    "held_out_logits",
+    "stack_logits",
+]
+
+
+class CalibrationDeclinedWarning(UserWarning):
+    """The held-out evidence did not support a temperature: ``T = 1`` was kept."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,9 @@ class TemperatureFit:
         samples: Posterior samples ``S`` per example (an ensemble's members included).
         form: Where ``T`` divides: ``'pooled'`` or ``'per-sample'``
             (:mod:`bayescnn.nn.temperature`).
+        errors: Held-out examples the raw predictive's argmax got wrong.
+        declined: Why ``T = 1`` was kept instead of a fit, one line
+            (:mod:`bayescnn.uncertainty.temperature_evidence`); None when ``T`` was fitted.
     """
 
     temperature: float
@@ -55,9 +70,27 @@ class TemperatureFit:
     examples: int
     samples: int
     form: str = TemperatureForm.POOLED.value
+    errors: int | None = None
+    declined: str | None = None
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
+
+    def summary(self) -> str:
+        """One line: the temperature and the held-out NLL before and after, or why
+        ``T = 1`` was kept."""
+        if self.declined is not None:
+            return f"kept T = 1 ({self.form}): {self.declined}"
+        return (
+            f"temperature {self.temperature:.3f} ({self.form}), held-out NLL "
+            f"{_nll(self.nll_raw)} -> {_nll(self.nll_calibrated)} on {self.examples} examples"
+        )
+
+
+def _nll(value: float) -> str:
+    """An NLL to 4 decimals; never ``-0.0000`` (an NLL is >= 0: a -0.0 or a rounding
+    error below zero is 0)."""
+    return f"{max(value, 0.0) + 0.0:.4f}"  # + 0.0 turns -0.0 into 0.0
 
 
 def held_out_logits(
@@ -169,17 +202,21 @@ def calibrate_logits(
     """
     form = TemperatureForm.parse(form)
     logits, labels = check_held_out(logits, labels)
-    set_temperature(model, fit_temperature(logits, labels, form=form), form=form)
+    evidence = weigh_temperature_evidence(logits, labels, form=form)
+    fitted = fit_temperature(logits, labels, form=form) if evidence.supported else 1.0
+    set_temperature(model, fitted, form=form)
     temperature = temperature_of(model)  # as kept: float32
     assert temperature is not None
     low, high = TEMPERATURE_BOUNDS
-    if not low * 1.01 < temperature < high / 1.01:
+    if evidence.supported and not low * 1.01 < temperature < high / 1.01:
         warnings.warn(
             f"the fitted temperature {temperature:.3g} is at a bound of the search "
             f"[{low}, {high}]: the held-out predictive is far from calibrated at any "
-            "temperature (a barely trained model, or too few held-out examples)",
+            "temperature; check the model's training",
             stacklevel=2,
         )
+    if not evidence.supported:
+        warnings.warn(f"kept T = 1: {evidence.reason}", CalibrationDeclinedWarning, stacklevel=2)
     return TemperatureFit(
         temperature=temperature,
         nll_raw=predictive_nll(logits, labels, 1.0),
@@ -187,4 +224,6 @@ def calibrate_logits(
         examples=int(labels.numel()),
         samples=int(logits.shape[0]),
         form=form.value,
+        errors=evidence.errors,
+        declined=evidence.reason,
     )

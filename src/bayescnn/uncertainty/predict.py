@@ -11,6 +11,7 @@ once (:mod:`bayescnn.uncertainty.prediction`), so memory grows as ``N x K``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
@@ -26,6 +27,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.nn import (
+    BayesianLayer,
     Ensemble,
     frozen_eval_mode,
     is_stochastic,
@@ -40,6 +42,7 @@ from bayescnn.nn.temperature import (
     divide_by_temperature,
     pooled_temperature,
     temperature_form,
+    temperature_of,
 )
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
@@ -54,6 +57,7 @@ from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 __all__ = [
     "DECOMPOSITIONS",
     "Prediction",
+    "UncalibratedWarning",
     "predict",
     "predict_from_logits",
     "predict_loader",
@@ -380,6 +384,9 @@ def predict(
         scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
         posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
         calibrated: Apply the model's temperature, if any (``False``: the raw predictive).
+            A network whose posterior was widened (rho scale > 1, the default of
+            ``models.create`` and ``to_bayesian``) and never calibrated is underconfident
+            raw: a :class:`UncalibratedWarning` says so, once per place it is called from.
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
@@ -400,6 +407,8 @@ def predict(
         batches: list[Tensor | tuple[Tensor, Tensor]] = list(parts)
     else:
         batches = list(zip(parts, labels.split(batch_size), strict=True))
+    if calibrated and not posterior_mean:
+        _warn_if_widened_and_uncalibrated(model)
     return predict_loader(
         model,
         batches,
@@ -410,3 +419,27 @@ def predict(
         posterior_mean=posterior_mean,
         calibrated=calibrated,
     )
+
+
+class UncalibratedWarning(UserWarning):
+    """A widened network predicts without a temperature: its predictive is underconfident."""
+
+
+def _warn_if_widened_and_uncalibrated(model: nn.Module) -> None:
+    """Say once that a network trained at rho scale > 1 was never calibrated."""
+    if temperature_of(model) is not None:
+        return
+    widened = [
+        layer.posterior_rho_scale
+        for layer in model.modules()
+        if isinstance(layer, BayesianLayer) and layer.posterior_rho_scale > 1
+    ]
+    if widened:
+        warnings.warn(
+            f"this network's posterior is widened (rho scale {max(widened):g}) and it was never "
+            "calibrated, so its raw predictive is underconfident: call "
+            "bayescnn.calibrate(model, valid_loader) once after training (bayescnn train "
+            "does), or pass calibrated=False to silence this",
+            UncalibratedWarning,
+            stacklevel=3,
+        )
