@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from bayescnn import defaults
+from bayescnn.deprecation import renamed_keyword
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
 from bayescnn.nn import logits_of
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
@@ -90,7 +91,6 @@ class BayesianClassifier(L.LightningModule):
             'soenderby'; see :class:`bayescnn.train.KLWeight`).
         train_samples: Monte-Carlo samples of the likelihood term per training step.
         likelihood: the ELBO's likelihood term, 'mean' (the expected NLL) or 'logmeanexp'.
-        objective: deprecated name of ``likelihood``.
         lr: Adam's learning rate (when ``optimizer`` is not given).
         optimizer: ``factory(parameters)`` returning an optimizer (or anything
             ``configure_optimizers`` may return); default Adam(lr). It is not saved in
@@ -100,6 +100,7 @@ class BayesianClassifier(L.LightningModule):
             (:data:`bayescnn.defaults.SAMPLES`, as :func:`bayescnn.predict`).
     """
 
+    @renamed_keyword("bayescnn.lightning.BayesianClassifier", "objective", "likelihood")
     def __init__(
         self,
         model: nn.Module,
@@ -108,7 +109,6 @@ class BayesianClassifier(L.LightningModule):
         beta: float | str = 1.0,
         train_samples: int = 1,
         likelihood: str = "mean",
-        objective: str | None = None,
         lr: float = defaults.LR,
         optimizer: OptimizerFactory | None = None,
         valid_samples: int = defaults.VALID_SAMPLES,
@@ -127,7 +127,6 @@ class BayesianClassifier(L.LightningModule):
             beta=beta,
             train_samples=train_samples,
             likelihood=likelihood,
-            objective=objective,
         )
         self.lr = _positive_float("lr", lr)
         self.valid_samples = _positive_int("valid_samples", valid_samples)

@@ -3,8 +3,7 @@
 import pytest
 
 from bayescnn.cli.commands import uncertainty_dir
-from bayescnn.cli.main import build_parser, main
-from bayescnn.cli.train_options import train_overrides
+from bayescnn.cli.main import main
 from bayescnn.runs import TrainConfig
 
 
@@ -15,12 +14,6 @@ def test_train_help_documents_every_config_key(capsys):
     for key in TrainConfig().to_dict():
         flag = "--frequentist" if key == "bayesian" else "--" + key.replace("_", "-")
         assert flag in text, flag
-
-
-def test_the_old_flag_objective_still_sets_the_likelihood_and_says_it_was_renamed(capsys):
-    args = build_parser().parse_args(["train", "--objective", "logmeanexp"])
-    assert train_overrides(args)["likelihood"] == "logmeanexp"
-    assert "--objective is renamed --likelihood" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

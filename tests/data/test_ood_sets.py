@@ -112,16 +112,6 @@ def test_non_positive_limit_is_rejected():
         load_ood_set("digits", like=image_data(), limit=0)
 
 
-def test_the_old_uncertainty_names_still_work_with_a_deprecation_warning():
-    import bayescnn.data
-    import bayescnn.uncertainty
-
-    with pytest.warns(DeprecationWarning, match="bayescnn.data.load_ood_set"):
-        assert bayescnn.uncertainty.load_ood_set is bayescnn.data.load_ood_set
-    with pytest.warns(DeprecationWarning, match="bayescnn.data.OOD_SET_NAMES"):
-        assert bayescnn.uncertainty.OOD_SET_NAMES == bayescnn.data.OOD_SET_NAMES
-
-
 def test_gaussian_noise_has_the_pixel_mean_and_spread_of_the_in_distribution_images():
     like = image_data(count=50, size=16)
     noise = load_ood_set("gaussian-noise", like=like, seed=1, limit=200)

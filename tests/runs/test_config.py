@@ -44,7 +44,7 @@ def test_bayesian_layers_naming_no_pattern_is_a_config_error_before_anything_is_
 
 def test_a_config_file_with_the_old_key_objective_loads_as_the_likelihood(tmp_path):
     (tmp_path / "old.yaml").write_text("epochs: 3\nobjective: logmeanexp\n")
-    with pytest.warns(DeprecationWarning, match="objective -> likelihood"):
+    with pytest.warns(DeprecationWarning, match="the config key .objective. is deprecated"):
         config = TrainConfig.from_dict(read_config_file(tmp_path / "old.yaml"))
     assert config.likelihood == "logmeanexp"
 

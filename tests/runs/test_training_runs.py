@@ -201,7 +201,7 @@ def run_before_the_renames(tmp_path_factory, tiny_mnist_dir):
 
 
 def test_a_run_folder_from_before_the_likelihood_rename_still_opens(run_before_the_renames):
-    with pytest.warns(DeprecationWarning, match="objective -> likelihood"):
+    with pytest.warns(DeprecationWarning, match="the config key .objective. is deprecated"):
         run = open_run(run_before_the_renames)
     assert run.config.likelihood == "logmeanexp"
     with pytest.warns(DeprecationWarning):

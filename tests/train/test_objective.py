@@ -62,28 +62,6 @@ def test_an_unknown_likelihood_is_an_error_not_a_fallback():
         ELBO(num_train=10, likelihood="meen")
 
 
-def test_the_old_keyword_objective_still_picks_the_likelihood_with_a_deprecation_warning():
-    with pytest.warns(DeprecationWarning, match="renamed likelihood="):
-        elbo = ELBO(num_train=10, objective="logmeanexp")
-    assert elbo.likelihood == "logmeanexp"
-
-
-def test_the_old_and_new_keyword_disagreeing_is_an_error():
-    with (
-        pytest.warns(DeprecationWarning),
-        pytest.raises(bayescnn.BayesCNNError, match="give likelihood= only"),
-    ):
-        ELBO(num_train=10, likelihood="logmeanexp", objective="mean")
-
-
-def test_the_old_names_objective_and_objectives_still_read_with_a_deprecation_warning():
-    elbo = ELBO(num_train=10, likelihood="logmeanexp")
-    with pytest.warns(DeprecationWarning, match="ELBO.likelihood"):
-        assert elbo.objective == "logmeanexp"
-    with pytest.warns(DeprecationWarning, match="LIKELIHOODS"):
-        assert bayescnn.train.OBJECTIVES is bayescnn.train.LIKELIHOODS
-
-
 def test_called_on_a_model_it_adds_the_models_kl():
     torch.manual_seed(0)
     model = bayescnn.models.create("lenet", in_channels=1, image_size=28, bayesian_layers="all")

@@ -329,39 +329,6 @@ def test_the_original_bbb_lenet_predicts_over_batches():
     assert prediction.probs.shape == (5, 10) and prediction.samples == 25
 
 
-def test_method_is_a_deprecated_name_of_decomposition():
-    with pytest.warns(DeprecationWarning, match="decomposition"):
-        prediction = predict(tiny_model(), inputs(), samples=2, method="entropy")
-    assert prediction.entropy is not None and prediction.softmax is None
-
-
-def test_method_is_a_deprecated_name_of_decomposition_in_predict_loader_too():
-    with pytest.warns(DeprecationWarning, match=r"predict_loader\(decomposition"):
-        prediction = predict_loader(tiny_model(), [inputs()], samples=2, method="softmax")
-    assert prediction.softmax is not None and prediction.entropy is None
-
-
-def test_method_and_a_different_decomposition_together_are_refused():
-    with (
-        pytest.warns(DeprecationWarning),
-        pytest.raises(InvalidArgumentError, match="decomposition only"),
-    ):
-        predict(tiny_model(), inputs(), samples=2, method="entropy", decomposition="softmax")
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["bayescnn.uncertainty", "bayescnn.uncertainty.predict", "bayescnn.uncertainty.prediction"],
-)
-def test_methods_is_a_deprecated_name_of_decompositions(module):
-    import importlib
-
-    from bayescnn.uncertainty import DECOMPOSITIONS
-
-    with pytest.warns(DeprecationWarning, match="DECOMPOSITIONS"):
-        assert importlib.import_module(module).METHODS is DECOMPOSITIONS
-
-
 def _fields(prediction: Prediction) -> dict[str, torch.Tensor]:
     """Every tensor of a prediction, by name (a decomposition's fields and the scores)."""
     tensors = {"probs": prediction.probs, "predicted": prediction.predicted}

@@ -10,6 +10,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError
 from bayescnn.models import list_models
 from bayescnn.runs.config import CHOICES, TrainConfig
@@ -91,24 +92,27 @@ HELP: dict[str, str] = {
 
 
 RENAMED_FLAGS: dict[str, str] = {"objective": "likelihood"}
-"""Old flags still accepted (with a warning on stderr) for one release: old name -> field."""
+"""Old flags still accepted (with a warning on stderr): old name -> field."""
 
 
 class _RenamedFlag(argparse.Action):
-    """Stores into the new field and says on stderr that the flag was renamed."""
+    """Stores into the new field and prints the flag's deprecation message on stderr."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        print(
-            f"warning: {option_string} is renamed {flag(self.dest)}; the old name goes in "
-            "the next release",
-            file=sys.stderr,
-        )
+        old = self.option_strings[0].removeprefix("--").replace("-", "_")
+        print(f"warning: {_RENAMED_FLAG_DEPRECATIONS[old].message}", file=sys.stderr)
         setattr(namespace, self.dest, values)
 
 
 def flag(name: str) -> str:
     """The command-line flag of a config key: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
+
+
+_RENAMED_FLAG_DEPRECATIONS = {
+    old: deprecate(f"bayescnn train {flag(old)}", f"bayescnn train {flag(new)}")
+    for old, new in RENAMED_FLAGS.items()
+}
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,6 @@ import dataclasses
 import tomllib
 import types
 import typing
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import yaml
 
 from bayescnn import defaults
+from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
@@ -42,6 +42,11 @@ or enums (both list their ``names()``)."""
 
 RENAMED_KEYS: dict[str, str] = {"objective": "likelihood"}
 """Old config keys and their new names; files and checkpoints with the old ones still load."""
+
+_RENAMED_KEY_DEPRECATIONS = {
+    old: deprecate(f"the config key {old!r}", f"the config key {new!r}")
+    for old, new in RENAMED_KEYS.items()
+}
 
 ADDED_KEYS: dict[str, Any] = {
     "rho_scale": 1.0,
@@ -261,13 +266,8 @@ def upgrade_keys(values: dict[str, Any]) -> dict[str, Any]:
     for old, new in renamed.items():
         if new in values:
             raise ConfigError(f"config keys {old!r} and {new!r} are one setting; keep {new!r}")
-    if renamed:
-        warnings.warn(
-            "renamed config key(s): "
-            + ", ".join(f"{old} -> {new}" for old, new in renamed.items()),
-            DeprecationWarning,
-            stacklevel=3,
-        )
+    for old in renamed:
+        _RENAMED_KEY_DEPRECATIONS[old].warn(stacklevel=3)
     return {renamed.get(key, key): value for key, value in values.items()}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import torch
 from torch import nn
 
 from bayescnn.data import DatasetSpec, get_spec
+from bayescnn.deprecation import renamed_function
 from bayescnn.errors import MissingFileError
 from bayescnn.io import (
     CheckpointError,
@@ -128,12 +128,9 @@ def load_trained_model(path: str | Path, *, device: str | torch.device = "cpu") 
     return open_run(path, device=device).model
 
 
-def load_run(path: str | Path, *, device: str | torch.device = "cpu") -> LoadedRun:
-    """Deprecated name of :func:`open_run`, kept for one release."""
-    warnings.warn(
-        "bayescnn.runs.load_run is renamed bayescnn.runs.open_run (it returns a LoadedRun; "
-        "bayescnn.load_run returns just the model)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return open_run(path, device=device)
+load_run = renamed_function(
+    "bayescnn.runs.load_run",
+    "bayescnn.runs.open_run",
+    open_run,
+    note="it returns a LoadedRun; bayescnn.load_run returns just the model",
+)

@@ -3,6 +3,7 @@
 Nothing here reads configs, names or run folders: see :mod:`bayescnn.runs` for that.
 """
 
+from bayescnn.deprecation import module_getattr
 from bayescnn.runtime.progress import with_progress
 from bayescnn.train.beta import KLWeight
 from bayescnn.train.callbacks import DivergenceGuard, MetricsFile, ProgressBar, read_metrics
@@ -58,10 +59,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Deprecated names: ``OBJECTIVES`` is :data:`LIKELIHOODS`."""
-    if name == "OBJECTIVES":
-        from bayescnn.train import objective
-
-        return objective.__getattr__(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = module_getattr(
+    __name__,
+    {"OBJECTIVES": "bayescnn.train.LIKELIHOODS"},
+    note="the objective is the ELBO; these are its likelihood terms",
+)

@@ -10,7 +10,6 @@ gradient scale does not depend on the batch size.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bayescnn.deprecation import module_getattr, renamed_attribute, renamed_keyword
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, ModelInputError
 from bayescnn.nn import kl_divergence, sample_forward
 from bayescnn.registry import Registry
@@ -58,34 +58,11 @@ LIKELIHOODS.add("mean", expected_nll)
 LIKELIHOODS.add("logmeanexp", predictive_nll)
 
 
-def __getattr__(name: str) -> object:
-    """``OBJECTIVES`` is the old name of :data:`LIKELIHOODS` ("objective" is the ELBO)."""
-    if name == "OBJECTIVES":
-        warnings.warn(
-            "OBJECTIVES is renamed LIKELIHOODS (the objective is the ELBO; these are its "
-            "likelihood terms)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return LIKELIHOODS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def likelihood_keyword(likelihood: str, objective: str | None) -> str:
-    """The likelihood term's name, given the new keyword and the deprecated ``objective=``."""
-    if objective is None:
-        return likelihood
-    warnings.warn(
-        "the keyword objective= (the ELBO's likelihood term) is renamed likelihood=",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    if likelihood != "mean" and likelihood != objective:
-        raise InvalidArgumentError(
-            f"likelihood={likelihood!r} and its old name objective={objective!r} disagree; "
-            "give likelihood= only"
-        )
-    return objective
+__getattr__ = module_getattr(
+    __name__,
+    {"OBJECTIVES": "bayescnn.train.objective.LIKELIHOODS"},
+    note="the objective is the ELBO; these are its likelihood terms",
+)
 
 
 @dataclass(frozen=True)
@@ -153,9 +130,9 @@ class ELBO:
         likelihood: the likelihood term: 'mean' (the ELBO's expected NLL) or
             'logmeanexp' (the original's predictive NLL; not an ELBO for S > 1); see
             :data:`LIKELIHOODS`.
-        objective: deprecated name of ``likelihood``.
     """
 
+    @renamed_keyword("bayescnn.ELBO", "objective", "likelihood")
     def __init__(
         self,
         num_train: int | None = None,
@@ -163,9 +140,7 @@ class ELBO:
         beta: float | str = 1.0,
         train_samples: int = 1,
         likelihood: str = "mean",
-        objective: str | None = None,
     ) -> None:
-        likelihood = likelihood_keyword(likelihood, objective)
         if num_train is None:
             raise InvalidArgumentError(f"ELBO needs num_train: {_NUM_TRAIN_HELP}")
         if isinstance(num_train, bool) or not isinstance(num_train, int) or num_train < 1:
@@ -186,11 +161,7 @@ class ELBO:
             f"train_samples={self.train_samples}, likelihood={self.likelihood!r})"
         )
 
-    @property
-    def objective(self) -> str:
-        """Deprecated name of :attr:`likelihood`."""
-        warnings.warn("ELBO.objective is renamed ELBO.likelihood", DeprecationWarning, stacklevel=2)
-        return self.likelihood
+    objective = renamed_attribute("bayescnn.ELBO.objective", "bayescnn.ELBO.likelihood")
 
     def beta(self, progress: Progress | None = None) -> float:
         """The KL weight at ``progress`` (the schedule's value; 1 for schedules without one)."""

@@ -6,7 +6,7 @@ for, sharing the work between them; :func:`evaluate_ood` scores calibration and 
 detection on an in-distribution and an OOD set.
 """
 
-from bayescnn.uncertainty._renamed import module_getattr
+from bayescnn.deprecation import module_getattr
 from bayescnn.uncertainty.calibrate import (
     CalibrationDeclinedWarning,
     TemperatureFit,
@@ -78,22 +78,11 @@ __all__ = [
 ]
 
 
-_MOVED_TO_DATA = frozenset({"OOD_SET_NAMES", "load_ood_set"})
-_renamed = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
-
-
-def __getattr__(name: str) -> object:
-    """``load_ood_set`` and ``OOD_SET_NAMES`` moved to :mod:`bayescnn.data` (they load data);
-    ``METHODS`` is now ``DECOMPOSITIONS``."""
-    if name in _MOVED_TO_DATA:
-        import warnings
-
-        import bayescnn.data
-
-        warnings.warn(
-            f"bayescnn.uncertainty.{name} moved to bayescnn.data.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(bayescnn.data, name)
-    return _renamed(name)
+__getattr__ = module_getattr(
+    __name__,
+    {
+        "METHODS": "bayescnn.uncertainty.DECOMPOSITIONS",
+        "load_ood_set": "bayescnn.data.load_ood_set",
+        "OOD_SET_NAMES": "bayescnn.data.OOD_SET_NAMES",
+    },
+)

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from bayescnn import defaults
+from bayescnn.deprecation import module_getattr, renamed_keyword
 from bayescnn.errors import (
     InvalidArgumentError,
     InvalidTypeError,
@@ -44,7 +45,6 @@ from bayescnn.nn.temperature import (
     temperature_form,
     temperature_of,
 )
-from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
     DECOMPOSITIONS,
     BatchSummary,
@@ -64,7 +64,7 @@ __all__ = [
     "sampled_batches",
 ]
 
-__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
+__getattr__ = module_getattr(__name__, {"METHODS": "bayescnn.uncertainty.DECOMPOSITIONS"})
 
 
 def _parse_decompositions(decomposition: str | Sequence[str]) -> tuple[str, ...]:
@@ -213,6 +213,7 @@ def sampled_batches(
             yield logits, None if batch_labels is None else batch_labels.long().cpu()
 
 
+@renamed_keyword("bayescnn.predict_loader", "method", "decomposition")
 def predict_loader(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
@@ -223,7 +224,6 @@ def predict_loader(
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
     calibrated: bool = True,
-    method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty over batches, keeping only per-example summaries.
 
@@ -258,7 +258,6 @@ def predict_loader(
             (:func:`bayescnn.calibrate`): a per-sample one divides every sample's logits,
             a pooled one gives ``probs = softmax(log p̄ / T)`` (the decompositions and
             the samples' scores stay the raw samples'); ``False`` gives the raw predictive.
-        method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
         The concatenated :class:`Prediction`, on the CPU.
@@ -271,9 +270,6 @@ def predict_loader(
             model (chained to PyTorch's error). Any other error of the model, such as
             running out of memory, propagates unchanged.
     """
-    decomposition = renamed_keyword(
-        "predict_loader", "method", "decomposition", method, decomposition, "all"
-    )
     raw = sampled_batches(
         model,
         batches,
@@ -352,6 +348,7 @@ def predict_from_logits(
     )
 
 
+@renamed_keyword("bayescnn.predict", "method", "decomposition")
 def predict(
     model: nn.Module,
     inputs: Tensor,
@@ -364,7 +361,6 @@ def predict(
     scores: str | Sequence[str] = "all",
     posterior_mean: bool = False,
     calibrated: bool = True,
-    method: str | Sequence[str] | None = None,
 ) -> Prediction:
     """Predict with uncertainty for normalised inputs, a whole test set included.
 
@@ -387,14 +383,10 @@ def predict(
             A network whose posterior was widened (rho scale > 1, the default of
             ``models.create`` and ``to_bayesian``) and never calibrated is underconfident
             raw: a :class:`UncalibratedWarning` says so, once per place it is called from.
-        method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
         The :class:`Prediction`, on the CPU.
     """
-    decomposition = renamed_keyword(
-        "predict", "method", "decomposition", method, decomposition, "all"
-    )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
     parts = inputs.split(batch_size) if isinstance(inputs, Tensor) else [inputs]
@@ -441,5 +433,5 @@ def _warn_if_widened_and_uncalibrated(model: nn.Module) -> None:
             "bayescnn.calibrate(model, valid_loader) once after training (bayescnn train "
             "does), or pass calibrated=False to silence this",
             UncalibratedWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of predict, above its keyword-renaming decorator
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 import torch
 from torch import Tensor
 
-from bayescnn.uncertainty._renamed import module_getattr
+from bayescnn.deprecation import module_getattr
 from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
 from bayescnn.uncertainty.scores import MonteCarloSamples
 
@@ -26,7 +26,7 @@ DECOMPOSITIONS = ("softmax", "normalized", "entropy")
 _DECOMPOSITION_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
 """Each decomposition's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
 
-__getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
+__getattr__ = module_getattr(__name__, {"METHODS": "bayescnn.uncertainty.DECOMPOSITIONS"})
 
 
 @dataclass(frozen=True, eq=False)
