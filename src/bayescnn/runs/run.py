@@ -135,7 +135,8 @@ def train_run(
         resume = progress is not None
     if not resume and files.last.exists():
         raise RunExistsError(
-            f"{files.root} already holds a run; use --resume {files.root} or another --run-dir"
+            f"{files.root} already holds a run; use --resume {files.root} (or add "
+            "--resume-if-exists to make this command continue it) or another --run-dir"
         )
     device = dist.device
     if dist.is_main:
