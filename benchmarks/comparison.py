@@ -53,7 +53,7 @@ class Method:
     """One way to build and train LeNet-5 (``create`` keywords, optimiser rho scale,
     ``ensemble`` members trained separately and pooled).
 
-    The README's records were measured with the spread set through the optimiser
+    The published records were measured with the spread set through the optimiser
     (``rho_lr_scale=K``, every ``create`` at ``rho_scale=1``); the methods now name the
     model's own ``rho_scale=K`` with plain Adam, the same Adam trajectory (tested in
     ``tests/train/test_step.py``) and what a user's loop on ``models.create`` gets."""

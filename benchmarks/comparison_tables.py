@@ -1,10 +1,10 @@
-"""Tables of issue #23's comparison (:mod:`benchmarks.comparison`): every method raw and
-calibrated, mean ± sd over seeds, the controlled step cost, and the targets.
+"""Tables of the calibrated comparison (:mod:`benchmarks.comparison`): every method raw
+and calibrated, mean ± sd over seeds, the controlled step cost, and the targets.
 
 ``python -m benchmarks.comparison_tables [--results FILE.jsonl] [--pooled FILE.jsonl]
-[--costs FILE.json]`` writes ``docs/comparison.md`` (every column, raw and calibrated) and
-the README's ``<!-- results:comparison-TAG -->``, ``<!-- results:comparison-pooled-TAG -->``
-and ``<!-- results:targets-23 -->`` sections. ``--results`` holds the sweep calibrated per
+[--costs FILE.json]`` writes ``docs/results/comparison-all-columns.md`` (every column, raw
+and calibrated) and the results pages' ``<!-- results:comparison-TAG -->``,
+``<!-- results:comparison-pooled-TAG -->`` and ``<!-- results:targets-23 -->`` sections. ``--results`` holds the sweep calibrated per
 sample (the form before the pooled one), ``--pooled`` the methods run again with
 ``bayescnn.calibrate``'s pooled default; the targets take a method's pooled records when
 it has them.
@@ -21,7 +21,7 @@ from typing import Any
 
 from bayescnn.reports.tables import markdown_table
 from benchmarks.comparison import METHODS, ROOT, SCORES
-from benchmarks.report import replace_section
+from benchmarks.report import RESULT_PAGES, write_sections
 from benchmarks.scoring import mean_sd
 
 LABELS = {
@@ -79,7 +79,7 @@ def step_cost(costs: Mapping[str, float], method: str) -> str:
 def comparison_rows(
     grouped: Mapping[tuple[str, str], list[Record]], tag: str, costs: Mapping[str, float]
 ) -> list[list[str]]:
-    """One row per method measured on ``tag``: the README's compact columns."""
+    """One row per method measured on ``tag``: the results page's compact columns."""
     rows = []
     for method in METHODS:
         records = grouped.get((tag, method))
@@ -261,15 +261,20 @@ def pooled_rows(
 POOLED_HEADER = [*COMPARISON_HEADER[:7], "valid NLL per-sample / pooled T", *COMPARISON_HEADER[7:]]
 
 
+ALL_COLUMNS_PAGE = "comparison-all-columns.md"
+"""The page of ``pages`` that holds every column of every method, written whole."""
+
+
 def write(
     results: Path,
     costs_file: Path,
     cli_file: Path,
-    readme: Path,
-    docs: Path,
+    pages: Path = RESULT_PAGES,
     pooled_file: Path | None = None,
     cli_pooled_file: Path | None = None,
 ) -> None:
+    """Write the compact tables and the targets between their markers in the results
+    pages under ``pages``, and every column into ``pages / ALL_COLUMNS_PAGE``."""
     grouped = load_records(results)
     pooled = (
         load_records(pooled_file) if pooled_file is not None and pooled_file.is_file() else None
@@ -278,34 +283,33 @@ def write(
     has_cli_pooled = cli_pooled_file is not None and cli_pooled_file.is_file()
     cli_pooled = json.loads(cli_pooled_file.read_text()) if has_cli_pooled else []
     costs = json.loads(costs_file.read_text())["ratios"] if costs_file.is_file() else {}
-    text = readme.read_text()
-    parts = ["# Issue #23's comparison, every column\n",
+    sections: dict[str, str] = {}
+    parts = ["# The calibrated comparison, every column\n",
              "Written by `python -m benchmarks.comparison_tables` from "
-             f"`{results.name}` (per-sample temperatures)"
-             + (f" and `{pooled_file.name}` (pooled)" if pooled is not None else "")
-             + "; mean ± sd over seeds.\n"]  # fmt: skip
+             f"`benchmarks/{results.name}` (per-sample temperatures)"
+             + (f" and `benchmarks/{pooled_file.name}` (pooled)" if pooled is not None else "")
+             + "; mean ± sd over seeds. When, how and on which machine the runs were made: "
+             "[the calibrated comparison](calibrated-comparison.md).\n"]  # fmt: skip
     for tag, (name, ood) in TAGS.items():
         table = markdown_table(COMPARISON_HEADER, comparison_rows(grouped, tag, costs), align="<")
-        text = replace_section(text, f"comparison-{tag}", table)
+        sections[f"comparison-{tag}"] = table
         header = ["method", "predictive", "seeds", "accuracy %", "NLL", "ECE",
                   *(f"AUROC {s}" for s in SCORES)]  # fmt: skip
         parts += [f"\n## {name} (OOD: {ood})\n",
                   markdown_table(header, full_rows(grouped, tag), align="<")]  # fmt: skip
         if pooled is not None:
             rows = pooled_rows(pooled, tag, costs)
-            text = replace_section(
-                text, f"comparison-pooled-{tag}", markdown_table(POOLED_HEADER, rows, align="<")
-            )
+            sections[f"comparison-pooled-{tag}"] = markdown_table(POOLED_HEADER, rows, align="<")
             parts += [f"\n## {name} (OOD: {ood}), calibrated with the pooled temperature\n",
                       markdown_table(header, full_rows(pooled, tag), align="<")]  # fmt: skip
-    targets = markdown_table(
+    sections["targets-23"] = markdown_table(
         ["way", "target", "measured", "met?"],
         all_targets_rows(grouped, cli, costs, pooled, cli_pooled),
         align="<",
     )
-    text = replace_section(text, "targets-23", targets)
-    readme.write_text(text)
-    (docs / "comparison.md").write_text("\n".join(parts) + "\n")
+    for missing in write_sections(sections, pages):
+        print(f"warning: no page of {pages} has the markers of section {missing!r}")
+    (pages / ALL_COLUMNS_PAGE).write_text("\n".join(parts) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -327,10 +331,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT / "benchmarks" / "results-cli-way-pooled.json",
         help="benchmarks.cli_way's default runs calibrated with the pooled temperature",
     )
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        default=RESULT_PAGES,
+        help="the folder of the results pages the tables are written into",
+    )
     args = parser.parse_args(argv)
-    write(args.results, args.costs, args.cli, args.readme, args.docs, args.pooled, args.cli_pooled)
+    write(args.results, args.costs, args.cli, args.pages, args.pooled, args.cli_pooled)
     return 0
 
 

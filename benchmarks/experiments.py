@@ -1,4 +1,4 @@
-"""The runs behind the README's results, each a ``bayescnn train`` command line.
+"""The runs behind the documentation's results, each a ``bayescnn train`` command line.
 
 The defaults sweep varies one setting at a time, 10 epochs, LeNet-5, on Fashion-MNIST and
 MNIST, and picks by validation NLL. Round 1 varies around the earlier defaults (lrt,

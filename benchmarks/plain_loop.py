@@ -39,7 +39,7 @@ from bayescnn.metrics import accuracy, calibration, nll, ood_detection
 from bayescnn.reports.tables import markdown_table
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
-"""The OOD set of each dataset, as in the README's results."""
+"""The OOD set of each dataset, as in the documentation's results."""
 IMAGE_SIZE = 32  # the CLI's default image size, LeNet-5's input
 BATCH_SIZE = 256
 LR = 1e-3

@@ -7,6 +7,7 @@ import operator
 import platform
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from typing import Any
 import torch
 
 from bayescnn.reports.tables import text_table
+
+RESULT_PAGES = Path(__file__).resolve().parent.parent / "docs" / "results"
+"""The documentation's results pages: every generated table is written there, between its
+``<!-- results:NAME -->`` markers."""
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,24 @@ def has_section(text: str, name: str) -> bool:
 
 def replace_section(text: str, name: str, body: str) -> str:
     """``text`` with ``body`` between its ``<!-- results:NAME -->`` markers (unchanged
-    when it has none): how every generated README table is written."""
+    when it has none): how every generated results table is written."""
     start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
     return _section_pattern(name).sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def write_sections(sections: Mapping[str, str], pages: Path = RESULT_PAGES) -> list[str]:
+    """Write each section's body between its markers, in whichever Markdown page of
+    ``pages`` holds them; returns the names of the sections that no page holds."""
+    written: set[str] = set()
+    for page in sorted(pages.glob("*.md")):
+        text = updated = page.read_text()
+        for name, body in sections.items():
+            if has_section(updated, name):
+                updated = replace_section(updated, name, body)
+                written.add(name)
+        if updated != text:
+            page.write_text(updated)
+    return [name for name in sections if name not in written]
 
 
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:

@@ -1,13 +1,14 @@
-"""Regenerate the README's results: ``python -m benchmarks.results [--quick] [--jobs 2]``.
+"""Regenerate the documentation's results: ``python -m benchmarks.results [--quick] [--jobs 2]``.
 
 Every run is a ``bayescnn train`` command (listed in :mod:`benchmarks.experiments`),
 kept under ``runs/results/NAME`` and skipped when its ``test.json`` exists, so an
 interrupted regeneration continues where it stopped. Then the tables are written as
-Markdown into ``docs/results.md`` and between the ``<!-- results:... -->`` markers of
-the README, with the figures in ``docs/figures/``. ``--quick`` trains each experiment
-for one epoch on 300 images (a smoke run of the whole pipeline, not results).
+Markdown between the ``<!-- results:... -->`` markers of the results pages
+(``docs/results/*.md``), with the figures in ``docs/figures/``. ``--quick`` trains each
+experiment for one epoch on 300 images (a smoke run of the whole pipeline, not results)
+and writes its tables into ``docs/results-quick.md``.
 
-Issue #23's calibrated comparison trains in its own harness (``python -m
+The calibrated comparison trains in its own harness (``python -m
 benchmarks.comparison``, best on a GPU: ``benchmarks/gpu_batch.sh``); its tables are
 rewritten here too from its records (:mod:`benchmarks.comparison_tables`).
 """
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="folder searched first for the data")
     parser.add_argument("--runs", type=Path, default=None, help="default runs/results[-quick]")
     parser.add_argument("--no-write", action="store_true", help="train only, write no tables")
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="where results.md goes")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="the documentation's folder")
     parser.add_argument(
         "--write-only", action="store_true", help="train nothing: write the tables of finished runs"
     )
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         records = [json.loads(path.read_text()) for path in finished if path.is_file()]
         write_results(records, runs, quick=args.quick, docs=args.docs)
         if not args.quick:
-            comparison_tables.main(["--docs", str(args.docs)])
+            comparison_tables.main(["--pages", str(args.docs / "results")])
         return 0
     options = {"quick": args.quick, "data_dir": args.data_dir}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -160,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_write:
         write_results(records, runs, quick=args.quick, docs=args.docs)
         if not args.quick:
-            comparison_tables.main(["--docs", str(args.docs)])
+            comparison_tables.main(["--pages", str(args.docs / "results")])
     return 0
 
 

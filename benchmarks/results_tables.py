@@ -1,7 +1,8 @@
 """The results tables and figures, from the run records of :mod:`benchmarks.results`.
 
-Writes ``docs/results.md`` (every table) and the README's ``<!-- results:NAME -->``
-sections, and ``docs/figures/sweep_prior_sigma.png``.
+Writes each table between its ``<!-- results:NAME -->`` markers in the documentation's
+results pages (``docs/results/*.md``), and ``docs/figures/sweep_prior_sigma.png``; a quick
+smoke run writes every table into ``docs/results-quick.md`` instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from benchmarks.experiments import (
     SWEEP,
     frontier_name,
 )
-from benchmarks.report import replace_section
+from benchmarks.report import write_sections
 from benchmarks.scoring import DEFAULT_LABEL, SPREAD_HEADER, comparison, mean_sd, seed_spread
 from benchmarks.targets import targets_rows
 
@@ -31,7 +32,7 @@ PAPER_MNIST = {"lenet": (98, 98), "alexnet": (99, 99), "3conv3fc": (None, None)}
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """The README's Markdown tables: every column left-aligned (plain ``---``)."""
+    """The results pages' Markdown tables: every column left-aligned (plain ``---``)."""
     return markdown_table(header, rows, align="<")
 
 
@@ -194,8 +195,9 @@ def frontier_table(runs: Path, tag: str) -> str | None:
 def write_results(
     records: list[dict], runs: Path, *, quick: bool, docs: Path = ROOT / "docs"
 ) -> dict[str, str]:
-    """Build every table (and run the comparisons), write ``docs/results.md`` and, unless
-    ``quick``, the README's sections."""
+    """Build every table (and run the comparisons) and write them: between their markers
+    in the results pages ``docs/results/*.md``, or with ``quick`` into
+    ``docs/results-quick.md``."""
     by_name = {r["name"]: r for r in records}
     sections: dict[str, str] = {}
     all_summaries: dict[str, list[dict]] = {}
@@ -228,18 +230,17 @@ def write_results(
     plot_prior_sweep(
         by_name, figures / ("sweep_prior_sigma-quick.png" if quick else "sweep_prior_sigma.png")
     )
-    heading = "quick smoke run, not results" if quick else "python -m benchmarks.results"
-    text = f"# Results ({heading})\n\n" + "\n\n".join(
-        f"## {name}\n\n{body}" for name, body in sections.items()
-    )
-    target = docs / ("results-quick.md" if quick else "results.md")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text + "\n")
-    if not quick:
-        readme = ROOT / "README.md"
-        updated = readme.read_text()
-        for name, body in sections.items():
-            updated = replace_section(updated, name, body)
-        readme.write_text(updated)
+    if quick:
+        target = docs / "results-quick.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            "# Results (quick smoke run, not results)\n\n"
+            + "\n\n".join(f"## {name}\n\n{body}" for name, body in sections.items())
+            + "\n"
+        )
+    else:
+        target = docs / "results"
+        for name in write_sections(sections, target):
+            print(f"warning: no page of {target} has the markers of section {name!r}")
     print(f"wrote {target}")
     return sections

@@ -119,7 +119,7 @@ def targets_rows(
     plain: Mapping[str, dict],
     default_label: str,
 ) -> list[list[str]]:
-    """Every target as (way, target, measured, met?), for the table of the README."""
+    """Every target as (way, target, measured, met?), for the targets table of the results."""
     mi = {}
     for tag, found in summaries.items():
         ours = next((s for s in found or [] if s["label"] == default_label), None)

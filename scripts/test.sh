@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the tests need, from nothing, then run them: the linter, the test
-# suite (3.5-5 minutes on 2 quiet cores) and the real-data runs marked slow (about 1 more).
-# `.ci/run` calls this script.
+# Install everything the tests need, from nothing, then run them: the linter, the
+# documentation site's strict build (a warning, a broken link or a missing reference fails),
+# the test suite and the real-data runs marked slow. `.ci/run` calls this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,7 @@ fi
 .venv/bin/pip install -q torch==2.14.1 torchvision==0.29.1
 .venv/bin/pip install -q -e '.[test]'
 
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks docs/_hooks
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir site   # ./site is ignored
 .venv/bin/python -m pytest -q
 .venv/bin/python -m pytest -q -m slow

@@ -17,11 +17,13 @@ from bayescnn.runtime import resolve_device
 from benchmarks.peers.libraries import PEERS, available, version
 from benchmarks.peers.quality import SAMPLES, Task, run_tasks
 from benchmarks.peers.speed import bench_predict, bench_step
-from benchmarks.peers.tables import peers_section, write_readme
-from benchmarks.report import environment
+from benchmarks.peers.tables import peers_section, write_page
+from benchmarks.report import RESULT_PAGES, environment
 
 SECTIONS = ("step", "predict", "quality")
 ROOT = Path(__file__).resolve().parent.parent.parent
+PAGE = RESULT_PAGES / "peers.md"
+"""The results page whose peers tables are regenerated from the default JSON."""
 DEFAULT_OUT = ROOT / "benchmarks" / "results-peers.json"
 LIBRARIES = (
     "bayescnn",
@@ -49,7 +51,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: few rounds")
     parser.add_argument("--out", type=Path, default=None, help=f"JSON (default {DEFAULT_OUT.name})")
     parser.add_argument(
-        "--readme-only", action="store_true", help="regenerate the README table from --out"
+        "--page-only",
+        action="store_true",
+        help="regenerate the results page's tables (docs/results/peers.md) from --out",
     )
     args = parser.parse_args(argv)
     args.sections = [s for s in args.sections.split(",") if s]
@@ -121,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen sections, merge them into the JSON and print (and write) the tables."""
     args = parse_args(argv)
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    if not args.readme_only:
+    if not args.page_only:
         device = resolve_device(args.device)
         mode = "quick" if args.quick else "full"
         for name in args.sections:
@@ -139,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{name}: {time.perf_counter() - started:.1f} s]", flush=True)
             _save(args.out, results)
     print(peers_section(results))
-    if args.out.resolve() == DEFAULT_OUT.resolve() and write_readme(ROOT / "README.md", results):
-        print("\nwrote the README's peers table")
+    if args.out.resolve() == DEFAULT_OUT.resolve() and write_page(PAGE, results):
+        print(f"\nwrote the peers tables of {PAGE.relative_to(ROOT)}")
     print(f"results in {args.out}")
     return 0
 

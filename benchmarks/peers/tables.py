@@ -1,4 +1,5 @@
-"""The README's peer tables, generated from ``benchmarks/results-peers.json``.
+"""The peer tables of the results page ``docs/results/peers.md``, generated from
+``benchmarks/results-peers.json``.
 
 A number that the JSON does not hold is written as "not measured", never guessed.
 """
@@ -104,7 +105,7 @@ def quality_table(section: Mapping[str, Any] | None) -> str:
 
 
 def peers_section(results: Mapping[str, Any]) -> str:
-    """Every table of the README's peers section."""
+    """Every table of the results page's peers section."""
     steps = [k for k in results if k.startswith("step-")] or [None]
     predicts = [k for k in results if k.startswith("predict-")] or [None]
     parts = [step_table(results.get(k) if k else None) for k in steps]
@@ -113,11 +114,11 @@ def peers_section(results: Mapping[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
-def write_readme(readme: Path, results: Mapping[str, Any]) -> bool:
-    """Replace the text between ``<!-- results:peers -->`` and its end marker; returns
-    whether the markers were found."""
-    text = readme.read_text()
+def write_page(page: Path, results: Mapping[str, Any]) -> bool:
+    """Replace the text between ``<!-- results:peers -->`` and its end marker in ``page``;
+    returns whether the markers were found."""
+    text = page.read_text()
     if not has_section(text, MARKER):
         return False
-    readme.write_text(replace_section(text, MARKER, peers_section(results)))
+    page.write_text(replace_section(text, MARKER, peers_section(results)))
     return True

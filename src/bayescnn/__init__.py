@@ -36,7 +36,7 @@ from bayescnn.uncertainty import (
     register_ood_score,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ELBO",

@@ -80,7 +80,7 @@ rate on the validation split, the free energy flagged the most OOD and noise ima
 the registered scores on Fashion-MNIST and MNIST (mean true-positive rate over 8 OOD
 sets 0.47, against 0.43 for max_logit, 0.35 for the entropy and 0.22 for the mutual
 information, which flagged 4-11% of the uniform-noise images; ``benchmarks/flag_scores.py``,
-the README's "Which score flags an image"). It also flags with plain networks, whose
+the documentation's "Which score flags an image"). It also flags with plain networks, whose
 mutual information is 0."""
 FLAG_RATE = 0.05
 """The flag's false-alarm rate on the validation split: the threshold is the score's

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from benchmarks.comparison import ROOT
 
 from bayescnn.data import ImageData, get_spec
 from benchmarks import comparison, comparison_tables, method_costs
@@ -116,18 +118,19 @@ def test_the_tables_are_written_between_their_markers(tmp_path: Path, tiny_data:
     results = tmp_path / "r.jsonl"
     records = [comparison.run_job(job(m, s)) for m in ("twin", "bayes-head-rho3") for s in (0, 1)]
     results.write_text("".join(json.dumps(r) + "\n" for r in records))
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        "head\n<!-- results:comparison-fmnist -->\nold\n<!-- /results:comparison-fmnist -->\n"
-        "<!-- results:targets-23 -->\n<!-- /results:targets-23 -->\ntail\n"
+    pages = tmp_path / "results"
+    pages.mkdir()
+    (pages / "table.md").write_text(
+        "head\n<!-- results:comparison-fmnist -->\nold\n<!-- /results:comparison-fmnist -->\ntail\n"
     )
-    comparison_tables.write(results, tmp_path / "none.json", tmp_path / "none.json", readme,
-                            tmp_path)  # fmt: skip
-    text = readme.read_text()
+    (pages / "targets.md").write_text("<!-- results:targets-23 -->\n<!-- /results:targets-23 -->\n")
+    comparison_tables.write(results, tmp_path / "none.json", tmp_path / "none.json", pages)
+    text = (pages / "table.md").read_text()
     assert "old" not in text and text.startswith("head\n") and text.endswith("tail\n")
     assert "| frequentist twin | 2 |" in text and "| Bayesian head (fc*), rho scale 3 | 2 |" in text
     assert "not measured" in text  # no costs file: the cost column says so
-    assert (tmp_path / "comparison.md").is_file()
+    assert "| plain loop, default (Bayesian head (fc*), rho scale 3)" in (pages / "targets.md").read_text()
+    assert (pages / comparison_tables.ALL_COLUMNS_PAGE).is_file()
 
 
 @pytest.mark.filterwarnings("ignore:the fitted temperature")
@@ -141,14 +144,14 @@ def test_the_targets_take_a_methods_pooled_records_when_it_has_them(
     per_sample.write_text("".join(json.dumps(r) + "\n" for r in records))
     pooled = tmp_path / "pooled.jsonl"
     pooled.write_text(json.dumps(records[1]) + "\n" + json.dumps(records[0]) + "\n")
-    readme = tmp_path / "README.md"
-    readme.write_text(
+    page = tmp_path / "comparison.md"
+    page.write_text(
         "<!-- results:comparison-pooled-fmnist -->\n<!-- /results:comparison-pooled-fmnist -->\n"
         "<!-- results:targets-23 -->\n<!-- /results:targets-23 -->\n"
     )
     none = tmp_path / "none.json"
-    comparison_tables.write(per_sample, none, none, readme, tmp_path, pooled)
-    text = readme.read_text()
+    comparison_tables.write(per_sample, none, none, tmp_path, pooled)
+    text = page.read_text()
     assert "valid NLL per-sample / pooled T" in text
     assert "| plain loop, default (Bayesian head (fc*), rho scale 3), pooled T |" in text
     assert "rank-1" not in text  # measured in neither file: no row
@@ -159,3 +162,11 @@ def test_the_cost_of_a_method_is_its_networks_step_ratio_times_its_members() -> 
     assert owners["deep-ensemble-5"] == "twin"  # an ensemble of twins trains the twin's network
     assert owners["bayes-ensemble-4-rho1"] != owners["bayes-all-rho3"]  # rho scales differ
     assert all(owner in comparison.METHODS for owner in owners.values())
+
+
+def test_the_results_pages_tables_are_the_ones_generated_from_the_records(tmp_path: Path) -> None:
+    pages = ROOT / "docs" / "results"
+    shutil.copytree(pages, tmp_path / "results")
+    comparison_tables.main(["--pages", str(tmp_path / "results")])
+    for page in sorted(pages.glob("*.md")):
+        assert (tmp_path / "results" / page.name).read_text() == page.read_text(), page.name

@@ -1,5 +1,5 @@
 """``python -m benchmarks.peers``: every peer's LeNet-5 is ours in another library's layers,
-one evaluation scores them all, and the README's table is generated from the JSON.
+one evaluation scores them all, and the results page's tables are generated from the JSON.
 
 The peers are the optional extra ``bench``; a peer that is not installed is skipped."""
 
@@ -179,32 +179,32 @@ def test_no_results_mean_every_table_says_not_measured_with_its_command() -> Non
     assert tables.STEP_COMMAND in text and tables.QUALITY_COMMAND in text
 
 
-def test_write_readme_replaces_only_the_text_between_the_markers(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text("before\n<!-- results:peers -->\nold\n<!-- /results:peers -->\nafter\n")
-    assert tables.write_readme(readme, {})
-    text = readme.read_text()
+def test_write_page_replaces_only_the_text_between_the_markers(tmp_path: Path) -> None:
+    page = tmp_path / "peers.md"
+    page.write_text("before\n<!-- results:peers -->\nold\n<!-- /results:peers -->\nafter\n")
+    assert tables.write_page(page, {})
+    text = page.read_text()
     assert text.startswith("before\n<!-- results:peers -->\n") and text.endswith("after\n")
     assert "old" not in text and tables.NOT_MEASURED in text
 
 
-def test_the_readme_table_is_the_one_generated_from_the_json() -> None:
+def test_the_results_pages_tables_are_the_ones_generated_from_the_json() -> None:
     path = ROOT / "benchmarks" / "results-peers.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
-    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "results" / "peers.md").read_text()
     assert (
         f"<!-- results:peers -->\n{tables.peers_section(results)}\n<!-- /results:peers -->"
-        in readme
+        in page
     )
 
 
-def test_readme_only_writes_the_readme_when_out_names_the_default_json_relatively(
+def test_page_only_writes_the_results_page_when_out_names_the_default_json_relatively(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from benchmarks.peers import __main__ as command
 
     written = []
-    monkeypatch.setattr(command, "write_readme", lambda readme, results: written.append(readme))
+    monkeypatch.setattr(command, "write_page", lambda page, results: written.append(page))
     monkeypatch.chdir(ROOT)
-    assert command.main(["--readme-only", "--out", "benchmarks/results-peers.json"]) == 0
-    assert written == [ROOT / "README.md"]
+    assert command.main(["--page-only", "--out", "benchmarks/results-peers.json"]) == 0
+    assert written == [ROOT / "docs" / "results" / "peers.md"]

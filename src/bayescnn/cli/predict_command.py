@@ -103,7 +103,7 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
         metavar="SCORE",
         help="the OOD score that flags an image uncertain: any registered score "
         f"({', '.join(list_ood_scores())}) (default: {defaults.FLAG_SCORE}, the best "
-        "detector of OOD sets and noise at a fixed false-alarm rate in the README)",
+        "detector of OOD sets and noise at a fixed false-alarm rate in the measured results)",
     )
     parser.add_argument(
         "--flag-rate",

@@ -182,9 +182,10 @@ def create(
             members towards one network's cost (mean-field only).
 
     Returns:
-        The network, whose ``load_state_dict`` takes a calibrated state dict's temperature
-        (:func:`bayescnn.nn.register_temperature_state`): ``torch.save(model.state_dict())``
-        loads into the same ``create(...)`` with ``strict=True``, calibrated or not.
+        The network. Its ``load_state_dict`` takes a calibrated state dict's temperature
+        (see :func:`bayescnn.nn.register_temperature_state`), so the state dict of
+        ``torch.save(model.state_dict())`` loads into the same ``create(...)`` with
+        ``strict=True``, calibrated or not.
 
     Raises:
         UnknownNameError: for an unknown name (a :class:`bayescnn.BayesCNNError`).

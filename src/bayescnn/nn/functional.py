@@ -20,7 +20,7 @@ CPU_PASS_BYTES = 64 * 1024**2
 modelled activation memory within this many bytes: glibc keeps up to twice its largest
 mmap threshold (2 x 32 MiB) of freed memory for reuse, so a larger pass page-faults its
 temporaries in afresh and runs slower than a loop of single passes (the measurements
-are in the README's Speed section)."""
+are in the documentation's speed results)."""
 
 
 def bayesian_layers(model: nn.Module) -> list[BayesianLayer]:

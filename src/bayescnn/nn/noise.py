@@ -2,7 +2,7 @@
 
 On the CPU, PyTorch fills a tensor with normal noise on one core (its Mersenne Twister
 is sequential), which made noise generation the largest Bayesian-only cost of a local
-reparameterisation step (the README's Speed section has the numbers). Large CPU tensors
+reparameterisation step (the documentation's speed results have the numbers). Large CPU tensors
 are therefore filled in :data:`CPU_STREAMS` slices, each from its own generator seeded
 from the global one, by a small thread pool (``normal_`` releases the GIL). The
 slices and their seeds do not depend on the number of threads, so results under

@@ -381,6 +381,8 @@ def fit_temperature(
 
     form = TemperatureForm.parse(form)
     samples, labels = check_held_out(logit_samples, labels)
+    if form is TemperatureForm.POOLED:  # softmax(log p̄ / T) is one sample's softmax(f / T)
+        samples, form = _log_mean_softmax(samples, 1.0).unsqueeze(0), TemperatureForm.PER_SAMPLE
     low, high = (math.log(bound) for bound in TEMPERATURE_BOUNDS)
     result = minimize_scalar(
         lambda log_t: _predictive_nll(samples, labels, math.exp(log_t), form),

@@ -3,7 +3,7 @@
 Both take a header and rows of cells (any object, written with ``str``) and an
 alignment: one character per column, ``"<"`` (left) or ``">"`` (right), or a single
 character for every column. The command line, the uncertainty report and the
-benchmarks' README tables all go through these two functions.
+benchmarks' results tables all go through these two functions.
 """
 
 from __future__ import annotations

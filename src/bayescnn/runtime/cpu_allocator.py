@@ -4,7 +4,7 @@ glibc's malloc serves blocks above its mmap threshold (128 KiB, raised adaptivel
 to 32 MiB) with fresh ``mmap`` pages and returns them to the OS on ``free``. A
 Monte-Carlo pass allocates many activation-sized temporaries (noise, means, variances),
 so every one of them faults its pages in again, which slows elementwise operations and
-training steps measurably (the README's Speed section has the numbers).
+training steps measurably (the documentation's speed results have the numbers).
 :func:`tune_cpu_allocator` raises the mmap
 threshold to its maximum and keeps freed memory for reuse (``mallopt``), the same effect
 as the ``MALLOC_*_`` environment variables or preloading jemalloc/tcmalloc that CPU

@@ -40,7 +40,7 @@ def parameter_groups(
     Adam moves a parameter by about ``lr`` a step whatever its gradient's size, so from
     rho = -5 the posterior's sigma = softplus(rho) grows by at most a factor ~e^lr a step
     and is still growing after 10 epochs; a scale > 1 lets it reach a wider posterior
-    sooner (more epistemic spread, at a cost in calibration: see the README's results).
+    sooner (more epistemic spread, at a cost in calibration: see the documentation's results).
     With ``rho_lr_scale = 1`` (or no rho) the one group of all parameters.
     """
     if not rho_lr_scale > 0:
