@@ -141,3 +141,37 @@ def test_an_ensemble_output_under_a_file_is_refused_before_any_work(
     argv = ["calibrate", str(calibrated_run), str(calibrated_run), "--out"]
     assert main([*argv, str(tmp_path / "file" / "x.json")]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def _write_separable_folder(root, *, per_class: int = 120) -> None:
+    """360 images in 3 class folders that a LeNet separates perfectly (a bright block in
+    the top, middle or bottom rows of gray noise): the new user's small dataset."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in range(3):
+        folder = root / f"class{label}"
+        folder.mkdir(parents=True)
+        for index in range(per_class):
+            image = rng.integers(0, 60, (28, 28), dtype=np.uint8)
+            image[2 + 9 * label : 8 + 9 * label, 4:24] = 255
+            Image.fromarray(image).save(folder / f"{index}.png")
+
+
+def test_a_small_perfectly_separated_validation_split_keeps_t_1_and_says_why(tmp_path):
+    data = tmp_path / "images"
+    _write_separable_folder(data)
+    folder = tmp_path / "run"
+    argv = ["train", "--dataset", str(data), "--batch-size", "16", "--epochs", "2",
+            "--image-size", "28", "--test-samples", "4", "--device", "cpu",
+            "--run-dir", str(folder)]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads((folder / "calibration.json").read_text())
+    assert record["temperature"] == 1.0
+    assert record["errors"] == 0 and "0 misclassified" in record["declined"]
+    assert f"{record['examples']} held-out examples" in record["declined"]
+    log = (folder / "train.log").read_text()
+    assert "calibration: kept T = 1 (pooled): " in log
+    assert "-0.0000" not in log
+    assert json.loads((folder / "test.json").read_text())["temperature"] == 1.0

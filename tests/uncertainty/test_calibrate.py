@@ -13,6 +13,7 @@ import bayescnn
 from bayescnn import nn as bnn
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.temperature import predictive_nll
+from bayescnn.uncertainty.calibrate import held_out_logits
 
 
 class _Scaled(nn.Module):
@@ -166,6 +167,36 @@ def test_a_temperature_at_the_bound_of_the_search_is_reported():
         bayescnn.calibrate(model, [(inputs, labels)], samples=2)
 
 
+@pytest.mark.parametrize("form", ["pooled", "per-sample"])
+def test_calibrate_is_its_pass_then_calibrate_logits(form):
+    inputs, labels, reference = _data(2, count=600)
+    model, again = _Scaled(2.0), _Scaled(2.0)
+    model.load_state_dict(reference.state_dict())
+    again.load_state_dict(reference.state_dict())
+    torch.manual_seed(3)
+    fit = bayescnn.calibrate(model, _batches(inputs, labels), samples=8, form=form)
+    torch.manual_seed(3)
+    logits, held_out = held_out_logits(again, _batches(inputs, labels), samples=8)
+    assert bayescnn.calibrate_logits(again, logits, held_out, form=form) == fit
+    assert bayescnn.nn.temperature_of(again) == bayescnn.nn.temperature_of(model)
+    assert bayescnn.nn.temperature_form(again) == form
+
+
+def test_calibrate_logits_takes_one_plain_sample_as_n_by_k_logits():
+    generator = torch.Generator().manual_seed(0)
+    logits = 3 * torch.randn(200, 4, generator=generator)
+    labels = torch.multinomial((logits / 3).softmax(-1), 1, generator=generator).squeeze(-1)
+    fit = bayescnn.calibrate_logits(nn.Linear(1, 1), logits, labels)
+    assert fit.samples == 1 and fit.temperature == pytest.approx(3.0, rel=0.3)
+
+
+def test_calibrate_logits_refuses_logits_that_do_not_match_the_labels():
+    model = nn.Linear(1, 1)
+    with pytest.raises(InvalidArgumentError, match="one label per held-out example: 5 ex"):
+        bayescnn.calibrate_logits(model, torch.randn(2, 5, 3), torch.zeros(4, dtype=torch.long))
+    assert bayescnn.nn.temperature_of(model) is None
+
+
 class _DivergedOn(nn.Module):
     """A classifier whose output for one input (the ``index``-th of each batch) is NaN."""
 
@@ -189,3 +220,42 @@ def test_a_model_with_a_nan_output_is_refused_naming_how_many_logits_are_not_fin
         bayescnn.calibrate(model, [(inputs[:100], labels[:100]), (inputs[100:], labels[100:])],
                            samples=2)  # fmt: skip
     assert bayescnn.nn.temperature_of(model) is None
+
+
+def test_predicting_with_a_widened_network_never_calibrated_says_so():
+    import warnings
+
+    from bayescnn.uncertainty import UncalibratedWarning
+
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    inputs = torch.randn(3, 1, 28, 28)
+    with pytest.warns(UncalibratedWarning, match="never calibrated"):
+        bayescnn.predict(model, inputs, samples=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncalibratedWarning)
+        bayescnn.predict(model, inputs, samples=2, calibrated=False)  # asked for raw
+        bayescnn.nn.set_temperature(model, 1.0)  # calibrated (or declined: T = 1 kept)
+        bayescnn.predict(model, inputs, samples=2)
+        plain = bayescnn.models.create("lenet", bayesian=False, in_channels=1, image_size=28)
+        bayescnn.predict(plain, inputs, samples=2)
+
+
+def test_a_declined_fit_keeps_t_1_and_says_why_in_one_line():
+    from bayescnn.uncertainty import CalibrationDeclinedWarning, calibrate_logits
+
+    model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
+    logits = 4 * torch.randn(58, 10) + 0.01 * torch.randn(5, 58, 10)
+    labels = logits.softmax(-1).mean(0).argmax(-1)  # every held-out example right
+    with pytest.warns(CalibrationDeclinedWarning, match="58 held-out examples, 0 misclassified"):
+        fit = calibrate_logits(model, logits, labels)
+    assert fit.temperature == 1.0 and bayescnn.nn.temperature_of(model) == 1.0
+    assert fit.errors == 0 and "perfectly separated" in fit.declined
+    assert fit.summary().startswith("kept T = 1 (pooled): 58 held-out examples")
+    assert "\n" not in fit.summary()
+
+
+def test_an_nll_is_never_printed_as_minus_zero():
+    from bayescnn.uncertainty import TemperatureFit
+
+    fit = TemperatureFit(0.5, -0.0, -1e-12, 100, 4)
+    assert "-0.0000" not in fit.summary() and "0.0000 -> 0.0000" in fit.summary()

@@ -15,8 +15,10 @@ from bayescnn.uncertainty import (
     Prediction,
     list_ood_scores,
     predict,
+    predict_from_logits,
     predict_loader,
     register_ood_score,
+    sampled_batches,
 )
 
 NUM_CLASSES = 5
@@ -358,6 +360,40 @@ def test_methods_is_a_deprecated_name_of_decompositions(module):
 
     with pytest.warns(DeprecationWarning, match="DECOMPOSITIONS"):
         assert importlib.import_module(module).METHODS is DECOMPOSITIONS
+
+
+def _fields(prediction: Prediction) -> dict[str, torch.Tensor]:
+    """Every tensor of a prediction, by name (a decomposition's fields and the scores)."""
+    tensors = {"probs": prediction.probs, "predicted": prediction.predicted}
+    tensors["labels"] = prediction.labels
+    for name in ("softmax", "normalized", "entropy"):
+        for key, value in vars(getattr(prediction, name)).items():
+            if value is not None:
+                tensors[f"{name}.{key}"] = value
+    return tensors | {f"score.{name}": value for name, value in prediction.scores.items()}
+
+
+@pytest.mark.parametrize("form", [None, "pooled", "per-sample"])
+@pytest.mark.parametrize("calibrated", [True, False])
+def test_one_pass_of_raw_logits_predicts_exactly_what_predict_loader_does(form, calibrated):
+    model = tiny_model()
+    bnn.set_temperature(model, None if form is None else 1.7, form=form or "pooled")
+    x = inputs(7)
+    batches = [(x[:4], torch.arange(4)), (x[4:], torch.arange(3))]
+    torch.manual_seed(2)
+    expected = predict_loader(model, batches, samples=3, calibrated=calibrated)
+    torch.manual_seed(2)
+    drawn = list(sampled_batches(model, batches, samples=3, calibrated=False))
+    read = predict_from_logits(model, drawn, calibrated=calibrated)
+    assert read.samples == expected.samples == 3
+    assert _fields(read).keys() == _fields(expected).keys()
+    for name, value in _fields(read).items():
+        assert torch.equal(value, _fields(expected)[name]), name
+
+
+def test_predicting_from_no_logits_is_an_error():
+    with pytest.raises(InvalidArgumentError, match="no batches to predict on"):
+        predict_from_logits(tiny_model(), [])
 
 
 @pytest.mark.parametrize("temperature", [None, 0.05, 20.0])

@@ -9,21 +9,25 @@ gets a new ``calibration.json`` (written atomically).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from bayescnn.errors import CorruptFileError
 from bayescnn.io.atomic import atomic_write_bytes
-from bayescnn.nn import module_device, set_temperature
+from bayescnn.nn import set_temperature
 from bayescnn.nn.temperature import TemperatureForm
-from bayescnn.runs.builder import DataSplits, make_loader
+from bayescnn.runs.builder import DataSplits
 from bayescnn.runs.config import TrainConfig
-from bayescnn.runtime.progress import with_progress
-from bayescnn.seeding import Stream, seeded
-from bayescnn.uncertainty import TemperatureFit, calibrate
+from bayescnn.runs.validation import LogitBatches, validation_logits
+from bayescnn.uncertainty.calibrate import (
+    CalibrationDeclinedWarning,
+    TemperatureFit,
+    calibrate_logits,
+    stack_logits,
+)
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -37,22 +41,30 @@ CALIBRATION_FILE = "calibration.json"
 
 
 def calibrate_on_validation(
-    model: nn.Module, splits: DataSplits, config: TrainConfig, *, progress: bool = True
+    model: nn.Module,
+    splits: DataSplits,
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+    valid_logits: LogitBatches | None = None,
 ) -> TemperatureFit | None:
     """Fit ``model``'s temperature (``config.temperature_form``) on the whole validation
-    split (``config.test_samples`` samples, seeded by the run's seed, the same on every
-    process); ``None`` without one."""
-    if len(splits.valid) == 0:
+    split (:func:`~bayescnn.runs.validation.validation_logits`: ``config.test_samples``
+    samples, seeded by the run's seed, the same on every process) by
+    :func:`bayescnn.calibrate_logits`; ``None`` without one.
+
+    Args:
+        valid_logits: That pass's raw logit batches, when the caller already drew them
+            (``bayescnn train`` reads them for the thresholds too); drawn here otherwise.
+    """
+    if valid_logits is None:
+        valid_logits = validation_logits(model, splits, config, progress=progress)
+    if valid_logits is None:
         return None
-    device = module_device(model) or torch.device("cpu")
-    loader = make_loader(splits.valid, splits, config, device, train=False)
-    with seeded(config.seed, device, epoch=config.epochs, stream=Stream.VALID):
-        return calibrate(
-            model,
-            with_progress(loader, "calibration (validation)", enabled=progress),
-            samples=config.test_samples,
-            form=config.temperature_form,
-        )
+    logits, labels = stack_logits(valid_logits)
+    with warnings.catch_warnings():  # the run logs the fit's summary, the reason included
+        warnings.simplefilter("ignore", CalibrationDeclinedWarning)
+        return calibrate_logits(model, logits, labels, form=config.temperature_form)
 
 
 def write_calibration(

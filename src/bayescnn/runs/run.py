@@ -42,6 +42,7 @@ from bayescnn.runs.threshold import (
     uncertainty_threshold,
     write_uncertainty_threshold,
 )
+from bayescnn.runs.validation import validation_logits
 from bayescnn.runtime.device import resolve_device
 from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, seeded
@@ -214,12 +215,16 @@ def finish_run(
     dist: distributed.Distributed,
 ) -> dict[str, Any]:
     """What ends a run (and ``bayescnn calibrate RUN``): load the best checkpoint,
-    calibrate it unless ``config.calibrate`` is off, write ``test.json`` and then the
-    uncertain flag's thresholds (of the calibrated predictive); returns the test report."""
-    report = score_test_set(model, splits, config, files, dist)
-    if dist.is_main:
-        write_uncertainty_threshold(model, splits, config, files.root)
-    return report
+    calibrate it unless ``config.calibrate`` is off, write the uncertain flag's thresholds
+    (of the calibrated predictive) and ``test.json``; returns the test report.
+
+    One Monte-Carlo pass over each split: the validation split's raw logit samples
+    (:func:`~bayescnn.runs.validation.validation_logits`) serve the temperature's fit and
+    every threshold, the test set's both the raw and the calibrated predictive
+    (:func:`build_test_report`); the posterior-mean network takes one deterministic pass
+    more over the test set.
+    """
+    return _finish(model, splits, config, files, dist, thresholds=True)
 
 
 def _shard_loader(data, splits: DataSplits, config: TrainConfig, dist: distributed.Distributed):
@@ -240,9 +245,24 @@ def score_test_set(
 
     With ``config.calibrate`` (the default) the checkpoint's temperature is first fitted
     on the validation split and written to ``calibration.json``
-    (:mod:`bayescnn.runs.calibration`), so the report, and the uncertainty threshold
-    computed after it, are those of the calibrated predictive.
+    (:mod:`bayescnn.runs.calibration`), so the report is that of the calibrated
+    predictive. :func:`finish_run` does this and writes the thresholds too, from the same
+    validation pass.
     """
+    return _finish(model, splits, config, files, dist, thresholds=False)
+
+
+def _finish(
+    model: torch.nn.Module,
+    splits: DataSplits,
+    config: TrainConfig,
+    files: RunFiles,
+    dist: distributed.Distributed,
+    *,
+    thresholds: bool,
+) -> dict[str, Any]:
+    """Load the best checkpoint, draw the validation split once for the calibration (every
+    rank) and, with ``thresholds``, the thresholds (rank 0), then score the test set."""
     dist.barrier()  # rank 0 has written the checkpoints
     path = files.best if files.best.is_file() else files.last
     best = load_checkpoint(path, map_location=dist.device)
@@ -251,22 +271,25 @@ def score_test_set(
         "epoch": best.metadata["epoch"] + 1,
         "test_examples": len(splits.test),
     }
+    thresholds = thresholds and dist.is_main
+    valid_logits = (
+        validation_logits(model, splits, config, progress=dist.is_main)
+        if config.calibrate or thresholds
+        else None
+    )
     fit = (
-        calibrate_on_validation(model, splits, config, progress=dist.is_main)
-        if config.calibrate
+        calibrate_on_validation(model, splits, config, valid_logits=valid_logits)
+        if config.calibrate and valid_logits is not None
         else None
     )
     if fit is not None:
         report["calibration"] = fit.to_dict()
         if dist.is_main:
             write_calibration(fit, files.root, path, best.metadata["epoch"])
-        log.info(
-            "calibration: temperature %.3f (%s), validation NLL %.4f -> %.4f (calibration.json)",
-            fit.temperature,
-            fit.form,
-            fit.nll_raw,
-            fit.nll_calibrated,
-        )
+        log.info("calibration: %s (calibration.json)", fit.summary())
+    if thresholds:  # of the calibrated predictive
+        write_uncertainty_threshold(model, splits, config, files.root, valid_logits=valid_logits)
+    del valid_logits  # S x N x K: not kept through the test pass
     loader = _shard_loader(splits.test, splits, config, dist)
     with seeded(config.seed, dist.device, epoch=config.epochs, stream=Stream.TEST, rank=dist.rank):
         report |= build_test_report(

@@ -28,13 +28,11 @@ import torch
 
 from bayescnn import defaults
 from bayescnn.errors import BayesCNNError, InvalidArgumentError
-from bayescnn.nn import module_device
-from bayescnn.runs.builder import DataSplits, load_splits, make_loader
+from bayescnn.runs.builder import DataSplits, load_splits
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runs.files import LoadedRun
-from bayescnn.runtime.progress import with_progress
-from bayescnn.seeding import Stream, seeded
-from bayescnn.uncertainty import OOD_SCORES, predict_loader
+from bayescnn.runs.validation import LogitBatches, validation_logits
+from bayescnn.uncertainty import OOD_SCORES, predict_from_logits
 
 __all__ = [
     "THRESHOLD_FILE",
@@ -93,12 +91,19 @@ def uncertainty_threshold(
     config: TrainConfig,
     *,
     rate: float = defaults.FLAG_RATE,
+    valid_logits: LogitBatches | None = None,
 ) -> dict[str, Any] | None:
     """The ``1 - rate`` quantile of every registered OOD score over the validation split.
 
-    Each in-distribution validation image's scores are computed from the config's
-    ``test_samples`` Monte-Carlo samples, seeded by the config's seed. An image whose
-    score exceeds its threshold is rarer than ``rate`` of the training distribution.
+    Each in-distribution validation image's scores are those of the model's (calibrated)
+    predictive of the config's ``test_samples`` Monte-Carlo samples
+    (:func:`~bayescnn.runs.validation.validation_logits`, seeded by the config's seed,
+    read by :func:`bayescnn.uncertainty.predict_from_logits`). An image whose score
+    exceeds its threshold is rarer than ``rate`` of the training distribution.
+
+    Args:
+        valid_logits: That pass's raw logit batches, when the caller already drew them
+            (``bayescnn train`` fitted the temperature on them); drawn here otherwise.
 
     Returns:
         ``{"score", "quantile", "threshold", "samples", "thresholds"}``: the default
@@ -106,18 +111,11 @@ def uncertainty_threshold(
         registered score's threshold by name; ``None`` when the validation split is empty.
     """
     quantile = 1.0 - check_flag_rate(rate)
-    if len(splits.valid) == 0:
+    if valid_logits is None:
+        valid_logits = validation_logits(model, splits, config)
+    if valid_logits is None:
         return None
-    device = module_device(model) or torch.device("cpu")
-    loader = make_loader(splits.valid, splits, config, device, train=False)
-    with seeded(config.seed, device, stream=Stream.VALID):
-        prediction = predict_loader(
-            model,
-            with_progress(loader, "uncertainty threshold (validation)"),
-            samples=config.test_samples,
-            decomposition="none",
-            scores="all",
-        )
+    prediction = predict_from_logits(model, valid_logits, decomposition="none", scores="all")
     thresholds = {
         name: float(torch.quantile(values.double(), quantile))
         for name, values in prediction.scores.items()
@@ -132,10 +130,16 @@ def uncertainty_threshold(
 
 
 def write_uncertainty_threshold(
-    model: torch.nn.Module, splits: DataSplits, config: TrainConfig, run_dir: str | Path
+    model: torch.nn.Module,
+    splits: DataSplits,
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    valid_logits: LogitBatches | None = None,
 ) -> dict[str, Any] | None:
-    """Compute :func:`uncertainty_threshold` and write it to ``run_dir/`` :data:`THRESHOLD_FILE`."""
-    threshold = uncertainty_threshold(model, splits, config)
+    """Compute :func:`uncertainty_threshold` (of ``valid_logits`` when given) and write it
+    to ``run_dir/`` :data:`THRESHOLD_FILE`."""
+    threshold = uncertainty_threshold(model, splits, config, valid_logits=valid_logits)
     if threshold is None:
         log.info("no validation split: no uncertainty threshold for bayescnn predict")
         return None

@@ -10,7 +10,12 @@ from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, FitState, fit
 from bayescnn.train.errors import DivergenceError
-from bayescnn.train.evaluate import classification_metrics, evaluate, predictive_probs
+from bayescnn.train.evaluate import (
+    classification_metrics,
+    evaluate,
+    prediction_metrics,
+    predictive_probs,
+)
 from bayescnn.train.objective import (
     ELBO,
     LIKELIHOODS,
@@ -45,6 +50,7 @@ __all__ = [
     "expected_nll",
     "fit",
     "parameter_groups",
+    "prediction_metrics",
     "predictive_nll",
     "predictive_probs",
     "read_metrics",

@@ -86,6 +86,20 @@ def evaluate(
     prediction = _predict(
         model, batches, samples=samples, posterior_mean=posterior_mean, calibrated=calibrated
     )
+    return prediction_metrics(prediction, dist=dist)
+
+
+def prediction_metrics(
+    prediction: Prediction, *, dist: Distributed | None = None
+) -> dict[str, float]:
+    """:func:`classification_metrics` of a labelled :class:`~bayescnn.uncertainty.Prediction`
+    (what :func:`evaluate` returns for the prediction it makes; e.g. of
+    :func:`bayescnn.uncertainty.predict_from_logits`).
+
+    Under ``dist`` it is this process's share: the shares are gathered and scored.
+    """
+    if prediction.labels is None:
+        raise InvalidArgumentError("evaluation needs (inputs, labels) batches; got inputs only")
     probs, labels = prediction.probs, prediction.labels
     if dist is not None and dist.enabled:  # the collective runs on the process's device
         probs = dist.gather_rows(probs.to(dist.device))

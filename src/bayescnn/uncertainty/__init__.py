@@ -7,7 +7,12 @@ detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.uncertainty._renamed import module_getattr
-from bayescnn.uncertainty.calibrate import TemperatureFit, calibrate
+from bayescnn.uncertainty.calibrate import (
+    CalibrationDeclinedWarning,
+    TemperatureFit,
+    calibrate,
+    calibrate_logits,
+)
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -18,7 +23,13 @@ from bayescnn.uncertainty.decomposition import (
     softmax_decomposition,
 )
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
-from bayescnn.uncertainty.predict import predict, predict_loader, sampled_batches
+from bayescnn.uncertainty.predict import (
+    UncalibratedWarning,
+    predict,
+    predict_from_logits,
+    predict_loader,
+    sampled_batches,
+)
 from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
@@ -29,10 +40,15 @@ from bayescnn.uncertainty.scores import (
     ood_scores,
     register_ood_score,
 )
+from bayescnn.uncertainty.temperature_evidence import (
+    TemperatureEvidence,
+    weigh_temperature_evidence,
+)
 
 __all__ = [
     "DECOMPOSITIONS",
     "OOD_SCORES",
+    "CalibrationDeclinedWarning",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
@@ -40,8 +56,11 @@ __all__ = [
     "OODScore",
     "Prediction",
     "ScoreInput",
+    "TemperatureEvidence",
     "TemperatureFit",
+    "UncalibratedWarning",
     "calibrate",
+    "calibrate_logits",
     "covariance_decomposition",
     "entropy_decomposition",
     "evaluate_ood",
@@ -49,11 +68,13 @@ __all__ = [
     "normalized_decomposition",
     "ood_scores",
     "predict",
+    "predict_from_logits",
     "predict_loader",
     "predictive_probs",
     "register_ood_score",
     "sampled_batches",
     "softmax_decomposition",
+    "weigh_temperature_evidence",
 ]
 
 

@@ -11,6 +11,7 @@ once (:mod:`bayescnn.uncertainty.prediction`), so memory grows as ``N x K``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
@@ -26,6 +27,7 @@ from bayescnn.errors import (
     is_input_shape_error,
 )
 from bayescnn.nn import (
+    BayesianLayer,
     Ensemble,
     frozen_eval_mode,
     is_stochastic,
@@ -40,6 +42,7 @@ from bayescnn.nn.temperature import (
     divide_by_temperature,
     pooled_temperature,
     temperature_form,
+    temperature_of,
 )
 from bayescnn.uncertainty._renamed import module_getattr, renamed_keyword
 from bayescnn.uncertainty.prediction import (
@@ -51,7 +54,15 @@ from bayescnn.uncertainty.prediction import (
 )
 from bayescnn.uncertainty.scores import OOD_SCORES, list_ood_scores
 
-__all__ = ["DECOMPOSITIONS", "Prediction", "predict", "predict_loader", "sampled_batches"]
+__all__ = [
+    "DECOMPOSITIONS",
+    "Prediction",
+    "UncalibratedWarning",
+    "predict",
+    "predict_from_logits",
+    "predict_loader",
+    "sampled_batches",
+]
 
 __getattr__ = module_getattr(__name__, {"METHODS": ("DECOMPOSITIONS", DECOMPOSITIONS)})
 
@@ -263,22 +274,66 @@ def predict_loader(
     decomposition = renamed_keyword(
         "predict_loader", "method", "decomposition", method, decomposition, "all"
     )
-    decompositions = _parse_decompositions(decomposition)
-    score_names = _parse_scores(scores)
-    tempered = pooled_temperature(model) if calibrated else None
-    pooled = None if tempered is None else float(tempered)  # read once, not per batch
-    parts: list[BatchSummary] = []
-    labels: list[Tensor | None] = []
-    drawn = 0
-    for logits, batch_labels in sampled_batches(
+    raw = sampled_batches(
         model,
         batches,
         samples=samples,
         chunk_size=chunk_size,
         posterior_mean=posterior_mean,
-        calibrated=calibrated,
-    ):
+        calibrated=False,
+    )
+    return predict_from_logits(
+        model, raw, decomposition=decomposition, scores=scores, calibrated=calibrated
+    )
+
+
+def predict_from_logits(
+    model: nn.Module,
+    logit_batches: Iterable[tuple[Tensor, Tensor | None]],
+    *,
+    decomposition: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
+    calibrated: bool = True,
+) -> Prediction:
+    """The :class:`Prediction` of raw logit samples already drawn by :func:`sampled_batches`.
+
+    The second half of :func:`predict_loader`, which is exactly
+    ``predict_from_logits(model, sampled_batches(model, batches, calibrated=False), ...)``:
+    one Monte-Carlo pass kept as its raw ``(S, B, K)`` batches gives both the raw and the
+    calibrated predictive (and any decomposition or score) of the same draws, identical to
+    what :func:`predict_loader` gives on those draws. ``model`` is asked only for its
+    temperature: with ``calibrated`` a per-sample one divides every sample's logits
+    (:func:`~bayescnn.nn.temperature.divide_by_temperature`), a pooled one tempers the
+    averaged predictive (:func:`~bayescnn.nn.temperature.temper_predictive`).
+
+    Args:
+        model: The classifier that drew the logits (its temperature, if any, is applied).
+        logit_batches: ``(logits, labels)`` pairs: raw logit samples ``(S, B, K)``
+            (``sampled_batches(..., calibrated=False)``), labels ``(B,)`` or ``None``.
+        decomposition: As for :func:`predict_loader`.
+        scores: As for :func:`predict_loader`.
+        calibrated: Apply the model's temperature (``False``: the raw predictive).
+
+    Returns:
+        The concatenated :class:`Prediction`, on the CPU.
+
+    Raises:
+        InvalidArgumentError: If there are no batches, or only some carry labels.
+        UnknownNameError: If a decomposition or a score is unknown.
+    """
+    decompositions = _parse_decompositions(decomposition)
+    score_names = _parse_scores(scores)
+    # the form and the pooled temperature are read once: per batch they would sync a GPU
+    per_sample = calibrated and temperature_form(model) is TemperatureForm.PER_SAMPLE
+    tempered = pooled_temperature(model) if calibrated else None
+    pooled = None if tempered is None else float(tempered)
+    parts: list[BatchSummary] = []
+    labels: list[Tensor | None] = []
+    drawn = 0
+    for logits, batch_labels in logit_batches:
         drawn = logits.shape[0]  # an ensemble's members give their own count
+        if per_sample:
+            logits = divide_by_temperature(logits, model)
         parts.append(
             summarise_batch(logits, decompositions, score_names, pooled_temperature=pooled)
         )
@@ -329,6 +384,9 @@ def predict(
         scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
         posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
         calibrated: Apply the model's temperature, if any (``False``: the raw predictive).
+            A network whose posterior was widened (rho scale > 1, the default of
+            ``models.create`` and ``to_bayesian``) and never calibrated is underconfident
+            raw: a :class:`UncalibratedWarning` says so, once per place it is called from.
         method: Deprecated name of ``decomposition`` (a DeprecationWarning).
 
     Returns:
@@ -349,6 +407,8 @@ def predict(
         batches: list[Tensor | tuple[Tensor, Tensor]] = list(parts)
     else:
         batches = list(zip(parts, labels.split(batch_size), strict=True))
+    if calibrated and not posterior_mean:
+        _warn_if_widened_and_uncalibrated(model)
     return predict_loader(
         model,
         batches,
@@ -359,3 +419,27 @@ def predict(
         posterior_mean=posterior_mean,
         calibrated=calibrated,
     )
+
+
+class UncalibratedWarning(UserWarning):
+    """A widened network predicts without a temperature: its predictive is underconfident."""
+
+
+def _warn_if_widened_and_uncalibrated(model: nn.Module) -> None:
+    """Say once that a network trained at rho scale > 1 was never calibrated."""
+    if temperature_of(model) is not None:
+        return
+    widened = [
+        layer.posterior_rho_scale
+        for layer in model.modules()
+        if isinstance(layer, BayesianLayer) and layer.posterior_rho_scale > 1
+    ]
+    if widened:
+        warnings.warn(
+            f"this network's posterior is widened (rho scale {max(widened):g}) and it was never "
+            "calibrated, so its raw predictive is underconfident: call "
+            "bayescnn.calibrate(model, valid_loader) once after training (bayescnn train "
+            "does), or pass calibrated=False to silence this",
+            UncalibratedWarning,
+            stacklevel=3,
+        )
