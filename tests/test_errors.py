@@ -57,6 +57,7 @@ ERROR_TYPES = [
     (errors.MissingFileError, FileNotFoundError),
     (errors.OutputExistsError, FileExistsError),
     (errors.RunExistsError, errors.OutputExistsError),
+    (errors.RunMismatchError, errors.RunExistsError),
     (errors.ModelInputError, ValueError),
     (DataNotFoundError, FileNotFoundError),
     (CorruptDataError, ValueError),

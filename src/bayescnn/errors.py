@@ -15,6 +15,8 @@ in a user's model) is not bad input and is never turned into one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "BayesCNNError",
@@ -27,6 +29,7 @@ __all__ = [
     "ModelInputError",
     "OutputExistsError",
     "RunExistsError",
+    "RunMismatchError",
     "UnknownNameError",
     "is_input_shape_error",
 ]
@@ -74,6 +77,20 @@ class OutputExistsError(BayesCNNError, FileExistsError):
 
 class RunExistsError(OutputExistsError):
     """A new run would overwrite a run folder that already holds one."""
+
+
+class RunMismatchError(RunExistsError):
+    """A run folder holds a run of another config than the one asked to continue it there.
+
+    Attributes:
+        differences: each config key that differs, with the run's value and the asked one.
+    """
+
+    def __init__(
+        self, message: str, differences: Mapping[str, tuple[Any, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.differences = dict(differences or {})
 
 
 class ModelInputError(InvalidArgumentError):

@@ -7,12 +7,16 @@ import pytest
 from bayescnn.cli.main import main
 
 
-def train_tiny_run(folder: Path, data_dir: Path, *extra: str, epochs: int = 2) -> Path:
-    """``bayescnn train`` of a Bayesian LeNet on the tiny MNIST (2 test samples) into ``folder``."""
-    argv = ["train", "--dataset", "mnist", "--data-dir", str(data_dir), "--image-size", "28",
+def tiny_run_argv(folder: Path, data_dir: Path, *extra: str, epochs: int = 2) -> list[str]:
+    """The arguments of :func:`train_tiny_run`."""
+    return ["train", "--dataset", "mnist", "--data-dir", str(data_dir), "--image-size", "28",
             "--batch-size", "100", "--epochs", str(epochs), "--valid-samples", "1",
             "--test-samples", "2", "--device", "cpu", "--run-dir", str(folder), *extra]  # fmt: skip
-    assert main(argv) == 0
+
+
+def train_tiny_run(folder: Path, data_dir: Path, *extra: str, epochs: int = 2) -> Path:
+    """``bayescnn train`` of a Bayesian LeNet on the tiny MNIST (2 test samples) into ``folder``."""
+    assert main(tiny_run_argv(folder, data_dir, *extra, epochs=epochs)) == 0
     return folder
 
 
@@ -20,6 +24,12 @@ def train_tiny_run(folder: Path, data_dir: Path, *extra: str, epochs: int = 2) -
 def train_tiny():
     """:func:`train_tiny_run`, for module fixtures that need a run of their own."""
     return train_tiny_run
+
+
+@pytest.fixture(scope="session")
+def tiny_argv():
+    """:func:`tiny_run_argv`: the command that trained a tiny run (``tiny_run``: epochs=1)."""
+    return tiny_run_argv
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """Config files: YAML or TOML, unknown keys and wrong types rejected."""
 
+import json
+
 import pytest
 from torch import nn
 
@@ -7,7 +9,7 @@ from bayescnn.data import get_spec
 from bayescnn.errors import ConfigError
 from bayescnn.nn import BayesianLayer
 from bayescnn.runs import TrainConfig, build_model, read_config_file
-from bayescnn.runs.config import ADDED_KEYS, write_config_file
+from bayescnn.runs.config import ADDED_KEYS, NOT_COMPARED_KEYS, write_config_file
 
 
 def test_yaml_and_toml_files_give_the_same_config(tmp_path):
@@ -141,3 +143,33 @@ def test_a_config_from_a_run_saved_before_bayesian_layers_existed_is_every_layer
         if isinstance(m, (nn.Conv2d, nn.Linear, BayesianLayer))
     }
     assert kinds == dict.fromkeys(["conv1", "conv2", "fc1", "fc2", "fc3"], True)
+
+
+def test_differences_name_each_key_with_both_values_in_field_order():
+    ours = TrainConfig()
+    theirs = TrainConfig(lr=0.01, epochs=3, estimator="bbb")
+    assert ours.differences(theirs) == {
+        "estimator": (ours.estimator, "bbb"),
+        "epochs": (10, 3),
+        "lr": (ours.lr, 0.01),
+    }
+    assert list(ours.differences(theirs)) == ["estimator", "epochs", "lr"]
+
+
+def test_differences_leave_out_where_a_run_finds_its_data_runs_writes_and_reports():
+    moved = dict(data_dir="/elsewhere", download=True, device="cpu", out_dir="/scratch",
+                 run_name="again", log_every=7, tensorboard=True)  # fmt: skip
+    assert set(moved) == set(NOT_COMPARED_KEYS)
+    assert TrainConfig().differences(TrainConfig(**moved)) == {}
+
+
+def test_an_unset_model_default_is_no_difference_from_the_value_it_resolves_to():
+    resolved = TrainConfig()
+    given = TrainConfig(rho_scale=resolved.rho_scale, bayesian_layers=resolved.bayesian_layers)
+    assert resolved.differences(given) == {}
+
+
+def test_a_config_read_back_from_a_checkpoint_header_has_no_differences():
+    config = TrainConfig(lr=3e-3, beta=0.1, posterior_mu_init=[0, 0.1], grad_clip=1)
+    saved = json.loads(json.dumps(config.to_dict()))  # as the checkpoint's header holds it
+    assert TrainConfig.from_saved(saved).differences(config) == {}

@@ -52,12 +52,21 @@ def _epochs(count: int) -> str:
     return f"{count} epoch" + "s" * (count != 1)
 
 
+def _finished(folder: Path, epochs_done: int) -> str:
+    """What resuming a finished run prints (and then exits 0)."""
+    return (
+        f"{folder} is finished ({_epochs(epochs_done)}, tested): nothing to resume; to train "
+        f"it longer: bayescnn train --resume {folder} --epochs N (N > {epochs_done})"
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bayescnn.io import check_writable_dir
     from bayescnn.runs import (
         RunFiles,
         TrainConfig,
         default_run_dir,
+        matching_run_progress,
         read_config_file,
         read_run_progress,
         resume_config,
@@ -66,7 +75,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bayescnn.train import distributed
 
     overrides = train_overrides(args)
-    if args.resume is not None:
+    resume = args.resume is not None
+    if resume:
         others = [flag(key) for key in overrides if key != "epochs"]
         others += ["--config"] * bool(args.config) + ["--run-dir"] * bool(args.run_dir)
         if others:
@@ -78,11 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress = read_run_progress(folder)
         epochs = overrides.get("epochs")
         if progress.finished and epochs in (None, progress.config.epochs):
-            print(
-                f"{folder} is finished ({_epochs(progress.epochs_done)}, tested): nothing to "
-                f"resume; to train it longer: bayescnn train --resume {folder} --epochs N "
-                f"(N > {progress.epochs_done})"
-            )
+            print(_finished(folder, progress.epochs_done))
             return 0
         try:
             config = resume_config(folder, epochs)
@@ -94,7 +100,22 @@ def cmd_train(args: argparse.Namespace) -> int:
             config = TrainConfig.from_dict(values | overrides)
         except ConfigError as error:
             raise flag_error(error, overrides) from None
+        if args.resume_if_exists and not args.run_dir and config.run_name is None:
+            raise ConfigError(
+                "--resume-if-exists needs a run folder that is the same at every start: give "
+                "--run-dir RUN or --run-name NAME (the default folder's name holds the time "
+                "it started, so a rerun would never find the run)"
+            )
         folder = Path(args.run_dir) if args.run_dir else default_run_dir(config)
+        if args.resume_if_exists:
+            # Every rank reads the folder before joining the group, and no rank of this
+            # job writes a checkpoint or test.json before train_run's first barrier,
+            # which waits for them all: every rank decides alike.
+            found = matching_run_progress(config, folder)
+            if found is not None and found.finished:
+                print(_finished(folder, found.epochs_done))
+                return 0
+            resume = found is not None
     dist = distributed.setup(config.device)
     log_file = RunFiles(folder).log
     before = set(folder.iterdir()) if folder.is_dir() else set()
@@ -104,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             what = "--resume" if args.resume else "--run-dir" if args.run_dir else "run folder"
             check_writable_dir(folder, what=what)
         with _run_log(log_file, is_main=dist.is_main):
-            folder, _ = train_run(config, folder, resume=args.resume is not None, dist=dist)
+            folder, _ = train_run(config, folder, resume=resume, dist=dist)
     except BaseException:
         if dist.is_main and log_file not in before:
             _remove_failed_start(log_file, before, new_dirs)

@@ -23,6 +23,7 @@ from bayescnn.cli.predict_command import add_predict_command
 from bayescnn.cli.shift_command import add_shift_command
 from bayescnn.cli.train_options import add_train_options
 from bayescnn.errors import BayesCNNError
+from bayescnn.runs.config import NOT_COMPARED_KEYS
 from bayescnn.runtime.cpu_allocator import tune_cpu_allocator
 
 EXIT_BAD_INPUT = 2
@@ -49,7 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--run-dir", help="the run folder (default: OUT_DIR/DATASET-MODEL-KIND-TIME)"
     )
-    train.add_argument("--resume", metavar="RUN", help="continue an interrupted run folder exactly")
+    resuming = train.add_mutually_exclusive_group()
+    resuming.add_argument(
+        "--resume", metavar="RUN", help="continue an interrupted run folder exactly"
+    )
+    resuming.add_argument(
+        "--resume-if-exists",
+        action="store_true",
+        help="make the command safe to run again (after a crash, a preemption, under torchrun "
+        "--max-restarts): continue the run in --run-dir (or OUT_DIR/RUN_NAME) from its last "
+        "checkpoint if it holds one of the same config, else start it; a run of another "
+        "config is refused, naming the keys that differ (these may differ: "
+        f"{', '.join(NOT_COMPARED_KEYS)})",
+    )
     add_train_options(train)
     train.set_defaults(handler=cmd_train)
 

@@ -15,7 +15,13 @@ from bayescnn.runs.builder import (
     make_loader,
 )
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS
-from bayescnn.runs.config import CHOICES, TrainConfig, read_config_file, write_config_file
+from bayescnn.runs.config import (
+    CHOICES,
+    NOT_COMPARED_KEYS,
+    TrainConfig,
+    read_config_file,
+    write_config_file,
+)
 from bayescnn.runs.files import (
     LoadedRun,
     RunFiles,
@@ -27,6 +33,7 @@ from bayescnn.runs.files import (
 from bayescnn.runs.run import (
     RunProgress,
     default_run_dir,
+    matching_run_progress,
     read_run_config,
     read_run_progress,
     resume_config,
@@ -38,6 +45,7 @@ from bayescnn.runs.scoring import build_test_report, summarize_report
 
 __all__ = [
     "CHOICES",
+    "NOT_COMPARED_KEYS",
     "OPTIMIZERS",
     "SCHEDULERS",
     "DataSplits",
@@ -58,6 +66,7 @@ __all__ = [
     "load_splits",
     "load_trained_model",
     "make_loader",
+    "matching_run_progress",
     "open_run",
     "read_config_file",
     "read_run_config",

@@ -57,6 +57,22 @@ ADDED_KEYS: dict[str, Any] = {
 saved run's config (:meth:`TrainConfig.from_saved`) rebuilds its model as it was trained,
 whatever today's default."""
 
+NOT_COMPARED_KEYS: tuple[str, ...] = (
+    "data_dir",
+    "download",
+    "device",
+    "out_dir",
+    "run_name",
+    "log_every",
+    "tensorboard",
+)
+"""Keys that say where a run finds its data, computes and writes, and how it reports its
+progress, not what it trains: :meth:`TrainConfig.differences` leaves them out, so a run
+moved to another folder, whose data moved, or that is continued on another device (a
+requeued job on another node), is still the same run. Every other key, ``epochs``
+included, decides the trained network or its numbers. ``device`` is compared as given
+(``auto`` is saved as ``auto``, never as the device it resolved to)."""
+
 
 @dataclass
 class TrainConfig:
@@ -236,6 +252,18 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
+        """The keys whose values differ between this config and ``other``, each with
+        ``(this value, other's value)``, in field order; the keys of
+        :data:`NOT_COMPARED_KEYS` are left out. Both configs are resolved (the model's
+        defaults written down), so an unset ``rho_scale`` equals the value it resolves to."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {
+            key: (mine[key], theirs[key])
+            for key in mine
+            if key not in NOT_COMPARED_KEYS and mine[key] != theirs[key]
+        }
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:

@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
-from bayescnn.errors import ConfigError, MissingFileError, RunExistsError
-from bayescnn.io import check_writable_dir, load_checkpoint, load_model_state
+from bayescnn.errors import (
+    ConfigError,
+    InvalidArgumentError,
+    MissingFileError,
+    RunExistsError,
+    RunMismatchError,
+)
+from bayescnn.io import atomic_write_bytes, check_writable_dir, load_checkpoint, load_model_state
 from bayescnn.nn import describe
 from bayescnn.runs.builder import (
     DataSplits,
@@ -52,6 +58,7 @@ __all__ = [
     "RunProgress",
     "default_run_dir",
     "finish_run",
+    "matching_run_progress",
     "read_run_config",
     "read_run_progress",
     "resume_config",
@@ -84,7 +91,7 @@ def train_run(
     config: TrainConfig,
     run_dir: str | Path | None = None,
     *,
-    resume: bool = False,
+    resume: bool | Literal["if-exists"] = False,
     callbacks: Sequence[Callback] = (),
     dist: distributed.Distributed | None = None,
 ) -> tuple[Path, dict[str, Any]]:
@@ -96,19 +103,42 @@ def train_run(
     progress (:mod:`bayescnn.runtime.progress`).
 
     Args:
-        resume: continue the run in ``run_dir`` from its last checkpoint, exactly; with a
-            ``config.epochs`` other than the run's, train it to that many epochs in all
-            (see :func:`resume_config`).
+        resume: ``True``: continue the run in ``run_dir`` from its last checkpoint,
+            exactly; with a ``config.epochs`` other than the run's, train it to that many
+            epochs in all (see :func:`resume_config`). ``"if-exists"``: the same command
+            can be run again after a crash or a requeue: continue the run in ``run_dir``
+            if it holds one, of the same config (:func:`matching_run_progress`; refused
+            otherwise), return a finished one's test report untrained, and start afresh
+            where no epoch finished yet. ``False``: a new run (refused in a folder that
+            holds one).
         callbacks: more :class:`bayescnn.train.Callback` s, after the run's own.
         dist: this process's place under torchrun (default: from the process group).
+
+    Raises:
+        RunExistsError: a new run in a folder that holds one.
+        RunMismatchError: ``"if-exists"`` and the folder holds a run of another config.
     """
+    if resume not in (True, False, "if-exists"):
+        raise InvalidArgumentError(f"resume must be True, False or 'if-exists', got {resume!r}")
     files = RunFiles(Path(run_dir) if run_dir is not None else default_run_dir(config))
-    if not resume and files.last.exists():
-        raise RunExistsError(
-            f"{files.root} already holds a run; use --resume {files.root} or another --run-dir"
-        )
     if dist is None:
         dist = distributed.current(resolve_device(config.device))
+    if resume == "if-exists":
+        # Every rank reads the folder: after this barrier (an earlier call's writes are
+        # done) and before the one below (no write that changes the answer comes first).
+        dist.barrier()
+        progress = matching_run_progress(config, files.root)
+        if progress is not None and progress.finished:
+            log.info(
+                "%s is finished: %d epochs trained and tested", files.root, progress.epochs_done
+            )
+            return files.root, json.loads(files.test.read_text())
+        resume = progress is not None
+    if not resume and files.last.exists():
+        raise RunExistsError(
+            f"{files.root} already holds a run; use --resume {files.root} (or add "
+            "--resume-if-exists to make this command continue it) or another --run-dir"
+        )
     device = dist.device
     if dist.is_main:
         check_writable_dir(files.root)
@@ -265,8 +295,8 @@ def _finish(
         report |= build_test_report(
             model, loader, samples=config.test_samples, dist=dist, progress=dist.is_main
         )
-    if dist.is_main:
-        files.test.write_text(json.dumps(report, indent=2) + "\n")
+    if dist.is_main:  # atomically: a run with test.json is finished (RunProgress)
+        atomic_write_bytes(files.test, (json.dumps(report, indent=2) + "\n").encode())
     log.info("test: %s (test.json)", summarize_report(report))
     return report
 
@@ -302,6 +332,50 @@ def read_run_progress(run_dir: str | Path) -> RunProgress:
     metadata = read_checkpoint_metadata(files.last)
     config = TrainConfig.from_saved(metadata["config"])
     return RunProgress(config, metadata["epoch"] + 1, files.test.is_file())
+
+
+def matching_run_progress(config: TrainConfig, run_dir: str | Path) -> RunProgress | None:
+    """How far the run ``config`` describes has got in ``run_dir``: its
+    :class:`RunProgress`, or ``None`` where no epoch of it finished (no such folder, or no
+    ``last.safetensors`` in it).
+
+    The folder's run is the same when the config saved in its last checkpoint's header
+    equals ``config`` in every key but where the data is, where it runs and writes and
+    how it reports (:data:`~bayescnn.runs.config.NOT_COMPARED_KEYS`;
+    :meth:`TrainConfig.differences`). ``epochs`` is compared: to train a run longer,
+    resume it with more epochs (:func:`resume_run`).
+
+    It only reads, so every rank of a torchrun job can call it and decide alike, provided
+    no rank writes into the folder before all have read it (``train_run`` and
+    ``bayescnn train`` read before their first barrier; checkpoints and ``test.json`` are
+    written atomically, so a reader never sees half a file).
+
+    Raises:
+        RunMismatchError: the folder holds a run of another config; the message names each
+            key that differs with both values, and what to do.
+    """
+    files = RunFiles(Path(run_dir))
+    if not files.last.is_file():
+        return None
+    progress = read_run_progress(files.root)
+    differences = progress.config.differences(config)
+    if differences:
+        listed = "; ".join(
+            f"{key}: {there!r} in the run, {here!r} asked"
+            for key, (there, here) in differences.items()
+        )
+        longer = (
+            f" (to train it longer: --resume {files.root} --epochs N)"
+            if "epochs" in differences
+            else ""
+        )
+        raise RunMismatchError(
+            f"{files.root} holds a run of another config: {listed}. To continue it, ask for "
+            f"the run's values (its config.yaml) or use --resume {files.root}{longer}; "
+            "to start a new run, choose another --run-dir",
+            differences,
+        )
+    return progress
 
 
 def resume_config(run_dir: str | Path, epochs: int | None = None) -> TrainConfig:
