@@ -63,8 +63,8 @@ def layer_patterns(bayesian_layers: LayerSelection) -> list[str] | None:
         if bayesian_layers.strip() == ALL_LAYERS:
             return None
         bayesian_layers = bayesian_layers.split(",")
-    patterns = [p.strip() for p in bayesian_layers if isinstance(p, str) and p.strip()]
-    if not patterns or len(patterns) != len(list(bayesian_layers)):
+    patterns = [p.strip() for p in bayesian_layers if p.strip()]
+    if not patterns:
         raise InvalidArgumentError(
             "bayesian_layers must be 'linear', 'all' or layer-name globs such as 'fc*', got "
             f"{bayesian_layers!r}"

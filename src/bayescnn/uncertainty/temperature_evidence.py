@@ -15,10 +15,11 @@ held-out set must show:
    (so the temperature generalises to held-out data it did not see).
 
 Otherwise ``T = 1`` is kept and the reason is one line naming the examples and errors
-seen. The thresholds were chosen by subsampling the zoo's validation sets
-(``python -m benchmarks.temperature_evidence``): a fit the rule declines made the test NLL
-worse than no temperature at all in most draws, and on the full validation splits the
-rule accepts every fit, so the zoo's calibrated numbers are unchanged.
+seen. The thresholds were chosen by subsampling the validation splits of the default
+LeNet-5 (``python -m benchmarks.temperature_evidence``, seed 0): fitting always made the
+test NLL worse than ``T = 1`` in most draws of 100 images or fewer (MNIST 42-79%,
+Fashion-MNIST 73-89%); with the rule, in none on MNIST at any size, and on the full
+validation splits the rule kept both fits, so the zoo's calibrated numbers are unchanged.
 """
 
 from __future__ import annotations
