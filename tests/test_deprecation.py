@@ -8,7 +8,7 @@ import io
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,19 @@ def _module_attribute(module: str, old: str, new: object) -> Callable[[Path], No
         assert getattr(importlib.import_module(module), old) is new
 
     return use
+
+
+def _moved(module: str, names: Iterable[str], to: str) -> dict[str, Callable[[Path], None]]:
+    """The old path ``module.NAME`` of each of ``names``, now ``to.NAME``: the same object."""
+    target = importlib.import_module(to)
+    return {
+        f"{module}.{name}": _module_attribute(module, name, getattr(target, name)) for name in names
+    }
+
+
+PRUNING = ("prune_by_magnitude", "prune_by_snr")
+POSTERIOR_STATS = ("LayerStatistics", "layer_statistics", "signal_to_noise")
+"""The names of bayescnn.nn.pruning and bayescnn.nn.posterior_stats, now bayescnn.analysis."""
 
 
 def _predict_method(_: Path) -> None:
@@ -116,6 +129,9 @@ USES: dict[str, Callable[[Path], None]] = {
     "the config key 'objective'": _config_key,
     "bayescnn.runs.load_run": _runs_load_run,
     "bayescnn train --objective": _cli_objective_flag,
+    **_moved("bayescnn.nn", PRUNING + POSTERIOR_STATS, "bayescnn.analysis"),
+    **_moved("bayescnn.nn.pruning", PRUNING, "bayescnn.analysis"),
+    **_moved("bayescnn.nn.posterior_stats", POSTERIOR_STATS, "bayescnn.analysis"),
 }
 """How to use each deprecated name, checking it still works: one per registered name."""
 

@@ -7,6 +7,7 @@ command build runs from configs.
 """
 
 from bayescnn import defaults, models
+from bayescnn.analysis import prune_by_snr
 from bayescnn.deploy import to_deterministic
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
@@ -16,7 +17,6 @@ from bayescnn.nn import (
     kl_divergence,
     monte_carlo,
     posterior_mean,
-    prune_by_snr,
     sample_forward,
     set_posterior_mean,
 )

@@ -155,7 +155,7 @@ def test_moped_starts_sigma_at_delta_times_the_weight_whatever_the_scale():
 
 def test_a_pruned_weight_has_sigma_zero_whatever_the_scale():
     model = _lenet(3.0)
-    bnn.prune_by_snr(model, 0.5)
+    bayescnn.prune_by_snr(model, 0.5)
     sigma = model.fc1.weight_sigma
     assert torch.all(sigma[model.fc1.weight_mu == 0] == 0)
 

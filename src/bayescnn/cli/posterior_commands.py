@@ -51,8 +51,9 @@ def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from bayescnn.analysis import layer_statistics
     from bayescnn.io import check_writable_dir
-    from bayescnn.nn import describe, layer_statistics
+    from bayescnn.nn import describe
     from bayescnn.reports.posterior_figures import plot_posterior_histograms
     from bayescnn.reports.tables import text_table
     from bayescnn.runs import open_run
@@ -89,8 +90,8 @@ def _fractions(text: str) -> list[float]:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
+    from bayescnn.analysis import prune_by_magnitude, prune_by_snr
     from bayescnn.io import check_writable_dir, save_checkpoint
-    from bayescnn.nn import prune_by_magnitude, prune_by_snr
     from bayescnn.runs import load_splits, make_loader, open_run
     from bayescnn.runtime.device import resolve_device
     from bayescnn.runtime.progress import with_progress

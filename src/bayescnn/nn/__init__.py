@@ -1,6 +1,13 @@
-"""Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes, and
-:func:`to_bayesian`, which converts any module tree."""
+"""Bayesian layers (drop-in for ``torch.nn``), their estimators and sampling modes, the
+posterior's options (:class:`PosteriorSpec`), and :func:`to_bayesian`, which converts any
+module tree.
 
+What reads a trained posterior (statistics, pruning) is in :mod:`bayescnn.analysis`.
+"""
+
+from bayescnn.deprecation import module_getattr
+from bayescnn.nn import posterior_stats as posterior_stats  # deprecated module, for its path
+from bayescnn.nn import pruning as pruning  # deprecated module, for its path
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.describe import describe
@@ -24,8 +31,6 @@ from bayescnn.nn.packed import (
     PlainPackedLinear,
     packed_conv2d,
 )
-from bayescnn.nn.posterior_stats import LayerStatistics, layer_statistics, signal_to_noise
-from bayescnn.nn.pruning import prune_by_magnitude, prune_by_snr
 from bayescnn.nn.rank1 import (
     Rank1Conv1d,
     Rank1Conv2d,
@@ -58,7 +63,6 @@ __all__ = [
     "Conv3d",
     "Ensemble",
     "Estimator",
-    "LayerStatistics",
     "Linear",
     "MCDropout",
     "PackedConv2d",
@@ -79,7 +83,6 @@ __all__ = [
     "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
-    "layer_statistics",
     "load_temperature",
     "logits_of",
     "members_of",
@@ -87,14 +90,26 @@ __all__ = [
     "monte_carlo",
     "packed_conv2d",
     "posterior_mean",
-    "prune_by_magnitude",
-    "prune_by_snr",
     "register_temperature_state",
     "sample_forward",
     "set_posterior_mean",
     "set_temperature",
-    "signal_to_noise",
     "temperature_form",
     "temperature_of",
     "to_bayesian",
 ]
+
+__getattr__ = module_getattr(
+    __name__,
+    {
+        name: f"bayescnn.analysis.{name}"
+        for name in (
+            "LayerStatistics",
+            "layer_statistics",
+            "prune_by_magnitude",
+            "prune_by_snr",
+            "signal_to_noise",
+        )
+    },
+    note="bayescnn.nn holds the layers only",
+)

@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from bayescnn.nn import BayesianLayer, signal_to_noise
+from bayescnn.analysis import signal_to_noise
+from bayescnn.nn import BayesianLayer
 from bayescnn.reports._figure import new_figure, save_figure
 
 __all__ = ["plot_posterior_histograms", "plot_pruning_curves"]

@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from bayescnn.nn import layer_statistics
+from bayescnn.analysis import layer_statistics
 from bayescnn.train.hooks import Callback, FitState
 
 __all__ = ["PosteriorDiagnostics"]

@@ -1,9 +1,11 @@
-"""Pruning by signal-to-noise ratio, and the posterior statistics it is based on."""
+"""Pruning by signal-to-noise ratio, and the posterior statistics it is based on
+(bayescnn.analysis)."""
 
 import pytest
 import torch
 
 import bayescnn
+from bayescnn import analysis
 from bayescnn import nn as bnn
 
 
@@ -26,14 +28,18 @@ def test_pruning_nothing_changes_nothing():
 
 def test_the_lowest_snr_fraction_is_set_to_exactly_zero_sampled_and_mean_alike():
     model = _model()
-    snr = torch.cat([bnn.signal_to_noise(layer).flatten() for layer in bnn.bayesian_layers(model)])
+    snr = torch.cat(
+        [analysis.signal_to_noise(layer).flatten() for layer in bnn.bayesian_layers(model)]
+    )
     removed = bayescnn.prune_by_snr(model, 0.75)
     assert sum(removed.values()) == round(0.75 * _weights(model))
     threshold = snr.sort().values[sum(removed.values()) - 1]
     for layer in bnn.bayesian_layers(model):
         pruned = layer.weight_mu == 0
         assert torch.all(layer.weight_sigma[pruned] == 0)
-        assert torch.all(bnn.signal_to_noise(layer).nan_to_num(float("inf"))[~pruned] >= threshold)
+        assert torch.all(
+            analysis.signal_to_noise(layer).nan_to_num(float("inf"))[~pruned] >= threshold
+        )
     x = torch.randn(2, 1, 28, 28)
     conv = model.conv1
     pruned = conv.weight_mu == 0
@@ -56,7 +62,7 @@ def test_the_magnitude_baseline_removes_the_smallest_means():
     mus = torch.cat(
         [layer.weight_mu.detach().abs().flatten() for layer in bnn.bayesian_layers(model)]
     )
-    bayescnn.nn.prune_by_magnitude(model, 0.5)
+    analysis.prune_by_magnitude(model, 0.5)
     kept = torch.cat(
         [layer.weight_mu.detach().abs().flatten() for layer in bnn.bayesian_layers(model)]
     )
@@ -71,7 +77,7 @@ def test_a_fraction_outside_zero_to_one_is_an_error(fraction):
 
 def test_layer_statistics_report_kl_sigma_and_snr_per_layer():
     model = _model()
-    stats = bnn.layer_statistics(model)
+    stats = analysis.layer_statistics(model)
     assert list(stats) == ["conv1", "conv2", "fc1", "fc2", "fc3"]
     total = sum(s.kl for s in stats.values())
     assert total == pytest.approx(bayescnn.kl_divergence(model).item(), rel=1e-4)
