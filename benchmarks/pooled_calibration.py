@@ -40,8 +40,8 @@ def per_sample(logits: Tensor, temperature: float) -> Tensor:
 
 def pooled(logits: Tensor, temperature: float) -> Tensor:
     """``softmax(log p̄ / T)``: the temperature of the averaged predictive, as the library
-    applies it (:func:`bayescnn.nn.temperature.temper_predictive`)."""
-    from bayescnn.nn.temperature import temper_predictive
+    applies it (:func:`bayescnn.calibration.temper_predictive`)."""
+    from bayescnn.calibration import temper_predictive
 
     return temper_predictive(torch.softmax(logits, -1).mean(0), temperature)
 
@@ -56,9 +56,9 @@ def fit(form: Callable[[Tensor, float], Tensor], logits: Tensor, labels: Tensor)
 
 def probe(tag: str, method: str, seed: int, data_dir: str | None) -> dict[str, Any]:
     """Train one network and compare the two temperatures on its test set."""
+    from bayescnn.calibration import held_out_logits
     from bayescnn.data import evaluation_loader
     from bayescnn.metrics import accuracy, calibration, nll
-    from bayescnn.uncertainty.calibrate import held_out_logits
 
     job = comparison.Job(tag, method, seed, 10, 25, None, None, "cpu", data_dir)
     model, seconds = comparison.train_member(comparison.METHODS[method], job, 0)

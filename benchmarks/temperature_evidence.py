@@ -8,7 +8,7 @@ and keeps 25 samples of its validation and test logits in ``DIR``;
 draws held-out sets of n examples from each validation split (n = 30 ... 10,000, many
 draws each), fits the temperature on each and scores it on the whole test set against no
 temperature (``T = 1``): how often a fit makes the test NLL worse ("harm"), and what the
-evidence rule (:func:`bayescnn.uncertainty.temperature_evidence.weigh_temperature_evidence`)
+evidence rule (:func:`bayescnn.calibration.weigh_temperature_evidence`)
 keeps. Small held-out sets of an accurate model are often perfectly separated (MNIST: 58
 images hold no error about half the time), the case of a user's small folder of images.
 """
@@ -45,8 +45,8 @@ RULES: dict[str, dict[str, int]] = {
 
 def dump(tag: str, seed: int, cache: Path, epochs: int, data_dir: str | None) -> Path:
     """Train the default network and keep its (S, N, K) validation and test logits."""
+    from bayescnn.calibration import held_out_logits
     from bayescnn.data import evaluation_loader
-    from bayescnn.uncertainty.calibrate import held_out_logits
 
     path = cache / f"{tag}-seed{seed}-epochs{epochs}.pt"
     if path.is_file():
@@ -67,7 +67,7 @@ def dump(tag: str, seed: int, cache: Path, epochs: int, data_dir: str | None) ->
 def _evidence(logits: Tensor, labels: Tensor) -> tuple[int, bool]:
     """The held-out errors and whether the 5-fold check keeps the fit (computed once,
     read by every rule)."""
-    from bayescnn.uncertainty.temperature_evidence import weigh_temperature_evidence
+    from bayescnn.calibration import weigh_temperature_evidence
 
     evidence = weigh_temperature_evidence(logits, labels, min_examples=0, min_errors=0, folds=5)
     return evidence.errors, evidence.supported
@@ -81,8 +81,8 @@ def _decide(rule: dict[str, int], examples: int, errors: int, cross_validated: b
 
 def simulate(path: Path, draws: int) -> dict[str, Any]:
     """Harm of each rule over draws of held-out sets of each size (test NLL and ECE)."""
+    from bayescnn.calibration import fit_temperature, temper_predictive
     from bayescnn.metrics import calibration, nll
-    from bayescnn.nn.temperature import fit_temperature, temper_predictive
 
     logits = torch.load(path, weights_only=True)
     valid, valid_labels = logits["valid"]

@@ -57,6 +57,17 @@ def _moved(module: str, names: Iterable[str], to: str) -> dict[str, Callable[[Pa
 PRUNING = ("prune_by_magnitude", "prune_by_snr")
 POSTERIOR_STATS = ("LayerStatistics", "layer_statistics", "signal_to_noise")
 """The names of bayescnn.nn.pruning and bayescnn.nn.posterior_stats, now bayescnn.analysis."""
+TEMPERATURE = ("TemperatureForm", "load_temperature", "register_temperature_state",
+               "set_temperature", "temperature_form", "temperature_of")  # fmt: skip
+"""The temperature's names that bayescnn.nn exported, now bayescnn.calibration."""
+TEMPERATURE_MODULE = (*TEMPERATURE, "POOLED_BUFFER", "TEMPERATURE_BUFFER", "fit_temperature",
+                      "temper_predictive")  # fmt: skip
+"""The public names of bayescnn.nn.temperature, now bayescnn.calibration."""
+TEMPERATURE_HELPERS = ("apply_temperature", "divide_by_temperature", "pooled_temperature")
+"""Its helpers, now bayescnn.calibration.temperature."""
+CALIBRATE = ("CalibrationDeclinedWarning", "TemperatureFit", "calibrate", "calibrate_logits")
+EVIDENCE = ("TemperatureEvidence", "weigh_temperature_evidence")
+"""bayescnn.uncertainty's names of the fit and the held-out evidence, now bayescnn.calibration."""
 
 
 def _predict_method(_: Path) -> None:
@@ -132,6 +143,15 @@ USES: dict[str, Callable[[Path], None]] = {
     **_moved("bayescnn.nn", PRUNING + POSTERIOR_STATS, "bayescnn.analysis"),
     **_moved("bayescnn.nn.pruning", PRUNING, "bayescnn.analysis"),
     **_moved("bayescnn.nn.posterior_stats", POSTERIOR_STATS, "bayescnn.analysis"),
+    **_moved("bayescnn.nn", TEMPERATURE, "bayescnn.calibration"),
+    **_moved("bayescnn.nn.temperature", TEMPERATURE_MODULE, "bayescnn.calibration"),
+    **_moved("bayescnn.nn.temperature", TEMPERATURE_HELPERS, "bayescnn.calibration.temperature"),
+    **_moved("bayescnn.nn.temperature", ["check_held_out"], "bayescnn.calibration.fitting"),
+    "bayescnn.nn.temperature.predictive_nll": _module_attribute(
+        "bayescnn.nn.temperature", "predictive_nll", bayescnn.calibration.tempered_nll
+    ),
+    **_moved("bayescnn.uncertainty", CALIBRATE + EVIDENCE, "bayescnn.calibration"),
+    **_moved("bayescnn.uncertainty.temperature_evidence", EVIDENCE, "bayescnn.calibration"),
 }
 """How to use each deprecated name, checking it still works: one per registered name."""
 

@@ -24,8 +24,8 @@ CLI_MARKER = "<!-- generated: cli-reference -->"
 CHOICES_MARKER = "<!-- generated: choices -->"
 API_INDEX_MARKER = "<!-- generated: api-index -->"
 API_PACKAGES = ("nn", "analysis", "priors", "models", "data", "train", "uncertainty",
-                "metrics", "io", "runs", "deploy", "lightning", "shift", "compat", "runtime",
-                "reports", "errors")  # fmt: skip
+                "calibration", "metrics", "io", "runs", "deploy", "lightning", "shift",
+                "compat", "runtime", "reports", "errors")  # fmt: skip
 """The packages whose ``__all__`` the API reference documents, one page each."""
 _ROLE = re.compile(
     r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const|ref|term):(<code>)(?:~(?:\w+\.)*)?"

@@ -2,12 +2,14 @@
 
 The core is a plain ``torch.nn`` library: :mod:`bayescnn.nn` (layers, estimators,
 sampling modes), :mod:`bayescnn.priors`, and :func:`to_bayesian`. :func:`fit` trains any
-model on any batches by the :class:`ELBO`; :mod:`bayescnn.runs` and the ``bayescnn``
-command build runs from configs.
+model on any batches by the :class:`ELBO`, :func:`predict` predicts with uncertainty and
+:func:`calibrate` fits the predictive's temperature (:mod:`bayescnn.calibration`);
+:mod:`bayescnn.runs` and the ``bayescnn`` command build runs from configs.
 """
 
 from bayescnn import defaults, models
 from bayescnn.analysis import prune_by_snr
+from bayescnn.calibration import TemperatureFit, calibrate, calibrate_logits
 from bayescnn.deploy import to_deterministic
 from bayescnn.errors import BayesCNNError
 from bayescnn.nn import (
@@ -27,9 +29,6 @@ from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit
 from bayescnn.uncertainty import (
     Prediction,
-    TemperatureFit,
-    calibrate,
-    calibrate_logits,
     list_ood_scores,
     ood_scores,
     predict,

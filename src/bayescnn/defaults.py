@@ -112,4 +112,5 @@ CALIBRATION_MIN_ERRORS = 5
 held-out NLL falls all the way as ``T -> 0`` (perfect separation), so a fit is noise."""
 CALIBRATION_FOLDS = 5
 """K of the cross-validated check: a temperature fitted on K - 1 folds of the held-out set
-must lower the NLL of the fold left out (:mod:`bayescnn.uncertainty.temperature_evidence`)."""
+must lower the NLL of the fold left out
+(:func:`bayescnn.calibration.weigh_temperature_evidence`)."""

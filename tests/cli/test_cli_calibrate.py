@@ -40,8 +40,8 @@ def test_a_loaded_run_applies_its_temperature_in_its_form(calibrated_run):
     assert record["form"] == "pooled"  # the default form
     assert json.loads((calibrated_run / "test.json").read_text())["temperature_form"] == "pooled"
     model = bayescnn.load_run(calibrated_run)
-    assert bayescnn.nn.temperature_of(model) == pytest.approx(record["temperature"])
-    assert bayescnn.nn.temperature_form(model) == "pooled"
+    assert bayescnn.calibration.temperature_of(model) == pytest.approx(record["temperature"])
+    assert bayescnn.calibration.temperature_form(model) == "pooled"
 
 
 def _with_calibration_record(run, tmp_path, change):
@@ -59,7 +59,7 @@ def test_a_calibration_record_without_a_form_was_fitted_per_sample(calibrated_ru
         return {key: value for key, value in record.items() if key != "form"}
 
     model = bayescnn.load_run(_with_calibration_record(calibrated_run, tmp_path, older))
-    assert bayescnn.nn.temperature_form(model) == "per-sample"
+    assert bayescnn.calibration.temperature_form(model) == "per-sample"
 
 
 def test_a_calibration_record_of_an_unknown_form_is_a_clear_error(calibrated_run, tmp_path):
@@ -76,7 +76,7 @@ def test_a_calibration_record_of_an_unknown_form_is_a_clear_error(calibrated_run
 def test_a_run_trained_without_calibration_loads_uncalibrated(uncalibrated_run):
     assert not (uncalibrated_run / "calibration.json").exists()
     assert "predictive_raw" not in json.loads((uncalibrated_run / "test.json").read_text())
-    assert bayescnn.nn.temperature_of(open_run(uncalibrated_run).model) is None
+    assert bayescnn.calibration.temperature_of(open_run(uncalibrated_run).model) is None
 
 
 def test_a_calibration_of_another_epoch_is_not_applied(calibrated_run, tmp_path):
@@ -84,7 +84,7 @@ def test_a_calibration_of_another_epoch_is_not_applied(calibrated_run, tmp_path)
         return record | {"epoch": record["epoch"] + 1}
 
     copy = _with_calibration_record(calibrated_run, tmp_path, later)
-    assert bayescnn.nn.temperature_of(bayescnn.load_run(copy)) is None
+    assert bayescnn.calibration.temperature_of(bayescnn.load_run(copy)) is None
 
 
 def test_calibrate_command_calibrates_an_existing_run(uncalibrated_run, tmp_path, capsys):
@@ -111,7 +111,7 @@ def test_calibrate_command_can_fit_the_per_sample_form(calibrated_run, tmp_path,
     )
     assert json.loads((copy / "calibration.json").read_text())["form"] == "per-sample"
     assert json.loads((copy / "test.json").read_text())["temperature_form"] == "per-sample"
-    assert bayescnn.nn.temperature_form(bayescnn.load_run(copy)) == "per-sample"
+    assert bayescnn.calibration.temperature_form(bayescnn.load_run(copy)) == "per-sample"
 
 
 def test_calibrate_command_fits_one_temperature_for_an_ensemble(

@@ -264,39 +264,39 @@ def test_the_program_of_a_calibrated_mean_network_divides_its_logits_by_the_temp
 ):
     x = torch.randn(4, 1, 28, 28)
     raw = _posterior_mean_logits(lenet, x)
-    calibrated = bayescnn.nn.set_temperature(lenet, 2.5)
+    calibrated = bayescnn.calibration.set_temperature(lenet, 2.5)
     try:
         program = torch.export.load(export_program(calibrated, x, tmp_path / "m.pt2")).module()
         torch.testing.assert_close(program(x), raw / 2.5, rtol=1e-5, atol=1e-5)
     finally:
-        bayescnn.nn.set_temperature(lenet, None)
+        bayescnn.calibration.set_temperature(lenet, None)
 
 
 @pytest.mark.parametrize("form", ["pooled", "per-sample"])
 def test_the_predictive_of_a_calibrated_plain_model_is_its_tempered_softmax(form):
     model = nn.Linear(5, 3)  # one sample: both forms give the tempered softmax itself
     x = torch.randn(4, 5)
-    bayescnn.nn.set_temperature(model, 0.5, form=form)
+    bayescnn.calibration.set_temperature(model, 0.5, form=form)
     mean_probs, _, _ = MonteCarloPredictive(model, 4)(x)
     torch.testing.assert_close(mean_probs, (model(x) / 0.5).softmax(-1))
 
 
 @pytest.mark.parametrize("form", ["pooled", "per-sample"])
 def test_the_predictive_module_keeps_the_models_temperature_and_its_form(form):
-    model = bayescnn.nn.set_temperature(nn.Linear(5, 3), 0.5, form=form)
+    model = bayescnn.calibration.set_temperature(nn.Linear(5, 3), 0.5, form=form)
     predictive = MonteCarloPredictive(model, 2)
-    assert bayescnn.nn.temperature_of(predictive) == 0.5
-    assert bayescnn.nn.temperature_form(predictive) == form == predictive.temperature_form
+    assert bayescnn.calibration.temperature_of(predictive) == 0.5
+    assert bayescnn.calibration.temperature_form(predictive) == form == predictive.temperature_form
 
 
 def _predictive_on_one_draw(model, x, temperature, form):
-    bayescnn.nn.set_temperature(model, temperature, form=form)
+    bayescnn.calibration.set_temperature(model, temperature, form=form)
     torch.manual_seed(3)
     return MonteCarloPredictive(model, 6)(x)
 
 
 def test_the_predictive_of_a_pooled_temperature_tempers_the_mean_and_keeps_the_samples_parts():
-    from bayescnn.nn.temperature import temper_predictive
+    from bayescnn.calibration.temperature import temper_predictive
 
     model = bayescnn.to_bayesian(nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)))
     x = torch.randn(4, 5)

@@ -37,7 +37,7 @@ def test_it_writes_the_onnx_mean_network_of_the_run_by_default(run, tmp_path, ca
     assert _bayescnn("export", run, "--out", out) == 0
     ort = pytest.importorskip("onnxruntime")
     model = open_run(run).model
-    temperature = bayescnn.nn.temperature_of(model)  # the run was calibrated by train
+    temperature = bayescnn.calibration.temperature_of(model)  # the run was calibrated by train
     assert temperature is not None
     x = torch.randn(3, 1, 32, 32)
     (logits,) = ort.InferenceSession(str(out)).run(None, {"input": x.numpy()})

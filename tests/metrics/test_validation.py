@@ -4,9 +4,9 @@ Monte-Carlo samples share: finite, in [0, 1], each row summing to 1 within 1e-4.
 import pytest
 import torch
 
+from bayescnn.calibration.temperature import temper_predictive
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics._validation import PROBABILITY_SUM_TOLERANCE, check_probabilities
-from bayescnn.nn.temperature import temper_predictive
 
 
 def _logits(*shape: int, scale: float = 1.0) -> torch.Tensor:

@@ -15,10 +15,7 @@ import torch
 from torch import nn
 
 import bayescnn
-from bayescnn.compat import BBB3Conv3FC, BBBAlexNet, BBBLeNet, FlattenLayer, ModuleWrapper
-from bayescnn.compat.BBB import BBBConv2d, BBBLinear
-from bayescnn.io import load_checkpoint, load_legacy_state_dict, load_model_state, save_checkpoint
-from bayescnn.nn.temperature import (
+from bayescnn.calibration.temperature import (
     POOLED_BUFFER,
     TEMPERATURE_BUFFER,
     register_temperature_state,
@@ -26,6 +23,9 @@ from bayescnn.nn.temperature import (
     temperature_form,
     temperature_of,
 )
+from bayescnn.compat import BBB3Conv3FC, BBBAlexNet, BBBLeNet, FlattenLayer, ModuleWrapper
+from bayescnn.compat.BBB import BBBConv2d, BBBLinear
+from bayescnn.io import load_checkpoint, load_legacy_state_dict, load_model_state, save_checkpoint
 
 FORMS = ["pooled", "per-sample"]
 INPUT_SHAPE = (1, 32, 32)

@@ -48,7 +48,7 @@ def test_a_calibrated_model_gets_both_predictives_of_one_pass_exactly_as_evaluat
     form, monkeypatch
 ):
     model, batches = _lenet(bayesian=True), _batches()
-    bayescnn.nn.set_temperature(model, 1.6, form=form)
+    bayescnn.calibration.set_temperature(model, 1.6, form=form)
     rows = Counter()  # the network's output rows: samples x examples
 
     def count(module: nn.Module, args: tuple, output: torch.Tensor) -> None:

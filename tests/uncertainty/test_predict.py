@@ -10,6 +10,7 @@ from torch.testing import assert_close
 
 import bayescnn.uncertainty.decomposition as decomposition_module
 from bayescnn import nn as bnn
+from bayescnn.calibration import set_temperature
 from bayescnn.errors import InvalidArgumentError, UnknownNameError
 from bayescnn.uncertainty import (
     Prediction,
@@ -344,7 +345,7 @@ def _fields(prediction: Prediction) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("calibrated", [True, False])
 def test_one_pass_of_raw_logits_predicts_exactly_what_predict_loader_does(form, calibrated):
     model = tiny_model()
-    bnn.set_temperature(model, None if form is None else 1.7, form=form or "pooled")
+    set_temperature(model, None if form is None else 1.7, form=form or "pooled")
     x = inputs(7)
     batches = [(x[:4], torch.arange(4)), (x[4:], torch.arange(3))]
     torch.manual_seed(2)
@@ -368,7 +369,6 @@ def test_predictions_over_a_thousand_classes_pass_the_metrics_check_of_probabili
     # float32 softmaxes, their mean and the pooled temperature's softmax all sum to 1 within
     # 1e-6, far inside the metrics' 1e-4: the library never refuses its own predictions.
     from bayescnn.metrics import brier_score, calibration, nll
-    from bayescnn.nn.temperature import set_temperature
 
     torch.manual_seed(0)
     model = bnn.Linear(6, 1000, posterior_rho_init=(-2.0, 0.1))

@@ -15,10 +15,10 @@ import torch
 from torch import nn
 
 from bayescnn import nn as bnn
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.compat.priors_dict import posterior_spec
 from bayescnn.errors import ModelInputError
 from bayescnn.nn.estimators import Estimator
-from bayescnn.nn.temperature import register_temperature_state
 
 _RENAMED = {"W_mu": "weight_mu", "W_rho": "weight_rho"}
 
@@ -135,7 +135,7 @@ class ModuleWrapper(nn.Module):
     """Subclass instead of ``nn.Module`` and write no ``forward``: children run in the
     order they were assigned, and the output is ``(logits, kl)`` with ``kl`` the sum of
     KL(q || p) over every Bayesian layer inside. Its ``load_state_dict`` takes a calibrated
-    state dict's temperature (:func:`bayescnn.nn.register_temperature_state`).
+    state dict's temperature (:func:`bayescnn.calibration.register_temperature_state`).
     """
 
     def __init__(self) -> None:

@@ -8,12 +8,12 @@ import torch
 from torch import nn
 
 from bayescnn import nn as bnn
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidTypeError
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.sampling import set_posterior_mean
-from bayescnn.nn.temperature import register_temperature_state
 
 __all__ = ["to_deterministic"]
 
@@ -84,7 +84,7 @@ def to_deterministic(model: nn.Module, *, inplace: bool = False) -> nn.Module:
     Returns:
         The plain network (a new plain layer if ``model`` is itself a Bayesian layer),
         with ``model``'s temperature; its ``load_state_dict`` takes a calibrated state
-        dict's (:func:`bayescnn.nn.register_temperature_state`).
+        dict's (:func:`bayescnn.calibration.register_temperature_state`).
 
     Raises:
         InvalidTypeError: a Bayesian layer type with no plain torch equivalent, or a

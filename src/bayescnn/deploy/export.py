@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from bayescnn.calibration.temperature import divide_by_temperature, temperature_of
 from bayescnn.deploy.deterministic import to_deterministic
 from bayescnn.deploy.errors import ExportError
 from bayescnn.deploy.predictive import MonteCarloPredictive, check_num_samples, logits_of
@@ -38,7 +39,6 @@ from bayescnn.errors import (
 from bayescnn.io.atomic import atomic_path
 from bayescnn.nn.members import members_of
 from bayescnn.nn.rank1 import Rank1Layer
-from bayescnn.nn.temperature import divide_by_temperature, temperature_of
 from bayescnn.registry import Choice
 
 __all__ = [

@@ -28,14 +28,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.conv import _BayesConvNd
-from bayescnn.nn.dropout import MCDropout
-from bayescnn.nn.ensemble import Ensemble
-from bayescnn.nn.functional import logits_of
-from bayescnn.nn.layer import BayesianLayer
-from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
-from bayescnn.nn.temperature import (
+from bayescnn.calibration.temperature import (
     TEMPERATURE_BUFFER,
     TemperatureForm,
     divide_by_temperature,
@@ -44,6 +37,13 @@ from bayescnn.nn.temperature import (
     temperature_form,
     temperature_of,
 )
+from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn.conv import _BayesConvNd
+from bayescnn.nn.dropout import MCDropout
+from bayescnn.nn.ensemble import Ensemble
+from bayescnn.nn.functional import logits_of
+from bayescnn.nn.layer import BayesianLayer
+from bayescnn.nn.sampling import is_stochastic, set_posterior_mean
 
 __all__ = ["MonteCarloPredictive", "WeightSampling", "entropy_terms"]
 

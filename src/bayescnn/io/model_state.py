@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from bayescnn.calibration.temperature import load_temperature
 from bayescnn.io.errors import CheckpointMismatchError
 from bayescnn.nn.layer import rho_scale_keys
-from bayescnn.nn.temperature import load_temperature
 
 __all__ = ["MAX_LISTED", "load_model_state"]
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from torch import nn
 
 from bayescnn import defaults
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, UnknownNameError
 from bayescnn.models import architectures
 from bayescnn.models.factory import LayerFactory
@@ -36,7 +37,6 @@ from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.packed import PackedEnsemble
 from bayescnn.nn.rank1 import Rank1Layer, Rank1Network
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Unset
-from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 from bayescnn.registry import Registry, accepted_keywords, call_with_accepted
 
@@ -183,7 +183,7 @@ def create(
 
     Returns:
         The network. Its ``load_state_dict`` takes a calibrated state dict's temperature
-        (see :func:`bayescnn.nn.register_temperature_state`), so the state dict of
+        (see :func:`bayescnn.calibration.register_temperature_state`), so the state dict of
         ``torch.save(model.state_dict())`` loads into the same ``create(...)`` with
         ``strict=True``, calibrated or not.
 

@@ -2,12 +2,14 @@
 posterior's options (:class:`PosteriorSpec`), and :func:`to_bayesian`, which converts any
 module tree.
 
-What reads a trained posterior (statistics, pruning) is in :mod:`bayescnn.analysis`.
+What reads a trained posterior (statistics, pruning) is in :mod:`bayescnn.analysis`; the
+temperature kept with a model is in :mod:`bayescnn.calibration`.
 """
 
 from bayescnn.deprecation import module_getattr
 from bayescnn.nn import posterior_stats as posterior_stats  # deprecated module, for its path
 from bayescnn.nn import pruning as pruning  # deprecated module, for its path
+from bayescnn.nn import temperature as temperature  # deprecated module, for its path
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.convert import to_bayesian
 from bayescnn.nn.describe import describe
@@ -47,14 +49,6 @@ from bayescnn.nn.sampling import (
     set_posterior_mean,
 )
 from bayescnn.nn.spec import PosteriorSpec
-from bayescnn.nn.temperature import (
-    TemperatureForm,
-    load_temperature,
-    register_temperature_state,
-    set_temperature,
-    temperature_form,
-    temperature_of,
-)
 
 __all__ = [
     "BayesianLayer",
@@ -76,40 +70,47 @@ __all__ = [
     "Rank1Layer",
     "Rank1Linear",
     "Rank1Network",
-    "TemperatureForm",
     "bayesian_layers",
     "describe",
     "frozen_eval_mode",
     "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
-    "load_temperature",
     "logits_of",
     "members_of",
     "module_device",
     "monte_carlo",
     "packed_conv2d",
     "posterior_mean",
-    "register_temperature_state",
     "sample_forward",
     "set_posterior_mean",
-    "set_temperature",
-    "temperature_form",
-    "temperature_of",
     "to_bayesian",
 ]
 
 __getattr__ = module_getattr(
     __name__,
     {
-        name: f"bayescnn.analysis.{name}"
-        for name in (
-            "LayerStatistics",
-            "layer_statistics",
-            "prune_by_magnitude",
-            "prune_by_snr",
-            "signal_to_noise",
-        )
+        **{
+            name: f"bayescnn.analysis.{name}"
+            for name in (
+                "LayerStatistics",
+                "layer_statistics",
+                "prune_by_magnitude",
+                "prune_by_snr",
+                "signal_to_noise",
+            )
+        },
+        **{
+            name: f"bayescnn.calibration.{name}"
+            for name in (
+                "TemperatureForm",
+                "load_temperature",
+                "register_temperature_state",
+                "set_temperature",
+                "temperature_form",
+                "temperature_of",
+            )
+        },
     },
     note="bayescnn.nn holds the layers only",
 )

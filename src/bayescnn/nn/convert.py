@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.estimators import Estimator
@@ -26,7 +27,6 @@ from bayescnn.nn.linear import Linear
 from bayescnn.nn.packed import PackedEnsemble, PlainPackedLinear
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
-from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 _CONVERSIONS: dict[type[nn.Module], type[BayesianLayer]] = {
@@ -206,7 +206,7 @@ def to_bayesian(
 
     Returns:
         The converted model. Its ``load_state_dict`` takes a calibrated state dict's
-        temperature (:func:`bayescnn.nn.register_temperature_state`).
+        temperature (:func:`bayescnn.calibration.register_temperature_state`).
 
     Raises:
         InvalidArgumentError: ``bayesian_layers`` (or ``include``) selects no layer, or

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.members import members_of
-from bayescnn.nn.temperature import register_temperature_state
 
 __all__ = ["Ensemble"]
 

@@ -24,13 +24,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.nn.conv import Conv2d
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.layer import BayesianLayer
 from bayescnn.nn.linear import check_features
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
-from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
 __all__ = ["PackedConv2d", "PackedEnsemble", "PackedLinear", "PlainPackedLinear", "packed_conv2d"]

@@ -35,12 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from bayescnn import defaults
+from bayescnn.calibration.temperature import register_temperature_state
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 from bayescnn.nn.layer import InitPair, Variational, check_init_pair, check_rho_init
 from bayescnn.nn.linear import check_features
 from bayescnn.nn.noise import standard_normal
 from bayescnn.nn.sampling import Stochastic, monte_carlo
-from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import GaussianPrior, Prior
 
 __all__ = [

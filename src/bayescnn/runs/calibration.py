@@ -15,19 +15,18 @@ from typing import Any
 
 from torch import nn
 
-from bayescnn.errors import CorruptFileError
-from bayescnn.io.atomic import atomic_write_bytes
-from bayescnn.nn import set_temperature
-from bayescnn.nn.temperature import TemperatureForm
-from bayescnn.runs.builder import DataSplits
-from bayescnn.runs.config import TrainConfig
-from bayescnn.runs.validation import LogitBatches, validation_logits
-from bayescnn.uncertainty.calibrate import (
+from bayescnn.calibration.scaling import (
     CalibrationDeclinedWarning,
     TemperatureFit,
     calibrate_logits,
     stack_logits,
 )
+from bayescnn.calibration.temperature import TemperatureForm, set_temperature
+from bayescnn.errors import CorruptFileError
+from bayescnn.io.atomic import atomic_write_bytes
+from bayescnn.runs.builder import DataSplits
+from bayescnn.runs.config import TrainConfig
+from bayescnn.runs.validation import LogitBatches, validation_logits
 
 __all__ = [
     "CALIBRATION_FILE",

@@ -13,13 +13,13 @@ from typing import Any
 import yaml
 
 from bayescnn import defaults
+from bayescnn.calibration.temperature import TemperatureForm
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
-from bayescnn.nn.temperature import TemperatureForm
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
 from bayescnn.runs.choices import OPTIMIZERS, SCHEDULERS

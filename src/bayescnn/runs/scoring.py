@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from bayescnn import defaults
-from bayescnn.nn import is_stochastic, members_of, temperature_of
-from bayescnn.nn.temperature import temperature_form
+from bayescnn.calibration.temperature import temperature_form, temperature_of
+from bayescnn.nn import is_stochastic, members_of
 from bayescnn.runtime.progress import with_progress
 from bayescnn.train.distributed import Distributed
 from bayescnn.train.evaluate import evaluate, prediction_metrics

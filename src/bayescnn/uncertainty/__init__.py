@@ -7,12 +7,7 @@ detection on an in-distribution and an OOD set.
 """
 
 from bayescnn.deprecation import module_getattr
-from bayescnn.uncertainty.calibrate import (
-    CalibrationDeclinedWarning,
-    TemperatureFit,
-    calibrate,
-    calibrate_logits,
-)
+from bayescnn.uncertainty import temperature_evidence as temperature_evidence  # deprecated
 from bayescnn.uncertainty.decomposition import (
     Decomposition,
     EntropyDecomposition,
@@ -40,15 +35,10 @@ from bayescnn.uncertainty.scores import (
     ood_scores,
     register_ood_score,
 )
-from bayescnn.uncertainty.temperature_evidence import (
-    TemperatureEvidence,
-    weigh_temperature_evidence,
-)
 
 __all__ = [
     "DECOMPOSITIONS",
     "OOD_SCORES",
-    "CalibrationDeclinedWarning",
     "Decomposition",
     "EntropyDecomposition",
     "MonteCarloSamples",
@@ -56,11 +46,7 @@ __all__ = [
     "OODScore",
     "Prediction",
     "ScoreInput",
-    "TemperatureEvidence",
-    "TemperatureFit",
     "UncalibratedWarning",
-    "calibrate",
-    "calibrate_logits",
     "covariance_decomposition",
     "entropy_decomposition",
     "evaluate_ood",
@@ -74,7 +60,6 @@ __all__ = [
     "register_ood_score",
     "sampled_batches",
     "softmax_decomposition",
-    "weigh_temperature_evidence",
 ]
 
 
@@ -84,5 +69,16 @@ __getattr__ = module_getattr(
         "METHODS": "bayescnn.uncertainty.DECOMPOSITIONS",
         "load_ood_set": "bayescnn.data.load_ood_set",
         "OOD_SET_NAMES": "bayescnn.data.OOD_SET_NAMES",
+        **{
+            name: f"bayescnn.calibration.{name}"
+            for name in (
+                "CalibrationDeclinedWarning",
+                "TemperatureEvidence",
+                "TemperatureFit",
+                "calibrate",
+                "calibrate_logits",
+                "weigh_temperature_evidence",
+            )
+        },
     },
 )

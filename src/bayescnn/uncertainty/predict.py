@@ -19,6 +19,13 @@ import torch
 from torch import Tensor, nn
 
 from bayescnn import defaults
+from bayescnn.calibration.temperature import (
+    TemperatureForm,
+    divide_by_temperature,
+    pooled_temperature,
+    temperature_form,
+    temperature_of,
+)
 from bayescnn.deprecation import module_getattr, renamed_keyword
 from bayescnn.errors import (
     InvalidArgumentError,
@@ -38,13 +45,6 @@ from bayescnn.nn import (
     sample_forward,
 )
 from bayescnn.nn import posterior_mean as posterior_mean_context
-from bayescnn.nn.temperature import (
-    TemperatureForm,
-    divide_by_temperature,
-    pooled_temperature,
-    temperature_form,
-    temperature_of,
-)
 from bayescnn.uncertainty.prediction import (
     DECOMPOSITIONS,
     BatchSummary,
@@ -184,7 +184,7 @@ def sampled_batches(
     with every module in eval mode (BatchNorm running statistics are used, not updated;
     Bayesian layers still sample) and restores each module's training flag afterwards.
     With ``calibrated`` (the default) the logits are divided by the model's fitted
-    temperature if it is of the per-sample form (:mod:`bayescnn.nn.temperature`); a
+    temperature if it is of the per-sample form (:mod:`bayescnn.calibration.temperature`); a
     pooled one applies to the averaged predictive, which :func:`predict_loader` forms.
 
     Yields:
@@ -299,8 +299,8 @@ def predict_from_logits(
     calibrated predictive (and any decomposition or score) of the same draws, identical to
     what :func:`predict_loader` gives on those draws. ``model`` is asked only for its
     temperature: with ``calibrated`` a per-sample one divides every sample's logits
-    (:func:`~bayescnn.nn.temperature.divide_by_temperature`), a pooled one tempers the
-    averaged predictive (:func:`~bayescnn.nn.temperature.temper_predictive`).
+    (:func:`~bayescnn.calibration.temperature.divide_by_temperature`), a pooled one tempers the
+    averaged predictive (:func:`~bayescnn.calibration.temper_predictive`).
 
     Args:
         model: The classifier that drew the logits (its temperature, if any, is applied).

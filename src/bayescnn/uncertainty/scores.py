@@ -40,8 +40,8 @@ from typing import TypeVar
 import torch
 from torch import Tensor
 
+from bayescnn.calibration.temperature import temper_predictive
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
-from bayescnn.nn.temperature import temper_predictive
 from bayescnn.registry import Registry
 from bayescnn.uncertainty import decomposition
 from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
@@ -80,7 +80,7 @@ class MonteCarloSamples:
         probs: Probability samples ``p_t``, shape ``(S, N, K)``.
         logits: Logit samples ``f_t``, shape ``(S, N, K)``; then ``p_t = softmax(f_t)``.
         pooled_temperature: A pooled-form temperature ``T``
-            (:mod:`bayescnn.nn.temperature`): the predictive is then
+            (:mod:`bayescnn.calibration.temperature`): the predictive is then
             ``softmax(log p̄ / T)`` and what reads it (``max_prob``) is calibrated, while
             the decompositions and the other scores stay the samples' own.
 

@@ -11,9 +11,8 @@ from torch import nn
 
 import bayescnn
 from bayescnn import nn as bnn
+from bayescnn.calibration import held_out_logits, tempered_nll
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.temperature import predictive_nll
-from bayescnn.uncertainty.calibrate import held_out_logits
 
 
 class _Scaled(nn.Module):
@@ -51,7 +50,7 @@ def test_an_overconfident_model_gets_a_temperature_above_one_and_a_lower_held_ou
     assert fit.temperature == pytest.approx(4.0, rel=0.2)
     assert fit.nll_calibrated < fit.nll_raw
     assert (fit.examples, fit.samples) == (3000, 10)
-    assert bayescnn.nn.temperature_of(model) == fit.temperature
+    assert bayescnn.calibration.temperature_of(model) == fit.temperature
 
 
 def _calibrated_and_raw(form: str):
@@ -72,7 +71,7 @@ def _calibrated_and_raw(form: str):
 
 def test_a_per_sample_temperature_divides_every_samples_logits():
     model, calibrated, raw, logits = _calibrated_and_raw("per-sample")
-    temperature = bayescnn.nn.temperature_of(model)
+    temperature = bayescnn.calibration.temperature_of(model)
     tempered = logits / temperature
     torch.testing.assert_close(calibrated.probs, tempered.softmax(-1).mean(0))
     torch.testing.assert_close(raw.probs, logits.softmax(-1).mean(0))
@@ -82,8 +81,8 @@ def test_a_per_sample_temperature_divides_every_samples_logits():
 
 def test_a_pooled_temperature_tempers_the_averaged_predictive_and_leaves_the_samples_raw():
     model, calibrated, raw, logits = _calibrated_and_raw("pooled")
-    temperature = bayescnn.nn.temperature_of(model)
-    assert bayescnn.nn.temperature_form(model) == "pooled"
+    temperature = bayescnn.calibration.temperature_of(model)
+    assert bayescnn.calibration.temperature_form(model) == "pooled"
     mean = logits.softmax(-1).mean(0)
     torch.testing.assert_close(calibrated.probs, (mean.log() / temperature).softmax(-1))
     torch.testing.assert_close(raw.probs, mean)
@@ -101,7 +100,7 @@ def test_calibrate_fits_the_pooled_form_unless_told_otherwise():
     model = _Scaled(3.0)
     fit = bayescnn.calibrate(model, _batches(inputs, labels), samples=5)
     assert fit.form == "pooled" == bayescnn.defaults.TEMPERATURE_FORM
-    assert bayescnn.nn.temperature_form(model) == "pooled"
+    assert bayescnn.calibration.temperature_form(model) == "pooled"
     with pytest.raises(InvalidArgumentError, match="temperature form"):
         bayescnn.calibrate(model, _batches(inputs, labels), samples=5, form="global")
 
@@ -115,7 +114,7 @@ def test_the_fit_minimises_the_held_out_nll_of_the_samples_it_drew(form):
     fit = bayescnn.calibrate(model, [(inputs, labels)], samples=8, form=form)
     torch.manual_seed(3)
     logits = bayescnn.sample_forward(model, inputs, 8)
-    nll = functools.partial(predictive_nll, logits, labels, form=form)
+    nll = functools.partial(tempered_nll, logits, labels, form=form)
     assert fit.nll_calibrated == pytest.approx(nll(fit.temperature), rel=1e-5)
     assert fit.nll_raw == pytest.approx(nll(1.0), rel=1e-5)
     assert 1.2 < fit.temperature < 4.0  # an inner minimum, not a bound of the search
@@ -142,8 +141,8 @@ def test_an_ensemble_gets_one_temperature_for_its_pooled_predictive():
     ensemble = bayescnn.Ensemble(members)
     fit = bayescnn.calibrate(ensemble, _batches(inputs, labels), samples=3)
     assert fit.samples == 6
-    assert bayescnn.nn.temperature_of(ensemble) == fit.temperature
-    assert all(bayescnn.nn.temperature_of(member) is None for member in members)
+    assert bayescnn.calibration.temperature_of(ensemble) == fit.temperature
+    assert all(bayescnn.calibration.temperature_of(member) is None for member in members)
 
 
 def test_calibration_needs_labelled_batches():
@@ -178,8 +177,8 @@ def test_calibrate_is_its_pass_then_calibrate_logits(form):
     torch.manual_seed(3)
     logits, held_out = held_out_logits(again, _batches(inputs, labels), samples=8)
     assert bayescnn.calibrate_logits(again, logits, held_out, form=form) == fit
-    assert bayescnn.nn.temperature_of(again) == bayescnn.nn.temperature_of(model)
-    assert bayescnn.nn.temperature_form(again) == form
+    assert bayescnn.calibration.temperature_of(again) == bayescnn.calibration.temperature_of(model)
+    assert bayescnn.calibration.temperature_form(again) == form
 
 
 def test_calibrate_logits_takes_one_plain_sample_as_n_by_k_logits():
@@ -194,7 +193,7 @@ def test_calibrate_logits_refuses_logits_that_do_not_match_the_labels():
     model = nn.Linear(1, 1)
     with pytest.raises(InvalidArgumentError, match="one label per held-out example: 5 ex"):
         bayescnn.calibrate_logits(model, torch.randn(2, 5, 3), torch.zeros(4, dtype=torch.long))
-    assert bayescnn.nn.temperature_of(model) is None
+    assert bayescnn.calibration.temperature_of(model) is None
 
 
 class _DivergedOn(nn.Module):
@@ -219,7 +218,7 @@ def test_a_model_with_a_nan_output_is_refused_naming_how_many_logits_are_not_fin
     with pytest.raises(InvalidArgumentError, match=r"4 of 1,600 held-out logits are not finite"):
         bayescnn.calibrate(model, [(inputs[:100], labels[:100]), (inputs[100:], labels[100:])],
                            samples=2)  # fmt: skip
-    assert bayescnn.nn.temperature_of(model) is None
+    assert bayescnn.calibration.temperature_of(model) is None
 
 
 def test_predicting_with_a_widened_network_never_calibrated_says_so():
@@ -234,28 +233,28 @@ def test_predicting_with_a_widened_network_never_calibrated_says_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UncalibratedWarning)
         bayescnn.predict(model, inputs, samples=2, calibrated=False)  # asked for raw
-        bayescnn.nn.set_temperature(model, 1.0)  # calibrated (or declined: T = 1 kept)
+        bayescnn.calibration.set_temperature(model, 1.0)  # calibrated (or declined: T = 1 kept)
         bayescnn.predict(model, inputs, samples=2)
         plain = bayescnn.models.create("lenet", bayesian=False, in_channels=1, image_size=28)
         bayescnn.predict(plain, inputs, samples=2)
 
 
 def test_a_declined_fit_keeps_t_1_and_says_why_in_one_line():
-    from bayescnn.uncertainty import CalibrationDeclinedWarning, calibrate_logits
+    from bayescnn.calibration import CalibrationDeclinedWarning, calibrate_logits
 
     model = bayescnn.models.create("lenet", in_channels=1, image_size=28)
     logits = 4 * torch.randn(58, 10) + 0.01 * torch.randn(5, 58, 10)
     labels = logits.softmax(-1).mean(0).argmax(-1)  # every held-out example right
     with pytest.warns(CalibrationDeclinedWarning, match="58 held-out examples, 0 misclassified"):
         fit = calibrate_logits(model, logits, labels)
-    assert fit.temperature == 1.0 and bayescnn.nn.temperature_of(model) == 1.0
+    assert fit.temperature == 1.0 and bayescnn.calibration.temperature_of(model) == 1.0
     assert fit.errors == 0 and "perfectly separated" in fit.declined
     assert fit.summary().startswith("kept T = 1 (pooled): 58 held-out examples")
     assert "\n" not in fit.summary()
 
 
 def test_an_nll_is_never_printed_as_minus_zero():
-    from bayescnn.uncertainty import TemperatureFit
+    from bayescnn.calibration import TemperatureFit
 
     fit = TemperatureFit(0.5, -0.0, -1e-12, 100, 4)
     assert "-0.0000" not in fit.summary() and "0.0000 -> 0.0000" in fit.summary()

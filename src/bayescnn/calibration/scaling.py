@@ -2,12 +2,12 @@
 
 Two steps, each public: the pass, :func:`held_out_logits` (the held-out ``(S, N, K)``
 raw logit samples from the one Monte-Carlo loop,
-:func:`bayescnn.uncertainty.predict.sampled_batches`), and the fit,
-:func:`calibrate_logits` (the temperature from
-:func:`bayescnn.nn.temperature.fit_temperature`, then kept with the model, so every later
-prediction applies it). ``calibrate`` is the one after the other; a caller that needs
-the held-out samples for more than the fit (``bayescnn train``'s thresholds) draws them
-once and calls :func:`calibrate_logits`.
+:func:`bayescnn.uncertainty.sampled_batches`), and the fit, :func:`calibrate_logits`
+(the temperature from :func:`~bayescnn.calibration.fit_temperature` where the held-out
+evidence supports one, :func:`~bayescnn.calibration.weigh_temperature_evidence`, then
+kept with the model, so every later prediction applies it). ``calibrate`` is the one
+after the other; a caller that needs the held-out samples for more than the fit
+(``bayescnn train``'s thresholds) draws them once and calls :func:`calibrate_logits`.
 """
 
 from __future__ import annotations
@@ -20,18 +20,15 @@ import torch
 from torch import Tensor, nn
 
 from bayescnn import defaults
-from bayescnn.errors import InvalidArgumentError
-from bayescnn.nn.temperature import (
+from bayescnn.calibration.evidence import weigh_temperature_evidence
+from bayescnn.calibration.fitting import (
     TEMPERATURE_BOUNDS,
-    TemperatureForm,
     check_held_out,
     fit_temperature,
-    predictive_nll,
-    set_temperature,
-    temperature_of,
+    tempered_nll,
 )
-from bayescnn.uncertainty.predict import sampled_batches
-from bayescnn.uncertainty.temperature_evidence import weigh_temperature_evidence
+from bayescnn.calibration.temperature import TemperatureForm, set_temperature, temperature_of
+from bayescnn.errors import InvalidArgumentError
 
 __all__ = [
     "CalibrationDeclinedWarning",
@@ -58,10 +55,10 @@ class TemperatureFit:
         examples: Held-out examples ``N``.
         samples: Posterior samples ``S`` per example (an ensemble's members included).
         form: Where ``T`` divides: ``'pooled'`` or ``'per-sample'``
-            (:mod:`bayescnn.nn.temperature`).
+            (:mod:`bayescnn.calibration.temperature`).
         errors: Held-out examples the raw predictive's argmax got wrong.
         declined: Why ``T = 1`` was kept instead of a fit, one line
-            (:mod:`bayescnn.uncertainty.temperature_evidence`); None when ``T`` was fitted.
+            (:func:`~bayescnn.calibration.weigh_temperature_evidence`); None when ``T`` was fitted.
     """
 
     temperature: float
@@ -101,8 +98,12 @@ def held_out_logits(
     chunk_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The raw ``(S, N, K)`` logit samples and ``(N,)`` labels of labelled batches, on the
-    CPU: one Monte-Carlo pass (:func:`~bayescnn.uncertainty.predict.sampled_batches`),
-    joined by :func:`stack_logits`."""
+    CPU: one Monte-Carlo pass (:func:`~bayescnn.uncertainty.sampled_batches`), joined by
+    :func:`stack_logits`."""
+    # imported here: the sampling loop applies the temperature this package keeps, and the
+    # layers register its state, so a module-level import would go round in a circle
+    from bayescnn.uncertainty import sampled_batches
+
     return stack_logits(
         sampled_batches(model, batches, samples=samples, chunk_size=chunk_size, calibrated=False)
     )
@@ -157,7 +158,7 @@ def calibrate(
         valid_batches: Held-out ``(inputs, labels)`` batches, never the training data.
         samples: Posterior samples ``S`` per example (the count used to predict).
         chunk_size: Samples per vectorised forward pass (default: all at once).
-        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.nn.TemperatureForm`).
+        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.calibration.TemperatureForm`).
 
     Returns:
         The :class:`TemperatureFit`, with the held-out NLL before and after.
@@ -190,14 +191,14 @@ def calibrate_logits(
             (:func:`held_out_logits`; ``calibrated=False``, never tempered); ``(N, K)``
             is one sample (a plain network).
         labels: Their true classes, ``(N,)``.
-        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.nn.TemperatureForm`).
+        form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.calibration.TemperatureForm`).
 
     Returns:
         The :class:`TemperatureFit`, with the held-out NLL before and after.
 
     Raises:
         InvalidArgumentError: If the shapes disagree, a label is out of range or a logit
-            is not finite (:func:`~bayescnn.nn.temperature.check_held_out`); the model is
+            is not finite (:func:`~bayescnn.calibration.fitting.check_held_out`); the model is
             then left as it was.
     """
     form = TemperatureForm.parse(form)
@@ -219,8 +220,8 @@ def calibrate_logits(
         warnings.warn(f"kept T = 1: {evidence.reason}", CalibrationDeclinedWarning, stacklevel=2)
     return TemperatureFit(
         temperature=temperature,
-        nll_raw=predictive_nll(logits, labels, 1.0),
-        nll_calibrated=predictive_nll(logits, labels, temperature, form=form),
+        nll_raw=tempered_nll(logits, labels, 1.0),
+        nll_calibrated=tempered_nll(logits, labels, temperature, form=form),
         examples=int(labels.numel()),
         samples=int(logits.shape[0]),
         form=form.value,

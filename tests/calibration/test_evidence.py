@@ -2,8 +2,7 @@
 
 import torch
 
-from bayescnn.nn.temperature import fit_temperature
-from bayescnn.uncertainty.temperature_evidence import weigh_temperature_evidence
+from bayescnn.calibration import fit_temperature, weigh_temperature_evidence
 
 
 def _held_out(count: int, *, temperature: float, seed: int, samples: int = 4):
