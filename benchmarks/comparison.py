@@ -203,7 +203,7 @@ def train_member(method: Method, job: Job, member: int) -> tuple[nn.Module, floa
 
 def _scored(model: nn.Module, test: Any, ood: Any, samples: int, calibrated: bool) -> dict:
     from bayescnn import predict_loader
-    from bayescnn.metrics import accuracy, calibration, nll, ood_detection
+    from bayescnn.metrics import accuracy, calibration_error, nll, ood_detection
 
     options: dict[str, Any] = {"samples": samples, "decomposition": (), "scores": SCORES}
     pred_in = predict_loader(model, test, calibrated=calibrated, **options)
@@ -212,7 +212,7 @@ def _scored(model: nn.Module, test: Any, ood: Any, samples: int, calibrated: boo
     return {
         "accuracy": accuracy(pred_in.probs, pred_in.labels),
         "nll": nll(pred_in.probs, pred_in.labels),
-        "ece": calibration(pred_in.probs, pred_in.labels).ece,
+        "ece": calibration_error(pred_in.probs, pred_in.labels).ece,
         "samples": pred_in.samples,
         "auroc": {s: ood_detection(pred_in.scores[s], pred_out.scores[s]).auroc for s in SCORES},
     }

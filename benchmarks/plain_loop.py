@@ -35,7 +35,7 @@ from bayescnn.data import (
     load_dataset,
     load_ood_set,
 )
-from bayescnn.metrics import accuracy, calibration, nll, ood_detection
+from bayescnn.metrics import accuracy, calibration_error, nll, ood_detection
 from bayescnn.reports.tables import markdown_table
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
@@ -88,7 +88,7 @@ def evaluate(model: nn.Module, test: InMemoryLoader, ood: InMemoryLoader) -> dic
     return {
         "accuracy": accuracy(pred_in.probs, pred_in.labels),
         "nll": nll(pred_in.probs, pred_in.labels),
-        "ece": calibration(pred_in.probs, pred_in.labels).ece,
+        "ece": calibration_error(pred_in.probs, pred_in.labels).ece,
         "auroc_mutual_info": auroc["mutual_info"],
         "auroc_entropy": auroc["entropy"],
         "samples": pred_in.samples,

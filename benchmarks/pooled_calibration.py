@@ -58,7 +58,7 @@ def probe(tag: str, method: str, seed: int, data_dir: str | None) -> dict[str, A
     """Train one network and compare the two temperatures on its test set."""
     from bayescnn.calibration import held_out_logits
     from bayescnn.data import evaluation_loader
-    from bayescnn.metrics import accuracy, calibration, nll
+    from bayescnn.metrics import accuracy, calibration_error, nll
 
     job = comparison.Job(tag, method, seed, 10, 25, None, None, "cpu", data_dir)
     model, seconds = comparison.train_member(comparison.METHODS[method], job, 0)
@@ -75,12 +75,12 @@ def probe(tag: str, method: str, seed: int, data_dir: str | None) -> dict[str, A
         probs = form(test_logits, temperature)
         record[name] = {
             "temperature": temperature,
-            "ece": calibration(probs, test_labels).ece,
+            "ece": calibration_error(probs, test_labels).ece,
             "nll": nll(probs, test_labels),
             "accuracy": accuracy(probs, test_labels),
         }
     raw = per_sample(test_logits, 1.0)
-    record["raw"] = {"ece": calibration(raw, test_labels).ece, "nll": nll(raw, test_labels)}
+    record["raw"] = {"ece": calibration_error(raw, test_labels).ece, "nll": nll(raw, test_labels)}
     return record
 
 

@@ -82,7 +82,7 @@ def _decide(rule: dict[str, int], examples: int, errors: int, cross_validated: b
 def simulate(path: Path, draws: int) -> dict[str, Any]:
     """Harm of each rule over draws of held-out sets of each size (test NLL and ECE)."""
     from bayescnn.calibration import fit_temperature, temper_predictive
-    from bayescnn.metrics import calibration, nll
+    from bayescnn.metrics import calibration_error, nll
 
     logits = torch.load(path, weights_only=True)
     valid, valid_labels = logits["valid"]
@@ -91,7 +91,7 @@ def simulate(path: Path, draws: int) -> dict[str, Any]:
 
     def scored(temperature: float) -> tuple[float, float]:
         probs = temper_predictive(test_mean, temperature).float()
-        return nll(probs, test_labels), calibration(probs, test_labels).ece
+        return nll(probs, test_labels), calibration_error(probs, test_labels).ece
 
     raw_nll, raw_ece = scored(1.0)
     generator = torch.Generator().manual_seed(0)

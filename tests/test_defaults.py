@@ -137,10 +137,10 @@ def test_every_monte_carlo_sample_count_defaults_to_defaults_samples():
 
 
 def test_every_ece_defaults_to_defaults_ece_bins():
-    from bayescnn.metrics import calibration
+    from bayescnn.metrics import calibration_error
     from bayescnn.train import classification_metrics
 
-    assert _default(calibration, "n_bins") == defaults.ECE_BINS
+    assert _default(calibration_error, "n_bins") == defaults.ECE_BINS
     assert _default(classification_metrics, "n_bins") == defaults.ECE_BINS
 
 

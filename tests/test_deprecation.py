@@ -105,6 +105,23 @@ def _runs_load_run(tmp_path: Path) -> None:
     # a real run folder: tests/runs/test_training_runs.py
 
 
+def _train_predictive_probs(_: Path) -> None:
+    model, batches = _model(), [(_inputs(), torch.tensor([0, 1]))]
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        probs, labels = bayescnn.train.predictive_probs(model, batches, samples=3)
+        torch.manual_seed(5)
+        prediction = bayescnn.predict_loader(model, batches, samples=3)
+    torch.testing.assert_close(probs, prediction.probs, rtol=0, atol=0)
+    assert torch.equal(labels, prediction.labels)
+
+
+def _metrics_calibration(_: Path) -> None:
+    probs, labels = torch.tensor([[0.9, 0.1], [0.4, 0.6]]), torch.tensor([0, 0])
+    result = bayescnn.metrics.calibration(probs, labels, n_bins=2)
+    assert result.ece == bayescnn.metrics.calibration_error(probs, labels, n_bins=2).ece
+
+
 def _cli_objective_flag(_: Path) -> None:
     args = bayescnn.cli.main.build_parser().parse_args(["train", "--objective", "logmeanexp"])
     assert args.likelihood == "logmeanexp"
@@ -113,9 +130,6 @@ def _cli_objective_flag(_: Path) -> None:
 USES: dict[str, Callable[[Path], None]] = {
     "bayescnn.uncertainty.METHODS": _module_attribute(
         "bayescnn.uncertainty", "METHODS", bayescnn.uncertainty.DECOMPOSITIONS
-    ),
-    "bayescnn.uncertainty.predict.METHODS": _module_attribute(
-        "bayescnn.uncertainty.predict", "METHODS", bayescnn.uncertainty.DECOMPOSITIONS
     ),
     "bayescnn.uncertainty.prediction.METHODS": _module_attribute(
         "bayescnn.uncertainty.prediction", "METHODS", bayescnn.uncertainty.DECOMPOSITIONS
@@ -140,6 +154,8 @@ USES: dict[str, Callable[[Path], None]] = {
     "the config key 'objective'": _config_key,
     "bayescnn.runs.load_run": _runs_load_run,
     "bayescnn train --objective": _cli_objective_flag,
+    "bayescnn.train.predictive_probs": _train_predictive_probs,
+    "bayescnn.metrics.calibration": _metrics_calibration,
     **_moved("bayescnn.nn", PRUNING + POSTERIOR_STATS, "bayescnn.analysis"),
     **_moved("bayescnn.nn.pruning", PRUNING, "bayescnn.analysis"),
     **_moved("bayescnn.nn.posterior_stats", POSTERIOR_STATS, "bayescnn.analysis"),

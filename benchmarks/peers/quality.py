@@ -26,7 +26,7 @@ from bayescnn.data import (
     load_dataset,
     load_ood_set,
 )
-from bayescnn.metrics import accuracy, calibration, nll, ood_detection
+from bayescnn.metrics import accuracy, calibration_error, nll, ood_detection
 from bayescnn.uncertainty.prediction import Prediction, join_batches, summarise_batch
 from benchmarks.peers.libraries import IMAGE_SIZE, PEERS
 
@@ -68,7 +68,7 @@ def evaluate(
     return {
         "accuracy": accuracy(pred_in.probs, pred_in.labels),
         "nll": nll(pred_in.probs, pred_in.labels),
-        "ece": calibration(pred_in.probs, pred_in.labels).ece,
+        "ece": calibration_error(pred_in.probs, pred_in.labels).ece,
         **{
             f"auroc_{name}": ood_detection(pred_in.scores[name], pred_out.scores[name]).auroc
             for name in SCORES

@@ -6,9 +6,7 @@
 - ``<!-- generated: choices -->`` becomes the list of names each option takes, read from
   the registries the command line and the config files look names up in.
 - ``<!-- generated: api-index -->`` becomes the table of ``bayescnn.__all__``, each name
-  linked to the package page that documents it; a public function named like its own
-  module (``uncertainty.calibrate``) is documented under its full path, which
-  mkdocstrings would otherwise take for the module.
+  linked to the package page that documents it.
 - The docstrings' reST roles (``:func:`fit```) render as the code they name: mkdocstrings
   reads the docstrings as Markdown, where the role would show as literal text.
 """
@@ -108,27 +106,6 @@ def choices() -> str:
     return "\n".join(lines)
 
 
-def shadowed(package: str) -> list[str]:
-    """The public names of ``bayescnn.PACKAGE`` that are also the names of its submodules
-    (a function ``calibrate`` in ``calibrate.py``): mkdocstrings sees the module there, so
-    the reference documents each such object under its full path."""
-    import importlib
-    import importlib.util
-
-    try:
-        module = importlib.import_module(f"bayescnn.{package}")
-    except ImportError:  # an optional extra that is not installed: nothing to resolve
-        return []
-    if not hasattr(module, "__path__"):
-        return []
-    found = []
-    for name in getattr(module, "__all__", ()):
-        if importlib.util.find_spec(f"{module.__name__}.{name}") is not None:
-            obj = getattr(module, name)
-            found.append(f"{obj.__module__}.{obj.__qualname__}")
-    return found
-
-
 def _summary(obj: Any) -> str:
     """The first paragraph of ``obj``'s docstring, on one line, its reST code as Markdown's."""
     doc = (getattr(obj, "__doc__", None) or "").strip().split("\n\n")[0]
@@ -166,21 +143,12 @@ def api_index() -> str:
              if getattr(package, public, None) is obj),
             f"bayescnn.{name}",
         )  # fmt: skip
-        full = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
-        if any(
-            full in shadowed(package.__name__.removeprefix("bayescnn.")) for package in packages
-        ):
-            owner = full
         rows.append(f"| [`{name}`][{owner}] | {_summary(obj)} |")
     return "\n".join(rows)
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     """Fill the generated parts of a page."""
-    api_page = re.fullmatch(r"reference/api/(\w+)\.md", page.file.src_uri)
-    if api_page and api_page.group(1) in API_PACKAGES:
-        for path in shadowed(api_page.group(1)):
-            markdown += f"\n\n::: {path}\n    options:\n      heading_level: 2\n"
     if CLI_MARKER in markdown:
         markdown = markdown.replace(CLI_MARKER, cli_reference())
     if API_INDEX_MARKER in markdown:

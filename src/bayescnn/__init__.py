@@ -23,7 +23,7 @@ from bayescnn.nn import (
     set_posterior_mean,
 )
 from bayescnn.nn.convert import to_bayesian
-from bayescnn.nn.describe import describe
+from bayescnn.nn.description import describe
 from bayescnn.priors import GaussianPrior, Prior, ScaleMixturePrior
 from bayescnn.runs import load_trained_model as load_run
 from bayescnn.train import ELBO, Callback, fit

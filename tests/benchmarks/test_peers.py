@@ -133,7 +133,7 @@ def test_shared_evaluation_scores_ours_as_bayescnn_predict_does() -> None:
         {
             "accuracy": bayescnn.metrics.accuracy(pred_in.probs, labels),
             "nll": bayescnn.metrics.nll(pred_in.probs, labels),
-            "ece": bayescnn.metrics.calibration(pred_in.probs, labels).ece,
+            "ece": bayescnn.metrics.calibration_error(pred_in.probs, labels).ece,
             **{
                 f"auroc_{s}": bayescnn.metrics.ood_detection(
                     pred_in.scores[s], pred_out.scores[s]

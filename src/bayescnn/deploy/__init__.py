@@ -10,7 +10,7 @@
 
 from bayescnn.deploy.deterministic import to_deterministic
 from bayescnn.deploy.errors import ExportError
-from bayescnn.deploy.export import (
+from bayescnn.deploy.exporters import (
     INPUT_NAME,
     MEAN_OUTPUTS,
     PREDICTIVE_OUTPUTS,

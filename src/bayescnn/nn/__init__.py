@@ -12,7 +12,7 @@ from bayescnn.nn import pruning as pruning  # deprecated module, for its path
 from bayescnn.nn import temperature as temperature  # deprecated module, for its path
 from bayescnn.nn.conv import Conv1d, Conv2d, Conv3d
 from bayescnn.nn.convert import to_bayesian
-from bayescnn.nn.describe import describe
+from bayescnn.nn.description import describe
 from bayescnn.nn.dropout import MCDropout
 from bayescnn.nn.ensemble import Ensemble
 from bayescnn.nn.estimators import Estimator

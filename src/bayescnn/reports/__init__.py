@@ -9,7 +9,7 @@ from bayescnn.reports.uncertainty_figures import (
     plot_score_histograms,
     plot_uncertainty_examples,
 )
-from bayescnn.reports.uncertainty_report import REPORT_FILES, uncertainty_report
+from bayescnn.reports.uncertainty_files import REPORT_FILES, uncertainty_report
 
 __all__ = [
     "REPORT_FILES",

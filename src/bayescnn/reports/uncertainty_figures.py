@@ -22,7 +22,7 @@ from bayescnn.reports._figure import (
     new_figure,
     save_figure,
 )
-from bayescnn.uncertainty.predict import Prediction
+from bayescnn.uncertainty.prediction import Prediction
 
 __all__ = [
     "UncertaintyExample",

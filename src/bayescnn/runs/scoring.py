@@ -13,8 +13,9 @@ from bayescnn.calibration.temperature import temperature_form, temperature_of
 from bayescnn.nn import is_stochastic, members_of
 from bayescnn.runtime.progress import with_progress
 from bayescnn.train.distributed import Distributed
-from bayescnn.train.evaluate import evaluate, prediction_metrics
-from bayescnn.uncertainty.predict import predict_from_logits, sampled_batches
+from bayescnn.train.evaluation import evaluate, prediction_metrics
+from bayescnn.uncertainty.logit_samples import sampled_batches
+from bayescnn.uncertainty.prediction import predict_from_logits
 
 __all__ = ["build_test_report", "summarize_report"]
 

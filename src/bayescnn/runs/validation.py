@@ -17,7 +17,7 @@ from bayescnn.runs.builder import DataSplits, make_loader
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, seeded
-from bayescnn.uncertainty.predict import sampled_batches
+from bayescnn.uncertainty.logit_samples import sampled_batches
 
 __all__ = ["LogitBatches", "validation_logits"]
 

@@ -41,7 +41,7 @@ from bayescnn.metrics import (
     accuracy,
     accuracy_at_coverage,
     aurc,
-    calibration,
+    calibration_error,
     nll,
     ood_detection,
     risk_coverage_curve,
@@ -49,7 +49,7 @@ from bayescnn.metrics import (
 from bayescnn.runtime.progress import with_progress
 from bayescnn.seeding import Stream, derive_seed, seeded, seeded_generator
 from bayescnn.shift.corruptions import CORRUPTIONS, SEVERITIES, check_severity, corrupt
-from bayescnn.uncertainty.predict import Prediction, predict_loader
+from bayescnn.uncertainty.prediction import Prediction, predict_loader
 
 __all__ = [
     "AUROC_SCORES",
@@ -191,7 +191,7 @@ def _record(
         num_examples=len(prediction),
         accuracy=accuracy(probs, labels),
         nll=nll(probs, labels),
-        ece=calibration(probs, labels, n_bins=defaults.ECE_BINS).ece,
+        ece=calibration_error(probs, labels, n_bins=defaults.ECE_BINS).ece,
         aleatoric=prediction.entropy.aleatoric.double().mean().item(),
         epistemic=prediction.entropy.epistemic.double().mean().item(),
         mean_confidence=probs.max(dim=-1).values.double().mean().item(),

@@ -11,12 +11,12 @@ from bayescnn.train.checkpoints import Checkpoints
 from bayescnn.train.diagnostics import PosteriorDiagnostics
 from bayescnn.train.engine import Callback, FitState, fit
 from bayescnn.train.errors import DivergenceError
-from bayescnn.train.evaluate import (
+from bayescnn.train.evaluation import (
     classification_metrics,
     evaluate,
     prediction_metrics,
-    predictive_probs,
 )
+from bayescnn.train.evaluation import predictive_probs as predictive_probs  # deprecated
 from bayescnn.train.objective import (
     ELBO,
     LIKELIHOODS,
@@ -53,7 +53,6 @@ __all__ = [
     "parameter_groups",
     "prediction_metrics",
     "predictive_nll",
-    "predictive_probs",
     "read_metrics",
     "with_progress",
 ]

@@ -22,7 +22,7 @@ from bayescnn.nn import module_device
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import ProgressBar
-from bayescnn.train.evaluate import evaluate
+from bayescnn.train.evaluation import evaluate
 from bayescnn.train.hooks import Callback, FitState, format_row
 from bayescnn.train.objective import ELBO, Progress
 from bayescnn.train.step import Objective, TrainStep, default_optimizer

@@ -40,7 +40,8 @@ def expected_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def predictive_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """-log (1/S) sum_s p(y | x, w_s), averaged over the batch (the original's objective).
+    """-log (1/S) sum_s p(y | x, w_s), averaged over the batch: the ELBO's ``logmeanexp``
+    likelihood term (the original's).
 
     The log of the Monte-Carlo predictive (log-mean-exp). By Jensen it is <= the
     expected NLL, equal for S = 1; it rewards samples that disagree, so with S > 1 it

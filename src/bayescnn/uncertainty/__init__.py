@@ -17,15 +17,15 @@ from bayescnn.uncertainty.decomposition import (
     predictive_probs,
     softmax_decomposition,
 )
+from bayescnn.uncertainty.logit_samples import sampled_batches
 from bayescnn.uncertainty.ood_evaluation import OODEvaluation, evaluate_ood
-from bayescnn.uncertainty.predict import (
+from bayescnn.uncertainty.prediction import (
+    Prediction,
     UncalibratedWarning,
     predict,
     predict_from_logits,
     predict_loader,
-    sampled_batches,
 )
-from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
 from bayescnn.uncertainty.scores import (
     OOD_SCORES,
     MonteCarloSamples,
@@ -35,6 +35,7 @@ from bayescnn.uncertainty.scores import (
     ood_scores,
     register_ood_score,
 )
+from bayescnn.uncertainty.summaries import DECOMPOSITIONS
 
 __all__ = [
     "DECOMPOSITIONS",

@@ -5,7 +5,7 @@ accuracy, NLL, Brier score and ECE/MCE (Guo et al., 2017) on the in-distribution
 mean aleatoric/epistemic uncertainty per decomposition (softmax: Kwon et al., 2018,
 eq. 4; normalized: Shridhar et al., 2018, eq. 15; entropy: Depeweg et al., 2018) for both
 sets; and OOD detection metrics (Hendrycks & Gimpel, 2017) for every OOD score.
-:mod:`bayescnn.reports.uncertainty_report` writes them out.
+:func:`bayescnn.reports.uncertainty_report` writes them out.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from bayescnn.metrics import (
     OODResult,
     accuracy,
     brier_score,
-    calibration,
+    calibration_error,
     nll,
     ood_detection,
 )
 from bayescnn.runtime.progress import with_progress
-from bayescnn.uncertainty.predict import predict_loader
-from bayescnn.uncertainty.prediction import DECOMPOSITIONS, Prediction
+from bayescnn.uncertainty.prediction import Prediction, predict_loader
+from bayescnn.uncertainty.summaries import DECOMPOSITIONS
 
 __all__ = ["OODEvaluation", "check_ood_sets", "evaluate_ood"]
 
@@ -186,7 +186,7 @@ def evaluate_ood(
     return OODEvaluation(
         in_prediction=pred_in,
         ood_prediction=pred_out,
-        calibration=calibration(pred_in.probs, pred_in.labels, n_bins=defaults.ECE_BINS),
+        calibration=calibration_error(pred_in.probs, pred_in.labels, n_bins=defaults.ECE_BINS),
         detection={
             name: ood_detection(pred_in.scores[name], pred_out.scores[name])
             for name in pred_in.scores

@@ -1,30 +1,53 @@
-"""The result of Monte-Carlo prediction, and how it is built one batch at a time.
+"""Monte-Carlo prediction with per-example uncertainty: :func:`predict`,
+:func:`predict_loader` and :func:`predict_from_logits`, and their :class:`Prediction`.
 
-For ``S`` logit samples ``f_t(x)`` of a batch, :func:`summarise_batch` keeps only
-per-example summaries: the predictive distribution ``p̄ = (1/S) Σ_t softmax(f_t(x))``,
-the requested decompositions of :mod:`bayescnn.uncertainty.decomposition`, and the
-requested OOD scores. :func:`join_batches` concatenates them into one :class:`Prediction`.
+For ``S`` posterior samples of the logits ``f_t(x)`` (Blundell et al., 2015, "Weight
+Uncertainty in Neural Networks"), the predictive distribution is
+``p̄ = (1/S) Σ_t softmax(f_t(x))`` and its uncertainty is split into aleatoric and
+epistemic parts by the decompositions of :mod:`bayescnn.uncertainty.decomposition`:
+softmax (Kwon et al., 2018, eq. 4), softplus-normalised (Shridhar et al., 2018, eq. 15)
+and entropy (Depeweg et al., 2018). The samples come from the one Monte-Carlo loop
+(:func:`~bayescnn.uncertainty.sampled_batches`); each batch is reduced to per-example
+summaries at once (:mod:`bayescnn.uncertainty.summaries`), so memory grows as ``N x K``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from bayescnn.deprecation import module_getattr
+from bayescnn import defaults
+from bayescnn.calibration.temperature import (
+    TemperatureForm,
+    divide_by_temperature,
+    pooled_temperature,
+    temperature_form,
+    temperature_of,
+)
+from bayescnn.deprecation import module_getattr, renamed_keyword
+from bayescnn.errors import InvalidArgumentError
+from bayescnn.nn import BayesianLayer
 from bayescnn.uncertainty.decomposition import Decomposition, EntropyDecomposition
-from bayescnn.uncertainty.scores import MonteCarloSamples
+from bayescnn.uncertainty.logit_samples import sampled_batches
+from bayescnn.uncertainty.summaries import (
+    BatchSummary,
+    parse_decompositions,
+    parse_scores,
+    summarise_batch,
+)
 
-__all__ = ["DECOMPOSITIONS", "BatchSummary", "Prediction", "join_batches", "summarise_batch"]
-
-DECOMPOSITIONS = ("softmax", "normalized", "entropy")
-"""Names of the decompositions :func:`bayescnn.uncertainty.predict` can compute."""
-
-_DECOMPOSITION_SOURCES = {"softmax": "covariance", "normalized": "normalized", "entropy": "entropy"}
-"""Each decomposition's attribute of :class:`MonteCarloSamples` (of softmax probabilities)."""
+__all__ = [
+    "Prediction",
+    "UncalibratedWarning",
+    "join_batches",
+    "predict",
+    "predict_from_logits",
+    "predict_loader",
+]
 
 __getattr__ = module_getattr(__name__, {"METHODS": "bayescnn.uncertainty.DECOMPOSITIONS"})
 
@@ -67,65 +90,6 @@ class Prediction:
         return self.probs.shape[1]
 
 
-@dataclass(frozen=True)
-class BatchSummary:
-    """Per-example summaries of one batch, float32 on the CPU.
-
-    Attributes:
-        probs: Predictive probabilities ``p̄``, ``(B, K)``.
-        decompositions: Per requested decomposition, its fields by name.
-        scores: Per requested OOD score, its values ``(B,)``.
-    """
-
-    probs: Tensor
-    decompositions: dict[str, dict[str, Tensor]]
-    scores: dict[str, Tensor]
-
-
-def _float32_cpu(decomposition: Decomposition | EntropyDecomposition) -> dict[str, Tensor]:
-    """The decomposition's per-example tensors as float32 on the CPU (full matrices dropped)."""
-    values = {}
-    for field in fields(decomposition):
-        value = getattr(decomposition, field.name)
-        if value is not None:
-            values[field.name] = value.float().cpu()
-    return values
-
-
-def summarise_batch(
-    logits: Tensor,
-    decompositions: Sequence[str],
-    scores: Sequence[str],
-    *,
-    pooled_temperature: float | None = None,
-) -> BatchSummary:
-    """Reduce one batch of logit samples ``(S, B, K)`` to per-example summaries.
-
-    The softmax and each decomposition are computed at most once, and only if a requested
-    decomposition or score needs them; decompositions and scores share them. They are computed in float64
-    (the mutual information is a difference of nearly equal entropies) and stored in
-    float32.
-
-    Args:
-        logits: Logit samples ``(S, B, K)``.
-        decompositions: Names from :data:`DECOMPOSITIONS`.
-        scores: Registered OOD score names.
-        pooled_temperature: The model's pooled-form temperature, if it has one: the
-            predictive is ``softmax(log p̄ / T)`` (:class:`MonteCarloSamples`).
-    """
-    if logits.device.type == "mps":  # no float64 there
-        logits = logits.cpu()
-    samples = MonteCarloSamples(logits=logits.double(), pooled_temperature=pooled_temperature)
-    return BatchSummary(
-        probs=samples.predictive.float().cpu(),
-        decompositions={
-            name: _float32_cpu(getattr(samples, _DECOMPOSITION_SOURCES[name]))
-            for name in decompositions
-        },
-        scores={name: score.float().cpu() for name, score in samples.ood_scores(scores).items()},
-    )
-
-
 def _concat_dicts(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
 
@@ -163,3 +127,227 @@ def join_batches(
         scores=_concat_dicts([part.scores for part in parts]),
         samples=samples,
     )
+
+
+@renamed_keyword("bayescnn.predict_loader", "method", "decomposition")
+def predict_loader(
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
+    *,
+    samples: int = defaults.SAMPLES,
+    chunk_size: int | None = None,
+    decomposition: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
+    posterior_mean: bool = False,
+    calibrated: bool = True,
+) -> Prediction:
+    """Predict with uncertainty over batches, keeping only per-example summaries.
+
+    The one Monte-Carlo loop of bayescnn: :func:`predict`, evaluation
+    (:func:`bayescnn.train.evaluate`), the test report, the Lightning module and the
+    reports all predict through it. Each batch's ``(S, B, K)`` logit samples come from
+    :func:`bayescnn.nn.sample_forward` (every sample its own weight draw) and are reduced
+    to per-example summaries before the next batch, so memory grows as ``N x K``, never
+    ``S x N x K``. The softmax and each decomposition are computed once per batch, and
+    only if a requested decomposition or score needs them: with ``decomposition="none"``
+    and ``scores="none"`` a batch costs its forward passes and the mean of their softmax.
+    Runs under ``torch.no_grad()`` with every module in eval mode (BatchNorm
+    running statistics are used, not updated; Bayesian layers still sample) and restores
+    each module's training flag afterwards.
+
+    Args:
+        model: A Bayesian (or plain) classifier returning logits, or a ``(logits, kl)``
+            pair as :mod:`bayescnn.compat`'s networks do.
+        batches: Normalised input batches, or ``(inputs, labels)`` pairs; inputs are moved
+            to the model's device.
+        samples: Posterior samples ``S`` per example (1 gives zero epistemic parts).
+        chunk_size: Samples per vectorised forward pass (default: all ``S`` at once).
+        decomposition: Decompositions to compute: ``'all'``, ``'none'`` (or ``()``), or a
+            subset of :data:`DECOMPOSITIONS` ``('softmax', 'normalized', 'entropy')``.
+        scores: OOD scores to compute: ``'all'`` (every registered score, see
+            :func:`bayescnn.uncertainty.list_ood_scores`), ``'none'`` (or ``()``), or
+            registered names.
+        posterior_mean: Evaluate the posterior-mean network once instead of sampling;
+            the epistemic parts are then 0 (a members network gives its members' mean
+            networks, one sample each).
+        calibrated: Apply the model's temperature when it has one
+            (:func:`bayescnn.calibrate`): a per-sample one divides every sample's logits,
+            a pooled one gives ``probs = softmax(log p̄ / T)`` (the decompositions and
+            the samples' scores stay the raw samples'); ``False`` gives the raw predictive.
+
+    Returns:
+        The concatenated :class:`Prediction`, on the CPU.
+
+    Raises:
+        InvalidArgumentError: If ``samples < 1``, there are no batches, or only some
+            batches carry labels.
+        UnknownNameError: If a decomposition or a score is unknown.
+        ModelInputError: If the inputs are not finite, or their shape does not fit the
+            model (chained to PyTorch's error). Any other error of the model, such as
+            running out of memory, propagates unchanged.
+    """
+    raw = sampled_batches(
+        model,
+        batches,
+        samples=samples,
+        chunk_size=chunk_size,
+        posterior_mean=posterior_mean,
+        calibrated=False,
+    )
+    return predict_from_logits(
+        model, raw, decomposition=decomposition, scores=scores, calibrated=calibrated
+    )
+
+
+def predict_from_logits(
+    model: nn.Module,
+    logit_batches: Iterable[tuple[Tensor, Tensor | None]],
+    *,
+    decomposition: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
+    calibrated: bool = True,
+) -> Prediction:
+    """The :class:`Prediction` of raw logit samples already drawn by :func:`sampled_batches`.
+
+    The second half of :func:`predict_loader`, which is exactly
+    ``predict_from_logits(model, sampled_batches(model, batches, calibrated=False), ...)``:
+    one Monte-Carlo pass kept as its raw ``(S, B, K)`` batches gives both the raw and the
+    calibrated predictive (and any decomposition or score) of the same draws, identical to
+    what :func:`predict_loader` gives on those draws. ``model`` is asked only for its
+    temperature: with ``calibrated`` a per-sample one divides every sample's logits
+    (:func:`~bayescnn.calibration.temperature.divide_by_temperature`), a pooled one tempers the
+    averaged predictive (:func:`~bayescnn.calibration.temper_predictive`).
+
+    Args:
+        model: The classifier that drew the logits (its temperature, if any, is applied).
+        logit_batches: ``(logits, labels)`` pairs: raw logit samples ``(S, B, K)``
+            (``sampled_batches(..., calibrated=False)``), labels ``(B,)`` or ``None``.
+        decomposition: As for :func:`predict_loader`.
+        scores: As for :func:`predict_loader`.
+        calibrated: Apply the model's temperature (``False``: the raw predictive).
+
+    Returns:
+        The concatenated :class:`Prediction`, on the CPU.
+
+    Raises:
+        InvalidArgumentError: If there are no batches, or only some carry labels.
+        UnknownNameError: If a decomposition or a score is unknown.
+    """
+    decompositions = parse_decompositions(decomposition)
+    score_names = parse_scores(scores)
+    # the form and the pooled temperature are read once: per batch they would sync a GPU
+    per_sample = calibrated and temperature_form(model) is TemperatureForm.PER_SAMPLE
+    tempered = pooled_temperature(model) if calibrated else None
+    pooled = None if tempered is None else float(tempered)
+    parts: list[BatchSummary] = []
+    labels: list[Tensor | None] = []
+    drawn = 0
+    for logits, batch_labels in logit_batches:
+        drawn = logits.shape[0]  # an ensemble's members give their own count
+        if per_sample:
+            logits = divide_by_temperature(logits, model)
+        parts.append(
+            summarise_batch(logits, decompositions, score_names, pooled_temperature=pooled)
+        )
+        labels.append(batch_labels)
+    if not parts:
+        raise InvalidArgumentError("no batches to predict on")
+    has_labels = [label is not None for label in labels]
+    if any(has_labels) and not all(has_labels):
+        raise InvalidArgumentError("either every batch or no batch must carry labels")
+
+    return join_batches(
+        parts,
+        torch.cat(labels) if all(has_labels) else None,  # type: ignore[arg-type]
+        decompositions=decompositions,
+        samples=drawn,
+    )
+
+
+@renamed_keyword("bayescnn.predict", "method", "decomposition")
+def predict(
+    model: nn.Module,
+    inputs: Tensor,
+    *,
+    labels: Tensor | None = None,
+    samples: int = defaults.SAMPLES,
+    batch_size: int = defaults.EVALUATION_BATCH_SIZE,
+    chunk_size: int | None = None,
+    decomposition: str | Sequence[str] = "all",
+    scores: str | Sequence[str] = "all",
+    posterior_mean: bool = False,
+    calibrated: bool = True,
+) -> Prediction:
+    """Predict with uncertainty for normalised inputs, a whole test set included.
+
+    The same as :func:`predict_loader` over ``(inputs, labels)`` split into batches of
+    ``batch_size`` rows, so that ``S x batch_size`` activations, not ``S x N``, are
+    alive at once.
+
+    Args:
+        model: A Bayesian (or plain) classifier returning logits (or ``(logits, kl)``).
+        inputs: Normalised inputs, shape ``(N, ...)``.
+        labels: Optional true labels, shape ``(N,)``.
+        samples: Posterior samples ``S`` per example.
+        batch_size: Examples per forward pass (``>= 1``).
+        chunk_size: Samples per vectorised forward pass (default: all at once).
+        decomposition: ``'all'``, ``'none'`` (or ``()``), or a subset of
+            ``('softmax', 'normalized', 'entropy')``.
+        scores: ``'all'`` registered OOD scores, ``'none'`` (or ``()``), or their names.
+        posterior_mean: Evaluate the posterior-mean network (epistemic parts 0).
+        calibrated: Apply the model's temperature, if any (``False``: the raw predictive).
+            A network whose posterior was widened (rho scale > 1, the default of
+            ``models.create`` and ``to_bayesian``) and never calibrated is underconfident
+            raw: a :class:`UncalibratedWarning` says so, once per place it is called from.
+
+    Returns:
+        The :class:`Prediction`, on the CPU.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
+    parts = inputs.split(batch_size) if isinstance(inputs, Tensor) else [inputs]
+    if labels is not None and len(labels) != len(inputs):
+        raise InvalidArgumentError(
+            f"labels must have one entry per input: got {len(labels)} labels for "
+            f"{len(inputs)} inputs"
+        )
+    if labels is None:
+        batches: list[Tensor | tuple[Tensor, Tensor]] = list(parts)
+    else:
+        batches = list(zip(parts, labels.split(batch_size), strict=True))
+    if calibrated and not posterior_mean:
+        _warn_if_widened_and_uncalibrated(model)
+    return predict_loader(
+        model,
+        batches,
+        samples=samples,
+        chunk_size=chunk_size,
+        decomposition=decomposition,
+        scores=scores,
+        posterior_mean=posterior_mean,
+        calibrated=calibrated,
+    )
+
+
+class UncalibratedWarning(UserWarning):
+    """A widened network predicts without a temperature: its predictive is underconfident."""
+
+
+def _warn_if_widened_and_uncalibrated(model: nn.Module) -> None:
+    """Say once that a network trained at rho scale > 1 was never calibrated."""
+    if temperature_of(model) is not None:
+        return
+    widened = [
+        layer.posterior_rho_scale
+        for layer in model.modules()
+        if isinstance(layer, BayesianLayer) and layer.posterior_rho_scale > 1
+    ]
+    if widened:
+        warnings.warn(
+            f"this network's posterior is widened (rho scale {max(widened):g}) and it was never "
+            "calibrated, so its raw predictive is underconfident: call "
+            "bayescnn.calibrate(model, valid_loader) once after training (bayescnn train "
+            "does), or pass calibrated=False to silence this",
+            UncalibratedWarning,
+            stacklevel=4,  # the caller of predict, above its keyword-renaming decorator
+        )

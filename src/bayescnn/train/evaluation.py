@@ -1,4 +1,5 @@
-"""Evaluation of a (Bayesian or frequentist) classifier: accuracy, NLL, Brier, ECE.
+"""Evaluation of a (Bayesian or frequentist) classifier: accuracy, NLL, Brier, ECE
+(:func:`evaluate`).
 
 The predictions come from :func:`bayescnn.uncertainty.predict_loader`, the one
 Monte-Carlo loop; only the metrics and the gathering of every process's share are here.
@@ -12,25 +13,10 @@ import torch
 from torch import nn
 
 from bayescnn import defaults, metrics
+from bayescnn.deprecation import renamed_function
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.train.distributed import Distributed
-from bayescnn.uncertainty.predict import Prediction, predict_loader
-
-
-def predictive_probs(
-    model: nn.Module,
-    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-    *,
-    samples: int,
-    posterior_mean: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Monte-Carlo predictive p(y | x) = (1/S) sum_s softmax(f(x; w_s)) for every example,
-    and the labels, on the CPU (:func:`bayescnn.uncertainty.predict_loader`'s).
-
-    With ``posterior_mean`` the mean network's softmax instead (one pass).
-    """
-    prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
-    return prediction.probs, prediction.labels
+from bayescnn.uncertainty.prediction import Prediction, predict_loader
 
 
 def _predict(
@@ -65,7 +51,7 @@ def classification_metrics(
         "accuracy": metrics.accuracy(probs, labels),
         "nll": metrics.nll(probs, labels),
         "brier": metrics.brier_score(probs, labels),
-        "ece": metrics.calibration(probs, labels, n_bins=n_bins).ece,
+        "ece": metrics.calibration_error(probs, labels, n_bins=n_bins).ece,
     }
 
 
@@ -105,3 +91,24 @@ def prediction_metrics(
         probs = dist.gather_rows(probs.to(dist.device))
         labels = dist.gather_rows(labels.to(dist.device))
     return classification_metrics(probs, labels)
+
+
+def _labelled_probs(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    samples: int,
+    posterior_mean: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The predictive probabilities and the labels of :func:`bayescnn.predict_loader`."""
+    prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    return prediction.probs, prediction.labels
+
+
+predictive_probs = renamed_function(
+    "bayescnn.train.predictive_probs",
+    "bayescnn.predict_loader",
+    _labelled_probs,
+    note="its .probs and .labels; bayescnn.uncertainty.predictive_probs averages sampled "
+    "probabilities",
+)

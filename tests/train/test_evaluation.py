@@ -1,4 +1,5 @@
-"""bayescnn.train.evaluate scores the one Monte-Carlo loop's prediction (predict_loader)."""
+"""bayescnn.train.evaluate (in train/evaluation.py) scores the one Monte-Carlo loop's prediction
+(predict_loader)."""
 
 import importlib
 
@@ -8,10 +9,9 @@ from torch import nn
 
 import bayescnn
 from bayescnn.errors import InvalidArgumentError
-from bayescnn.train import classification_metrics, evaluate, predictive_probs
+from bayescnn.train import classification_metrics, evaluate
 
-# the package's ``predict`` attribute is the function: fetch the module itself
-predict_module = importlib.import_module("bayescnn.uncertainty.predict")
+logit_samples = importlib.import_module("bayescnn.uncertainty.logit_samples")
 
 
 def _model() -> nn.Module:
@@ -35,25 +35,15 @@ def test_evaluate_gives_the_metrics_of_predicts_prediction_for_the_same_seed():
     assert metrics == classification_metrics(prediction.probs, prediction.labels)
 
 
-def test_predictive_probs_are_predict_loaders():
-    model, batches = _model(), _batches()
-    torch.manual_seed(5)
-    probs, labels = predictive_probs(model, batches, samples=3)
-    torch.manual_seed(5)
-    prediction = bayescnn.predict_loader(model, batches, samples=3)
-    torch.testing.assert_close(probs, prediction.probs, rtol=0, atol=0)
-    assert torch.equal(labels, torch.cat([y for _, y in batches]))
-
-
 def test_evaluate_samples_every_batch_through_the_one_loop(monkeypatch):
     calls = []
-    sample_logits = predict_module._sample_logits
+    sample_logits = logit_samples._sample_logits
 
     def spy(forward, inputs, num_samples, chunk_size):
         calls.append(num_samples)
         return sample_logits(forward, inputs, num_samples, chunk_size)
 
-    monkeypatch.setattr(predict_module, "_sample_logits", spy)
+    monkeypatch.setattr(logit_samples, "_sample_logits", spy)
     evaluate(_model(), _batches(), samples=3)
     assert calls == [3, 3]
 

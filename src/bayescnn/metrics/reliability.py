@@ -1,4 +1,5 @@
-"""Expected and maximum calibration error with reliability-diagram data.
+"""Expected and maximum calibration error with reliability-diagram data:
+:func:`calibration_error`.
 
 Naeini et al. (2015), "Obtaining Well Calibrated Probabilities Using Bayesian Binning";
 Guo et al. (2017), "On Calibration of Modern Neural Networks".
@@ -15,7 +16,7 @@ from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics._validation import check_probs_labels
 
-__all__ = ["CalibrationResult", "calibration"]
+__all__ = ["CalibrationResult", "calibration_error"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +40,7 @@ class CalibrationResult:
     count: Tensor
 
 
-def calibration(
+def calibration_error(
     probs: Tensor, labels: Tensor, n_bins: int = defaults.ECE_BINS
 ) -> CalibrationResult:
     """Bin predictions by confidence and compare confidence with accuracy.

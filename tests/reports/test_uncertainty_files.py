@@ -1,4 +1,5 @@
-"""Tests for bayescnn.reports.uncertainty_report and format_summary_table."""
+"""Tests for bayescnn.reports.uncertainty_report (reports/uncertainty_files.py) and
+format_summary_table."""
 
 import csv
 import json
