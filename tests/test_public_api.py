@@ -12,10 +12,8 @@ import pytest
 import bayescnn
 
 SRC = Path(bayescnn.__file__).parent
-PACKAGES = ["bayescnn"] + sorted(
-    "bayescnn." + ".".join(path.parent.relative_to(SRC).parts)
-    for path in SRC.rglob("__init__.py")
-    if path.parent != SRC
+PACKAGES = sorted(
+    ".".join(("bayescnn", *path.parent.relative_to(SRC).parts)) for path in SRC.rglob("__init__.py")
 )
 """Every package of bayescnn, the lightning module's extra aside (it is a module)."""
 

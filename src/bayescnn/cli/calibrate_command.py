@@ -65,7 +65,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from bayescnn.runs.calibration import calibrate_on_validation
     from bayescnn.runs.compared import load_compared
     from bayescnn.runs.files import RunFiles
-    from bayescnn.runs.run import finish_run, read_run_config
+    from bayescnn.runs.run import finish_run
+    from bayescnn.runs.run_progress import read_run_config
     from bayescnn.runtime.device import resolve_device
     from bayescnn.train import distributed
 

@@ -30,16 +30,13 @@ from bayescnn.runs.files import (
     load_trained_model,
     open_run,
 )
-from bayescnn.runs.run import (
+from bayescnn.runs.run import default_run_dir, resume_run, score_test_set, train_run
+from bayescnn.runs.run_progress import (
     RunProgress,
-    default_run_dir,
     matching_run_progress,
     read_run_config,
     read_run_progress,
     resume_config,
-    resume_run,
-    score_test_set,
-    train_run,
 )
 from bayescnn.runs.scoring import build_test_report, summarize_report
 

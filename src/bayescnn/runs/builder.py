@@ -23,7 +23,7 @@ from bayescnn.data import (
 )
 from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
-from bayescnn.models.registry import model_bayesian_layers
+from bayescnn.models.creation import model_bayesian_layers
 from bayescnn.nn import frozen_eval_mode, module_device
 from bayescnn.nn.spec import PosteriorFamily, PosteriorSpec
 from bayescnn.priors import Prior

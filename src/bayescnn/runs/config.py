@@ -17,7 +17,8 @@ from bayescnn.calibration.temperature import TemperatureForm
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
-from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
+from bayescnn.models.creation import model_bayesian_layers, model_rho_scale
+from bayescnn.nn.convert import layer_patterns
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.priors.registry import PRIORS
@@ -150,8 +151,8 @@ class TrainConfig:
 
     def _resolve_model_defaults(self) -> None:
         """Write down the model's defaults left unset (``None``), as ``models.create``
-        resolves them (:func:`~bayescnn.models.registry.model_bayesian_layers`,
-        :func:`~bayescnn.models.registry.model_rho_scale`), so a saved run rebuilds the
+        resolves them (:func:`~bayescnn.models.creation.model_bayesian_layers`,
+        :func:`~bayescnn.models.creation.model_rho_scale`), so a saved run rebuilds the
         same network whatever later versions choose."""
         try:
             rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1

@@ -3,11 +3,9 @@ callbacks, then score the best checkpoint on the test set."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -15,11 +13,8 @@ from typing import Any, Literal
 import torch
 
 from bayescnn.errors import (
-    ConfigError,
     InvalidArgumentError,
-    MissingFileError,
     RunExistsError,
-    RunMismatchError,
 )
 from bayescnn.io import atomic_write_bytes, check_writable_dir, load_checkpoint, load_model_state
 from bayescnn.nn import describe
@@ -36,6 +31,7 @@ from bayescnn.runs.builder import (
 from bayescnn.runs.calibration import calibrate_on_validation, write_calibration
 from bayescnn.runs.config import TrainConfig, write_config_file
 from bayescnn.runs.files import RunFiles
+from bayescnn.runs.run_progress import matching_run_progress, read_run_progress, resume_config
 from bayescnn.runs.scoring import build_test_report, summarize_report
 from bayescnn.runs.threshold import (
     THRESHOLD_FILE,
@@ -55,13 +51,8 @@ from bayescnn.train.tensorboard import TensorBoardLogger
 
 __all__ = [
     "THRESHOLD_FILE",
-    "RunProgress",
     "default_run_dir",
     "finish_run",
-    "matching_run_progress",
-    "read_run_config",
-    "read_run_progress",
-    "resume_config",
     "resume_run",
     "score_test_set",
     "train_run",
@@ -299,103 +290,6 @@ def _finish(
         atomic_write_bytes(files.test, (json.dumps(report, indent=2) + "\n").encode())
     log.info("test: %s (test.json)", summarize_report(report))
     return report
-
-
-def read_run_config(run_dir: str | Path) -> TrainConfig:
-    """The config of the run in ``run_dir``, from its last checkpoint's header."""
-    return read_run_progress(run_dir).config
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """How far the run in a folder got: its config and the epochs its last checkpoint holds."""
-
-    config: TrainConfig
-    epochs_done: int
-    tested: bool
-
-    @property
-    def finished(self) -> bool:
-        """All of ``config.epochs`` trained and the test set scored (``test.json``)."""
-        return self.epochs_done >= self.config.epochs and self.tested
-
-
-def read_run_progress(run_dir: str | Path) -> RunProgress:
-    """The :class:`RunProgress` of the run in ``run_dir``, from its checkpoint's header."""
-    from bayescnn.io import read_checkpoint_metadata
-
-    files = RunFiles(Path(run_dir))
-    if not files.root.is_dir():
-        raise MissingFileError(f"cannot resume {files.root}: no such run folder")
-    if not files.last.is_file():
-        raise MissingFileError(f"cannot resume {files.root}: it holds no last.safetensors")
-    metadata = read_checkpoint_metadata(files.last)
-    config = TrainConfig.from_saved(metadata["config"])
-    return RunProgress(config, metadata["epoch"] + 1, files.test.is_file())
-
-
-def matching_run_progress(config: TrainConfig, run_dir: str | Path) -> RunProgress | None:
-    """How far the run ``config`` describes has got in ``run_dir``: its
-    :class:`RunProgress`, or ``None`` where no epoch of it finished (no such folder, or no
-    ``last.safetensors`` in it).
-
-    The folder's run is the same when the config saved in its last checkpoint's header
-    equals ``config`` in every key but where the data is, where it runs and writes and
-    how it reports (:data:`~bayescnn.runs.config.NOT_COMPARED_KEYS`;
-    :meth:`TrainConfig.differences`). ``epochs`` is compared: to train a run longer,
-    resume it with more epochs (:func:`resume_run`).
-
-    It only reads, so every rank of a torchrun job can call it and decide alike, provided
-    no rank writes into the folder before all have read it (``train_run`` and
-    ``bayescnn train`` read before their first barrier; checkpoints and ``test.json`` are
-    written atomically, so a reader never sees half a file).
-
-    Raises:
-        RunMismatchError: the folder holds a run of another config; the message names each
-            key that differs with both values, and what to do.
-    """
-    files = RunFiles(Path(run_dir))
-    if not files.last.is_file():
-        return None
-    progress = read_run_progress(files.root)
-    differences = progress.config.differences(config)
-    if differences:
-        listed = "; ".join(
-            f"{key}: {there!r} in the run, {here!r} asked"
-            for key, (there, here) in differences.items()
-        )
-        longer = (
-            f" (to train it longer: --resume {files.root} --epochs N)"
-            if "epochs" in differences
-            else ""
-        )
-        raise RunMismatchError(
-            f"{files.root} holds a run of another config: {listed}. To continue it, ask for "
-            f"the run's values (its config.yaml) or use --resume {files.root}{longer}; "
-            "to start a new run, choose another --run-dir",
-            differences,
-        )
-    return progress
-
-
-def resume_config(run_dir: str | Path, epochs: int | None = None) -> TrainConfig:
-    """The config to continue the run in ``run_dir`` with: its own, or with ``epochs`` in
-    all (more than it has trained) to train a finished or interrupted run longer.
-
-    Raises:
-        ConfigError: ``epochs`` is not more than the epochs already trained.
-    """
-    progress = read_run_progress(run_dir)
-    config = progress.config
-    if epochs is None or epochs == config.epochs:
-        return config
-    if epochs <= progress.epochs_done:
-        raise ConfigError(
-            f"epochs must be more than the {progress.epochs_done} the run in {run_dir} has "
-            f"trained to train it longer, got {epochs}",
-            key="epochs",
-        )
-    return dataclasses.replace(config, epochs=epochs)
 
 
 def resume_run(
