@@ -129,8 +129,7 @@ _DATA: dict[tuple[str, int | None, int | None, str], tuple[Any, ...]] = {}
 
 def _data(job: Job) -> tuple[Any, ...]:
     """(train, valid, test, ood loaders' data, spec), loaded once per worker."""
-    from bayescnn.data import get_spec, load_dataset, load_ood_set
-    from bayescnn.data.split import train_valid_split
+    from bayescnn.data import get_spec, load_dataset, load_ood_set, train_valid_split
 
     key = (job.tag, job.limit_train, job.limit_test, job.device)
     if key not in _DATA:
@@ -160,7 +159,7 @@ def plain_step(
     """One step of a user's plain loop: ``-(1/S) Σ_s log p(y | x, w_s)`` over the samples or
     members ``(S, B, K)`` of one forward, ``+ KL / N`` for a Bayesian network, Adam."""
     import bayescnn
-    from bayescnn.train.objective import expected_nll
+    from bayescnn.train import expected_nll
 
     out = model(inputs)
     loss = expected_nll(out if out.ndim == 3 else out.unsqueeze(0), labels)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from benchmarks.comparison import METHODS, ROOT, SCORES
 from benchmarks.report import RESULT_PAGES, write_sections
 from benchmarks.scoring import mean_sd

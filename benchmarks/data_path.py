@@ -12,8 +12,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from bayescnn.data import ImageData, InMemoryLoader, get_spec, load_dataset
-from bayescnn.data.transforms import convert_image_data
+from bayescnn.data import ImageData, InMemoryLoader, convert_image_data, get_spec, load_dataset
 from benchmarks.report import Row, Target
 from benchmarks.timing import interleaved, median, paired_ratio, synchronizer
 

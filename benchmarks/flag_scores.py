@@ -35,7 +35,7 @@ import torch
 from bayescnn.data import ImageData, load_ood_set
 from bayescnn.io import read_checkpoint_metadata
 from bayescnn.runs import load_splits, make_loader, open_run
-from bayescnn.runtime.device import resolve_device
+from bayescnn.runtime import resolve_device
 from bayescnn.seeding import Stream, seeded
 from bayescnn.uncertainty import list_ood_scores, predict_loader
 from benchmarks.results_tables import _table

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 import bayescnn
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from benchmarks.comparison import METHODS, ROOT, Method, plain_step
 from benchmarks.timing import interleaved, median, paired_ratio
 

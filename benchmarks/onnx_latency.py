@@ -34,7 +34,7 @@ import torch
 
 import bayescnn
 from bayescnn.deploy import INPUT_NAME, export_onnx
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from bayescnn.uncertainty import entropy_decomposition
 from benchmarks.timing import interleaved, median, paired_ratio
 from benchmarks.training import EVERY_LAYER_BAYESIAN

@@ -17,7 +17,7 @@ from functools import partial
 import torch
 
 from bayescnn.models import create
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from bayescnn.train import ELBO, TrainStep
 from benchmarks.timing import interleaved, median, paired_ratio
 from benchmarks.training import EVERY_LAYER_BAYESIAN

@@ -36,7 +36,7 @@ from bayescnn.data import (
     load_ood_set,
 )
 from bayescnn.metrics import accuracy, calibration_error, nll, ood_detection
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 
 OOD_SETS = {"fashion-mnist": "digits", "mnist": "fashion-mnist"}
 """The OOD set of each dataset, as in the documentation's results."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from bayescnn.reports.tables import text_table
+from bayescnn.reports import text_table
 
 RESULT_PAGES = Path(__file__).resolve().parent.parent / "docs" / "results"
 """The documentation's results pages: every generated table is written there, between its

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bayescnn import defaults
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from benchmarks.experiments import (
     DATASETS,
     FRONTIER,

@@ -1,10 +1,10 @@
 """The same LeNet-5 built with each peer library's own layers, trained and sampled the way
 its documentation tells a user to.
 
-Every model has the layout of ``bayescnn.models.create("lenet", ...)``: the layers come from
-:func:`bayescnn.models.architectures.lenet` with a :class:`LayerFactory` of the peer's
-layers (or, for bayesian-torch, its ``dnn_to_bnn`` converter on our frequentist LeNet), so
-that channels, kernels, pooling, widths and the ReLU are the same everywhere.
+Every model has the layout of ``bayescnn.models.create("lenet", ...)``: the zoo's registered
+``lenet`` builds it from a :class:`~bayescnn.models.LayerFactory` of the peer's layers (or,
+for bayesian-torch, its ``dnn_to_bnn`` converter on our frequentist LeNet), so that
+channels, kernels, pooling, widths and the ReLU are the same everywhere.
 
 A peer's ``weightings`` say how its loss weighs the KL term: ``"docs"`` is what its
 README or demo recommends, ``"elbo"`` is ``sum of every weight's KL / N_train``, the ELBO's
@@ -26,8 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import bayescnn
-from bayescnn.models.architectures import lenet
-from bayescnn.models.factory import LayerFactory
+from bayescnn.models import MODELS, LayerFactory
 from benchmarks.training import EVERY_LAYER_BAYESIAN
 
 NUM_CLASSES = 10
@@ -76,9 +75,11 @@ class Peer:
 
 
 def sequential_lenet(factory: LayerFactory) -> nn.Sequential:
-    """bayescnn's LeNet-5 layout built from ``factory``'s layers."""
-    layers = lenet(factory, IN_CHANNELS, NUM_CLASSES, IMAGE_SIZE)
-    return nn.Sequential(OrderedDict(layers))
+    """bayescnn's LeNet-5 layout built from ``factory``'s layers: the zoo's registered
+    ``lenet``, which takes the layers it is built from."""
+    return MODELS.get("lenet")(
+        layers=factory, in_channels=IN_CHANNELS, num_classes=NUM_CLASSES, image_size=IMAGE_SIZE
+    )
 
 
 def loop_draw(model: nn.Module, inputs: Tensor, samples: int) -> Tensor:
@@ -212,7 +213,7 @@ def _blitz(flipout: bool) -> nn.Module:
         conv2d=lambda i, o, k, padding=0: conv(i, o, (k, k), padding=padding),
         linear=linear,
     )
-    return BlitzLeNet(OrderedDict(lenet(factory, IN_CHANNELS, NUM_CLASSES, IMAGE_SIZE)))
+    return BlitzLeNet(OrderedDict(sequential_lenet(factory).named_children()))
 
 
 def _blitz_elbo(model: nn.Module, num_train: int, batch_size: int) -> Loss:

@@ -3,15 +3,15 @@
 The loop is :mod:`benchmarks.plain_loop`'s (Adam lr 1e-3, batch 256, shuffled
 ``InMemoryLoader`` of Fashion-MNIST at 32x32) with each peer's own loss. The evaluation
 takes a callable that draws ``S`` samples of logits for a batch, and reduces them with
-bayescnn's own per-batch summary (:func:`bayescnn.uncertainty.prediction.summarise_batch`,
-the reduction behind ``bayescnn.predict``), so that every library's accuracy, NLL, ECE and
-mutual-information AUROC are computed by the same code.
+bayescnn's own reading of logit samples (:func:`bayescnn.uncertainty.predict_from_logits`,
+the second half of ``bayescnn.predict_loader``), so that every library's accuracy, NLL, ECE
+and mutual-information AUROC are computed by the same code.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -27,7 +27,7 @@ from bayescnn.data import (
     load_ood_set,
 )
 from bayescnn.metrics import accuracy, calibration_error, nll, ood_detection
-from bayescnn.uncertainty.prediction import Prediction, join_batches, summarise_batch
+from bayescnn.uncertainty import Prediction, predict_from_logits
 from benchmarks.peers.libraries import IMAGE_SIZE, PEERS
 
 DATASET = "fashion-mnist"
@@ -44,14 +44,15 @@ BatchDraw = Callable[[Tensor, int], Tensor]
 def sampled_prediction(
     draw: BatchDraw, batches: Iterable[tuple[Tensor, Tensor]], samples: int = SAMPLES
 ) -> Prediction:
-    """The predictive summaries of every batch, from ``draw``, under ``torch.no_grad()``."""
-    parts, labels = [], []
-    with torch.no_grad():
-        for inputs, batch_labels in batches:
-            logits = draw(inputs, samples)
-            parts.append(summarise_batch(logits, (), SCORES))
-            labels.append(batch_labels.long().cpu())
-    return join_batches(parts, torch.cat(labels), decompositions=(), samples=samples)
+    """The prediction of every batch's logit samples from ``draw`` (under
+    ``torch.no_grad()``), read as bayescnn reads its own (no temperature)."""
+
+    def drawn() -> Iterator[tuple[Tensor, Tensor]]:
+        with torch.no_grad():
+            for inputs, labels in batches:
+                yield draw(inputs, samples), labels.long().cpu()
+
+    return predict_from_logits(None, drawn(), decomposition="none", scores=SCORES)
 
 
 def evaluate(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bayescnn.reports.tables import markdown_table
+from bayescnn.reports import markdown_table
 from benchmarks.peers.libraries import PEERS
 from benchmarks.report import has_section, replace_section
 from benchmarks.scoring import mean_sd

@@ -360,6 +360,13 @@ def test_one_pass_of_raw_logits_predicts_exactly_what_predict_loader_does(form, 
         assert torch.equal(value, _fields(expected)[name]), name
 
 
+def test_logits_drawn_without_a_model_are_read_raw():
+    logits = torch.randn(4, 5, 3, generator=torch.Generator().manual_seed(0))
+    prediction = predict_from_logits(None, [(logits, torch.arange(5) % 3)], scores="max_prob")
+    assert_close(prediction.probs, logits.softmax(-1).mean(0))
+    assert prediction.samples == 4 and list(prediction.scores) == ["max_prob"]
+
+
 def test_predicting_from_no_logits_is_an_error():
     with pytest.raises(InvalidArgumentError, match="no batches to predict on"):
         predict_from_logits(tiny_model(), [])

@@ -18,6 +18,7 @@ from bayescnn.data.registry import DATASETS, get_spec, load_dataset, register_da
 from bayescnn.data.safe_pickle import UnsafePickleError
 from bayescnn.data.spec import DatasetSpec
 from bayescnn.data.split import train_valid_split
+from bayescnn.data.transforms import convert_image_data
 
 __all__ = [
     "DATASETS",
@@ -30,6 +31,7 @@ __all__ = [
     "InMemoryLoader",
     "PixelNormalization",
     "UnsafePickleError",
+    "convert_image_data",
     "default_ood_set",
     "evaluation_loader",
     "get_spec",

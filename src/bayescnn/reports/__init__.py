@@ -1,8 +1,10 @@
-"""Reports and figures: uncertainty in and out of distribution, training, posteriors."""
+"""Reports and figures: uncertainty in and out of distribution, training, posteriors, and
+the two table writers (plain text and Markdown) every report uses."""
 
 from bayescnn.reports.plots import plot_training_curves, plot_weight_distributions
 from bayescnn.reports.shift_figures import plot_risk_coverage, plot_shift_boxplots
 from bayescnn.reports.summary_table import format_comparison_table, format_summary_table
+from bayescnn.reports.tables import markdown_table, text_table
 from bayescnn.reports.uncertainty_figures import (
     UncertaintyExample,
     plot_reliability_diagram,
@@ -16,6 +18,7 @@ __all__ = [
     "UncertaintyExample",
     "format_comparison_table",
     "format_summary_table",
+    "markdown_table",
     "plot_reliability_diagram",
     "plot_risk_coverage",
     "plot_score_histograms",
@@ -23,5 +26,6 @@ __all__ = [
     "plot_training_curves",
     "plot_uncertainty_examples",
     "plot_weight_distributions",
+    "text_table",
     "uncertainty_report",
 ]

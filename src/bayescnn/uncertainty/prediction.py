@@ -200,7 +200,7 @@ def predict_loader(
 
 
 def predict_from_logits(
-    model: nn.Module,
+    model: nn.Module | None,
     logit_batches: Iterable[tuple[Tensor, Tensor | None]],
     *,
     decomposition: str | Sequence[str] = "all",
@@ -215,11 +215,13 @@ def predict_from_logits(
     calibrated predictive (and any decomposition or score) of the same draws, identical to
     what :func:`predict_loader` gives on those draws. ``model`` is asked only for its
     temperature: with ``calibrated`` a per-sample one divides every sample's logits
-    (:func:`~bayescnn.calibration.temperature.divide_by_temperature`), a pooled one tempers the
-    averaged predictive (:func:`~bayescnn.calibration.temper_predictive`).
+    (:func:`~bayescnn.calibration.temperature.divide_by_temperature`), a pooled one tempers
+    the averaged predictive (:func:`~bayescnn.calibration.temper_predictive`).
 
     Args:
-        model: The classifier that drew the logits (its temperature, if any, is applied).
+        model: The classifier that drew the logits (its temperature, if any, is applied);
+            ``None`` for logits without a temperature (drawn elsewhere, say by another
+            library's network).
         logit_batches: ``(logits, labels)`` pairs: raw logit samples ``(S, B, K)``
             (``sampled_batches(..., calibrated=False)``), labels ``(B,)`` or ``None``.
         decomposition: As for :func:`predict_loader`.
@@ -236,16 +238,17 @@ def predict_from_logits(
     decompositions = parse_decompositions(decomposition)
     score_names = parse_scores(scores)
     # the form and the pooled temperature are read once: per batch they would sync a GPU
-    per_sample = calibrated and temperature_form(model) is TemperatureForm.PER_SAMPLE
-    tempered = pooled_temperature(model) if calibrated else None
+    owner = model if calibrated else None  # whose temperature is applied, if any
+    per_sample = owner is not None and temperature_form(owner) is TemperatureForm.PER_SAMPLE
+    tempered = None if owner is None else pooled_temperature(owner)
     pooled = None if tempered is None else float(tempered)
     parts: list[BatchSummary] = []
     labels: list[Tensor | None] = []
     drawn = 0
     for logits, batch_labels in logit_batches:
         drawn = logits.shape[0]  # an ensemble's members give their own count
-        if per_sample:
-            logits = divide_by_temperature(logits, model)
+        if per_sample and owner is not None:
+            logits = divide_by_temperature(logits, owner)
         parts.append(
             summarise_batch(logits, decompositions, score_names, pooled_temperature=pooled)
         )
