@@ -33,7 +33,7 @@ from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.nn.temperature import register_temperature_state
 from bayescnn.priors import Prior
 
-__all__ = ["PackedConv2d", "PackedEnsemble", "PackedLinear", "PlainPackedLinear", "packed_conv2d"]
+__all__ = ["PackedConv2d", "PackedEnsemble", "PackedLinear", "PlainPackedLinear", "packed_conv2d", "packed_memory_format"]
 
 
 def _check_members(members: int) -> int:
@@ -261,6 +261,9 @@ class PackedEnsemble(nn.Module):
     :func:`bayescnn.nn.members_of` (every prediction gives ``S x K`` samples).
     """
 
+    memory_format: torch.memory_format | None = None
+    """The layout the body runs in; None: :func:`packed_memory_format` chooses by device."""
+
     def __init__(self, body: nn.Module, members: int) -> None:
         super().__init__()
         self.members = _check_members(members)
@@ -269,7 +272,8 @@ class PackedEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         packed = x.repeat(1, self.members, *([1] * (x.ndim - 2)))
-        out = self.body(packed.contiguous(memory_format=packed_memory_format(packed)))
+        layout = self.memory_format or packed_memory_format(packed)
+        out = self.body(packed.contiguous(memory_format=layout))
         return out.reshape(out.shape[0], self.members, -1).transpose(0, 1)
 
     def extra_repr(self) -> str:
