@@ -97,7 +97,8 @@ METHODS: dict[str, Method] = _methods()
 
 TIERS: tuple[tuple[str, ...], ...] = (
     ("twin", "mc-dropout", "bayes-all-rho1", "bayes-all-rho3", "bayes-head-rho1",
-     "bayes-head-rho3", "members-4-rho3", "members-4-half-rho3", "rank1-4", "packed-twins-4"),
+     "bayes-head-rho3", "members-4-rho3", "members-4-half-rho3", "rank1-4", "packed-twins-4",
+     "members-4-bbb-rho1"),
     ("deep-ensemble-5",),
     ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5", "members-4-rho1"),
     ("bayes-ensemble-4-rho3", "bayes-ensemble-4-rho1"),
