@@ -27,7 +27,8 @@ _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
 for _module in ("numpy.core", "numpy._core"):
     _ALLOWED_GLOBALS[(f"{_module}.multiarray", "_reconstruct")] = _multiarray._reconstruct
     _ALLOWED_GLOBALS[(f"{_module}.multiarray", "scalar")] = _multiarray.scalar
-    _ALLOWED_GLOBALS[(f"{_module}.numeric", "_frombuffer")] = _numeric._frombuffer
+    # private to numpy, so absent from its stubs
+    _ALLOWED_GLOBALS[(f"{_module}.numeric", "_frombuffer")] = _numeric._frombuffer  # type: ignore[attr-defined]
 
 
 class UnsafePickleError(BayesCNNError, pickle.UnpicklingError):
