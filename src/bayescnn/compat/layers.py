@@ -66,7 +66,11 @@ class _OriginalLinear(_OriginalAPI, bnn.Linear):
     estimator_name: Estimator
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, priors: dict[str, Any] | None = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        priors: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             in_features,
