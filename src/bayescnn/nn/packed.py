@@ -214,12 +214,29 @@ class PackedConv2d(_MemberMeanKL, Conv2d):
     """
 
     def __init__(
-        self, members: int, in_channels: int, out_channels: int, *args: Any, **kwargs: Any
+        self,
+        members: int,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: str | int | tuple[int, ...] = 0,
+        dilation: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         self.num_members = _check_members(members)
-        groups = kwargs.pop("groups", 1)
         super().__init__(
-            members * in_channels, members * out_channels, *args, groups=members * groups, **kwargs
+            members * in_channels,
+            members * out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            members * groups,
+            *args,
+            **kwargs,
         )
 
     def extra_repr(self) -> str:
@@ -227,16 +244,28 @@ class PackedConv2d(_MemberMeanKL, Conv2d):
 
 
 def packed_conv2d(
-    members: int, in_channels: int, out_channels: int, *args: Any, **kwargs: Any
+    members: int,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] = 1,
+    padding: str | int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+    *args: Any,
+    **kwargs: Any,
 ) -> nn.Conv2d:
     """K plain ``nn.Conv2d(in_channels, out_channels, ...)`` members as one grouped
     ``nn.Conv2d(K * in_channels, K * out_channels, groups=K * groups)``."""
-    groups = kwargs.pop("groups", 1)
     return nn.Conv2d(
         _check_members(members) * in_channels,
         members * out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        members * groups,
         *args,
-        groups=members * groups,
         **kwargs,
     )
 
@@ -273,7 +302,7 @@ class PackedEnsemble(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         packed = x.repeat(1, self.members, *([1] * (x.ndim - 2)))
         layout = self.memory_format or packed_memory_format(packed)
-        out = self.body(packed.contiguous(memory_format=layout))
+        out: torch.Tensor = self.body(packed.contiguous(memory_format=layout))
         return out.reshape(out.shape[0], self.members, -1).transpose(0, 1)
 
     def extra_repr(self) -> str:

@@ -30,6 +30,7 @@ def predictive_probs(
     With ``posterior_mean`` the mean network's softmax instead (one pass).
     """
     prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    assert prediction.labels is not None  # the batches are (inputs, labels) pairs
     return prediction.probs, prediction.labels
 
 
