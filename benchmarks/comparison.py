@@ -82,6 +82,9 @@ def _methods() -> dict[str, Method]:
         found[f"bayes-ensemble-4-rho{scale}"] = Method(
             {"bayesian": True, "bayesian_layers": "all", "rho_scale": scale}, ensemble=4
         )
+    found["members-4-bbb-rho1"] = Method(
+        {"bayesian": True, "members": 4, "rho_scale": 1, "estimator": "bbb"}
+    )
     found["members-4-half-rho3"] = Method(
         {"bayesian": True, "members": 4, "member_width": 0.5, "rho_scale": 3}
     )
@@ -94,7 +97,8 @@ METHODS: dict[str, Method] = _methods()
 
 TIERS: tuple[tuple[str, ...], ...] = (
     ("twin", "mc-dropout", "bayes-all-rho1", "bayes-all-rho3", "bayes-head-rho1",
-     "bayes-head-rho3", "members-4-rho3", "members-4-half-rho3", "rank1-4", "packed-twins-4"),
+     "bayes-head-rho3", "members-4-rho3", "members-4-half-rho3", "rank1-4", "packed-twins-4",
+     "members-4-bbb-rho1"),
     ("deep-ensemble-5",),
     ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5", "members-4-rho1"),
     ("bayes-ensemble-4-rho3", "bayes-ensemble-4-rho1"),
@@ -118,6 +122,7 @@ class Job:
     limit_test: int | None
     device: str
     data_dir: str | None
+    sample_sweep: tuple[int, ...] = ()
 
     @property
     def key(self) -> str:
@@ -243,6 +248,13 @@ def run_job(job: Job) -> dict[str, Any]:
         record[name] = _scored(model, test_l, ood_l, job.samples, calibrated)
     record["temperature"] = fit.to_dict()
     record["temperature_per_sample"] = per_sample.to_dict()
+    record["by_samples"] = {}
+    for samples in job.sample_sweep:  # calibrated again at each S, then scored at it
+        torch.manual_seed(7 + job.seed)
+        fit_s = bayescnn.calibrate(model, valid_l, samples=samples)
+        torch.manual_seed(11 + job.seed)
+        scored = _scored(model, test_l, ood_l, samples, calibrated=True)
+        record["by_samples"][str(samples)] = {"calibrated": scored, "temperature": fit_s.to_dict()}
     record["train_seconds"] = sum(seconds for _, seconds in trained)
     record["parameters"] = sum(p.numel() for p in model.parameters())
     record["sizes"] = {"train": len(train), "valid": len(valid), "test": len(test),
@@ -274,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--samples", type=int, default=25)
+    parser.add_argument(
+        "--sample-sweep", type=int, nargs="*", default=[],
+        help="also calibrate and score at each of these S (record['by_samples'])",
+    )  # fmt: skip
     parser.add_argument("--limit-train", type=int, default=None)
     parser.add_argument("--limit-test", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
@@ -289,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finished = done_keys(args.out)
     jobs = [
         Job(tag, name, seed, args.epochs, args.samples, args.limit_train, args.limit_test,
-            args.device, args.data_dir)
+            args.device, args.data_dir, tuple(args.sample_sweep))
         for seed in args.seeds for tag in args.datasets for name in names
     ]  # fmt: skip
     jobs = [job for job in jobs if job.key not in finished]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install everything the tests need, from nothing, then run them: the linter, the
-# documentation site's strict build (a warning, a broken link or a missing reference fails),
-# the test suite and the real-data runs marked slow. `.ci/run` calls this script.
+# Install everything the tests need, from nothing, then run them: the linter, the type
+# checker, the documentation site's strict build (a warning, a broken link or a missing
+# reference fails), the test suite and the real-data runs marked slow. `.ci/run` calls
+# this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,7 @@ fi
 .venv/bin/pip install -q -e '.[test]'
 
 .venv/bin/ruff check src tests benchmarks docs/_hooks
+.venv/bin/mypy   # src/, as [tool.mypy] in pyproject.toml says (strict for the library's core)
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir site   # ./site is ignored
 .venv/bin/python -m pytest -q
 .venv/bin/python -m pytest -q -m slow

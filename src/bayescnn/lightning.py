@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -173,7 +173,7 @@ class BayesianClassifier(L.LightningModule):
             batch_idx,
             int(steps) if math.isfinite(steps) else batch_idx + 1,
             self.current_epoch,
-            int(epochs) if known else self.current_epoch + 1,
+            int(epochs) if known and epochs is not None else self.current_epoch + 1,
         )
 
     def training_step(
@@ -186,7 +186,7 @@ class BayesianClassifier(L.LightningModule):
             accuracy = (terms.logits.mean(0).argmax(-1) == labels).float().mean()
             values = {"loss": terms.loss, "nll": terms.nll, "kl": terms.kl, "accuracy": accuracy}
             for name, value in values.items():
-                metric = self.train_metrics[name]
+                metric = cast(MeanMetric, self.train_metrics[name])  # ModuleDict's items are Modules
                 metric(value.detach().float(), weight=labels.shape[0])
                 self.log(f"train/{name}", metric, on_step=True, on_epoch=True)
         self.log("train/beta", terms.beta, on_step=True, on_epoch=False)
@@ -234,11 +234,12 @@ class BayesianClassifier(L.LightningModule):
         padding duplicates are dropped), or in rank order for any other sampler."""
         if self.trainer.world_size == 1:
             return rows
-        sizes = self.all_gather(torch.tensor(rows.shape[0], device=rows.device))
+        # all_gather of a tensor is a tensor (Lightning types it for any collection)
+        sizes = cast(torch.Tensor, self.all_gather(torch.tensor(rows.shape[0], device=rows.device)))
         largest = int(sizes.max())
         padded = rows.new_zeros((largest, *rows.shape[1:]))
         padded[: rows.shape[0]] = rows
-        gathered = self.all_gather(padded)  # (world_size, largest, ...)
+        gathered = cast(torch.Tensor, self.all_gather(padded))  # (world_size, largest, ...)
         dataset_size = self._distributed_dataset_size()
         if dataset_size is not None and bool((sizes == largest).all()):
             # rank r holds examples r, r + W, r + 2W, ... of the sampler's order

@@ -13,11 +13,13 @@ import inspect
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from enum import StrEnum
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, overload
 
 from bayescnn.errors import InvalidArgumentError, UnknownNameError
 
 T = TypeVar("T")
+R = TypeVar("R")
+D = TypeVar("D")
 
 __all__ = ["Choice", "Registry", "accepted_keywords", "call_with_accepted"]
 
@@ -54,7 +56,11 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def get(self, name: str, default: Any = _MISSING) -> T:
+    @overload
+    def get(self, name: str) -> T: ...
+    @overload
+    def get(self, name: str, default: D) -> T | D: ...
+    def get(self, name: str, default: object = _MISSING) -> object:
         """The entry called ``name`` (case-insensitive), else ``default`` if one is given.
 
         Raises:
@@ -117,12 +123,12 @@ def accepted_keywords(function: Callable[..., Any]) -> set[str] | None:
 
 
 def call_with_accepted(
-    function: Callable[..., Any],
+    function: Callable[..., R],
     options: Mapping[str, Any],
     *,
     optional: Collection[str] = (),
     what: str | None = None,
-) -> Any:
+) -> R:
     """Call ``function`` with the ``options`` its signature accepts (all of them when it
     takes ``**kwargs``): registered builders declare only the keywords they use.
 

@@ -11,7 +11,7 @@ ranks draw different noise, and a notebook's own random state is untouched.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import IntEnum
 
 import numpy as np
@@ -70,7 +70,7 @@ def _forked(seed: int, device: torch.device) -> Iterator[None]:
 
 def seeded(
     seed: int | None, device: str | torch.device, *, epoch: int = 0, stream: int = 0, rank: int = 0
-):
+) -> AbstractContextManager[None]:
     """A context running on global generators seeded from ``(seed, epoch, stream, rank)``.
 
     The CPU generator and ``device``'s are forked: the caller's states come back on

@@ -146,3 +146,25 @@ def test_members_must_be_a_positive_integer(members):
 def test_member_width_must_be_positive():
     with pytest.raises(InvalidArgumentError, match="member_width"):
         bayescnn.models.create("lenet", members=2, member_width=0)
+
+
+def test_a_members_network_runs_images_channels_last_on_the_cpu_with_the_same_values():
+    """The layout is a speed choice only (oneDNN's grouped convolutions): the output and
+    every gradient equal those of the body run on the contiguous input."""
+    torch.manual_seed(0)
+    model = bayescnn.models.create("lenet", members=K).double()
+    seen = []
+    model.body.conv1.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    x = torch.randn(4, 1, 32, 32, dtype=torch.float64)
+    means = [p for name, p in model.named_parameters() if "rho" not in name]
+    with bayescnn.posterior_mean(model):
+        packed = model(x)
+        grads = torch.autograd.grad(packed.square().sum(), means)
+        body = model.body(x.repeat(1, K, 1, 1))
+        contiguous = body.reshape(4, K, -1).transpose(0, 1)
+        expected = torch.autograd.grad(contiguous.square().sum(), means)
+    assert seen[0].is_contiguous(memory_format=torch.channels_last)
+    assert seen[1].is_contiguous() and not seen[1].is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(packed, contiguous, rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)

@@ -71,6 +71,16 @@ def test_the_packed_conv_is_one_grouped_convolution_of_k_members():
     assert (conv.in_channels, conv.out_channels, conv.groups) == (K * 2, K * 4, K * 2)
 
 
+def test_packed_convs_take_torchs_positional_arguments_including_groups():
+    # (in, out, kernel_size, stride, padding, dilation, groups, bias): Conv2d's order
+    conv = bnn.PackedConv2d(K, 2, 4, 3, 1, 1, 1, 2, False)
+    plain = bnn.packed_conv2d(K, 2, 4, 3, 1, 1, 1, 2, False)
+    for layer in (conv, plain):
+        assert (layer.in_channels, layer.out_channels, layer.groups) == (K * 2, K * 4, K * 2)
+        assert (layer.kernel_size, layer.padding) == ((3, 3), (1, 1))
+    assert conv.bias_mu is None and plain.bias is None
+
+
 @pytest.mark.parametrize("estimator", ["bbb", "lrt", "flipout"])
 @pytest.mark.parametrize("tiled", [False, True])
 def test_many_weight_sets_equal_one_op_per_set(estimator, tiled):

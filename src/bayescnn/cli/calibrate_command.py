@@ -12,7 +12,9 @@ from typing import Any
 __all__ = ["add_calibrate_command", "cmd_calibrate"]
 
 
-def add_calibrate_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_calibrate_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add ``calibrate RUN [RUN ...] [--out FILE]`` to ``subparsers``."""
     parser = subparsers.add_parser(
         "calibrate",

@@ -9,10 +9,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bayescnn.cli.train_options import flag, flag_error, train_overrides
 from bayescnn.errors import ConfigError, InvalidArgumentError
+
+if TYPE_CHECKING:  # the commands import the library when they run, for a fast --help
+    import torch
+
+    from bayescnn.data import ImageData
+    from bayescnn.runs.compared import ComparedModel
 
 log = logging.getLogger("bayescnn.train")
 
@@ -212,7 +218,13 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def _score_compared(
-    compared, test, ood, ood_name: str, args, out_dir: Path, device
+    compared: ComparedModel,
+    test: ImageData,
+    ood: ImageData,
+    ood_name: str,
+    args: argparse.Namespace,
+    out_dir: Path,
+    device: torch.device,
 ) -> dict[str, Any]:
     """One compared model's uncertainty report, with its label and its costs."""
     from bayescnn.reports import uncertainty_report

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
 
 from bayescnn.deploy import ExportFormat
 
@@ -13,7 +12,9 @@ __all__ = ["add_export_command", "cmd_export"]
 log = logging.getLogger("bayescnn.cli")
 
 
-def add_export_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_export_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add ``export RUN --format FORMAT --out FILE [--samples S]`` to ``subparsers``
     (what ``ArgumentParser.add_subparsers`` returned)."""
     formats = [f.value for f in ExportFormat]

@@ -182,7 +182,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bayescnn.train import DivergenceError
 
     try:
-        return args.handler(args)
+        code: int = args.handler(args)  # the command's cmd_* function
+        return code
     except DivergenceError as error:
         if args.debug:
             raise

@@ -13,7 +13,9 @@ from bayescnn.errors import InvalidArgumentError
 DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
 
 
-def add_posterior_commands(commands: argparse._SubParsersAction) -> None:
+def add_posterior_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     """Register ``inspect`` and ``prune``."""
     inspect = commands.add_parser(
         "inspect",

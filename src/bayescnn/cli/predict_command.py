@@ -59,7 +59,9 @@ _NAMED_SKIPPED = 3
 """How many unreadable files the summary names (stderr names them all)."""
 
 
-def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_predict_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add ``bayescnn predict`` to the command line's subparsers."""
     parser = subparsers.add_parser(
         "predict",

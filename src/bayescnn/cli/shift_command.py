@@ -20,7 +20,9 @@ SHIFT_FILES = {
 """The files ``bayescnn shift`` writes into its output folder, by role."""
 
 
-def add_shift_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_shift_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add ``shift RUN [--frequentist TWIN] [--corruptions ...] [--severities ...] ...`` to
     ``subparsers`` (what ``ArgumentParser.add_subparsers`` returned)."""
     from bayescnn.shift import list_corruptions
@@ -155,7 +157,7 @@ def cmd_shift(args: argparse.Namespace) -> int:
         for kind, loaded in runs.items()
     }
     rows = {kind: [{"model": kind, **r.to_dict()} for r in records[kind]] for kind in records}
-    written = write_shift_records(
+    written: tuple[Path, ...] = write_shift_records(
         [row for kind_rows in rows.values() for row in kind_rows],
         out_dir / SHIFT_FILES["records"],
         out_dir / SHIFT_FILES["table"],

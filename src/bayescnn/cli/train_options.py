@@ -7,7 +7,7 @@ import dataclasses
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bayescnn.deprecation import deprecate
@@ -98,7 +98,13 @@ RENAMED_FLAGS: dict[str, str] = {"objective": "likelihood"}
 class _RenamedFlag(argparse.Action):
     """Stores into the new field and prints the flag's deprecation message on stderr."""
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
         old = self.option_strings[0].removeprefix("--").replace("-", "_")
         print(f"warning: {_RENAMED_FLAG_DEPRECATIONS[old].message}", file=sys.stderr)
         setattr(namespace, self.dest, values)

@@ -66,7 +66,11 @@ class _OriginalLinear(_OriginalAPI, bnn.Linear):
     estimator_name: Estimator
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, priors: dict | None = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        priors: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             in_features,
@@ -88,7 +92,7 @@ class _OriginalConv2d(_OriginalAPI, bnn.Conv2d):
         padding: int | tuple[int, int] = 0,
         dilation: int | tuple[int, int] = 1,
         bias: bool = True,
-        priors: dict | None = None,
+        priors: dict[str, Any] | None = None,
         *,
         strides: int | tuple[int, int] | None = None,
         groups: int = 1,
@@ -146,8 +150,9 @@ class ModuleWrapper(nn.Module):
         """Set an attribute on this module and every child that has ``set_flag``."""
         setattr(self, flag_name, value)
         for module in self.children():
-            if hasattr(module, "set_flag"):
-                module.set_flag(flag_name, value)
+            set_flag = getattr(module, "set_flag", None)
+            if set_flag is not None:
+                set_flag(flag_name, value)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         for module in self.children():

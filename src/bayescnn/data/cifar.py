@@ -71,9 +71,9 @@ def _load_batches(
         image_parts.append(data.reshape(len(data), *_IMAGE_SHAPE))
         label_parts.append(labels.astype(np.int64))
     images = torch.from_numpy(np.concatenate(image_parts))
-    labels = torch.from_numpy(np.concatenate(label_parts))
+    targets = torch.from_numpy(np.concatenate(label_parts))
     try:
-        return ImageData(images=images, labels=labels, classes=classes)
+        return ImageData(images=images, labels=targets, classes=classes)
     except InvalidArgumentError as error:  # ImageData's checks
         raise CorruptDataError(f"{folder}: {error}") from error
 

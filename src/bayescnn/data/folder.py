@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -172,7 +173,7 @@ def load_image_folder_splits(
         InvalidArgumentError: If ``test_size`` is outside ``(0, 1)`` or a plain folder has
             too few images for both parts.
     """
-    options = {"image_size": image_size, "skip_corrupt": skip_corrupt}
+    options: dict[str, Any] = {"image_size": image_size, "skip_corrupt": skip_corrupt}
     if not has_train_test_layout(root):
         if not 0 < test_size < 1:
             raise InvalidArgumentError(f"test_size must lie in (0, 1), got {test_size}")

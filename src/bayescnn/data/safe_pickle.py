@@ -24,10 +24,11 @@ _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     # Bytes pickled by Python 3 at protocol 2 are rebuilt through _codecs.encode.
     ("_codecs", "encode"): _codecs.encode,
 }
+_frombuffer = _numeric._frombuffer  # type: ignore[attr-defined]  # private: not in numpy's stubs
 for _module in ("numpy.core", "numpy._core"):
     _ALLOWED_GLOBALS[(f"{_module}.multiarray", "_reconstruct")] = _multiarray._reconstruct
     _ALLOWED_GLOBALS[(f"{_module}.multiarray", "scalar")] = _multiarray.scalar
-    _ALLOWED_GLOBALS[(f"{_module}.numeric", "_frombuffer")] = _numeric._frombuffer
+    _ALLOWED_GLOBALS[(f"{_module}.numeric", "_frombuffer")] = _frombuffer
 
 
 class UnsafePickleError(BayesCNNError, pickle.UnpicklingError):

@@ -82,7 +82,7 @@ def convert_image_data(
     images = data.images
     # Convert before resizing when that shrinks the tensor (RGB -> gray), after otherwise.
     reduce_channels_first = channels is not None and channels < images.shape[1]
-    if reduce_channels_first:
+    if reduce_channels_first and channels is not None:
         images = convert_channels(images, channels)
     if image_size is not None:
         images = resize_images(images, image_size)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -17,7 +19,8 @@ from bayescnn.nn.sampling import set_posterior_mean
 
 __all__ = ["to_deterministic"]
 
-_PLAIN_CONVS: tuple[tuple[type[BayesianLayer], type[nn.Module]], ...] = (
+# the plain classes are called with torch's ConvNd arguments (typed per dimension in the stubs)
+_PLAIN_CONVS: tuple[tuple[type[BayesianLayer], Callable[..., nn.modules.conv._ConvNd]], ...] = (
     (bnn.Conv1d, nn.Conv1d),
     (bnn.Conv2d, nn.Conv2d),
     (bnn.Conv3d, nn.Conv3d),
@@ -27,8 +30,8 @@ _PLAIN_CONVS: tuple[tuple[type[BayesianLayer], type[nn.Module]], ...] = (
 def _plain_layer(layer: BayesianLayer) -> nn.Module:
     """The ``nn.Linear``/``nn.ConvNd`` with ``layer``'s hyperparameters, W = mu_W, b = mu_b."""
     has_bias = layer.bias_mu is not None
-    factory = {"device": layer.weight_mu.device, "dtype": layer.weight_mu.dtype}
-    plain: nn.Module
+    factory: dict[str, Any] = {"device": layer.weight_mu.device, "dtype": layer.weight_mu.dtype}
+    plain: nn.Linear | bnn.PlainPackedLinear | nn.modules.conv._ConvNd
     if isinstance(layer, bnn.Linear):
         plain = nn.Linear(layer.in_features, layer.out_features, bias=has_bias, **factory)
     elif isinstance(layer, bnn.PackedLinear):
@@ -58,7 +61,7 @@ def _plain_layer(layer: BayesianLayer) -> nn.Module:
     with torch.no_grad():
         plain.weight.copy_(layer.weight_mu)
         plain.weight.requires_grad_(layer.weight_mu.requires_grad)
-        if layer.bias_mu is not None:
+        if layer.bias_mu is not None and plain.bias is not None:
             plain.bias.copy_(layer.bias_mu)
             plain.bias.requires_grad_(layer.bias_mu.requires_grad)
     return plain.train(layer.training)

@@ -30,13 +30,14 @@ from torch import Tensor, nn
 from bayescnn.calibration.temperature import divide_by_temperature, temperature_of
 from bayescnn.deploy.deterministic import to_deterministic
 from bayescnn.deploy.errors import ExportError
-from bayescnn.deploy.predictive import MonteCarloPredictive, check_num_samples, logits_of
+from bayescnn.deploy.predictive import MonteCarloPredictive, check_num_samples
 from bayescnn.errors import (
     InvalidTypeError,
     ModelInputError,
     is_input_shape_error,
 )
 from bayescnn.io.atomic import atomic_path
+from bayescnn.nn.functional import logits_of
 from bayescnn.nn.members import members_of
 from bayescnn.nn.rank1 import Rank1Layer
 from bayescnn.registry import Choice
@@ -152,10 +153,13 @@ def _example_for(module: nn.Module, example_input: Tensor) -> Tensor:
     return example_input.detach().contiguous()
 
 
-def _check_fits(module: nn.Module, example: Tensor, model_name: str) -> Tensor | tuple:
+def _check_fits(
+    module: nn.Module, example: Tensor, model_name: str
+) -> Tensor | tuple[Tensor, ...]:
     try:
         with torch.no_grad():
-            return module(example)
+            output: Tensor | tuple[Tensor, ...] = module(example)
+            return output
     except RuntimeError as error:
         if not is_input_shape_error(error):
             raise

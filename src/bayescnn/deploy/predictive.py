@@ -228,7 +228,9 @@ class MonteCarloPredictive(nn.Module):
             joined = divide_by_temperature(joined, self)
         mean_probs, aleatoric, epistemic = entropy_terms(joined)
         if self.temperature_form is TemperatureForm.POOLED:
-            mean_probs = temper_predictive(mean_probs, self._buffers[TEMPERATURE_BUFFER])
+            temperature = self._buffers[TEMPERATURE_BUFFER]
+            assert temperature is not None  # set_temperature registered it
+            mean_probs = temper_predictive(mean_probs, temperature)
         return mean_probs, aleatoric, epistemic
 
     def extra_repr(self) -> str:

@@ -165,7 +165,8 @@ def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     src = Path(path)
     with open_checkpoint(src) as handle:
-        return parse_checkpoint_header(src, handle.metadata())["metadata"]
+        metadata: dict[str, Any] = parse_checkpoint_header(src, handle.metadata())["metadata"]
+    return metadata
 
 
 def load_checkpoint(

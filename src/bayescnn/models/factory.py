@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from torch import nn
 
@@ -82,6 +83,8 @@ class LayerFactory:
         """Bayesian layers sharing one posterior spec (default ``PosteriorSpec()``); K > 1
         members: :class:`~bayescnn.nn.PackedConv2d` / :class:`~bayescnn.nn.PackedLinear`."""
         posterior = PosteriorSpec.merge(posterior)
+        conv2d: Callable[..., nn.Module]
+        linear: Callable[..., nn.Module]
         if members == 1:
             conv2d, linear = bnn.Conv2d, bnn.Linear
         else:
@@ -106,7 +109,7 @@ class LayerFactory:
     ) -> LayerFactory:
         """Rank-1 layers of ``members`` components (:mod:`bayescnn.nn.rank1`); the network
         they make runs inside a :class:`bayescnn.nn.Rank1Network` of as many members."""
-        options = {
+        options: dict[str, Any] = {
             "members": members,
             "prior": prior,
             "factor_init": factor_init,

@@ -62,7 +62,7 @@ def resnet18_cifar(in_channels: int, num_classes: int) -> nn.Module:
     """torchvision's ResNet-18 with the CIFAR stem (3x3 stride-1 first conv, no max-pool)."""
     import torchvision  # only when built: the registry alone stays light
 
-    model = torchvision.models.resnet18(num_classes=num_classes)
+    model: nn.Module = torchvision.models.resnet18(num_classes=num_classes)  # untyped package
     model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
     model.maxpool = nn.Identity()
     return model
@@ -78,7 +78,7 @@ def _import_path(path: str) -> ModelBuilder:
             f"cannot import {module_name!r} for model {path!r} ({error}); is the package "
             "installed or on PYTHONPATH?"
         ) from None
-    builder = getattr(module, attribute, None)
+    builder: ModelBuilder | None = getattr(module, attribute, None)  # checked just below
     if not callable(builder):
         raise UnknownNameError(f"{module_name!r} has no function {attribute!r} (model {path!r})")
     return builder

@@ -104,20 +104,20 @@ class _BayesConvNd(BayesianLayer):
         """Padding as ``F.pad`` wants it (last dim first, left then right), for non-zero modes."""
         pads: list[int] = []
         for dim in reversed(range(self.num_spatial_dims)):
-            if self.padding == "valid":
-                left = right = 0
+            if isinstance(self.padding, tuple):
+                left = right = self.padding[dim]
             elif self.padding == "same":
                 total = self.dilation[dim] * (self.kernel_size[dim] - 1)
                 left, right = total // 2, total - total // 2
-            else:
-                left = right = self.padding[dim]
+            else:  # "valid"
+                left = right = 0
             pads += [left, right]
         return pads
 
     def _conv(
         self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, groups: int
     ) -> torch.Tensor:
-        padding: str | tuple[int, ...] = self.padding
+        padding: str | int | tuple[int, ...] = self.padding
         if self.padding_mode != "zeros":
             x = F.pad(x, self._padding_for_pad, mode=self.padding_mode)
             padding = 0

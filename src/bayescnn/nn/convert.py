@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -106,10 +107,9 @@ def _selected(name: str, include: Sequence[str] | None, exclude: Sequence[str] |
     return not (exclude is not None and any(fnmatch.fnmatchcase(name, p) for p in exclude))
 
 
-def _hyperparameters(module: nn.Module) -> dict[str, object]:
+def _hyperparameters(module: nn.Linear | nn.modules.conv._ConvNd) -> dict[str, Any]:
     if isinstance(module, nn.Linear):
         return {"in_features": module.in_features, "out_features": module.out_features}
-    assert isinstance(module, nn.modules.conv._ConvNd)
     if module.transposed:
         raise InvalidTypeError("transposed convolutions are not supported by to_bayesian")
     return {
@@ -126,12 +126,13 @@ def _hyperparameters(module: nn.Module) -> dict[str, object]:
 
 def _convert_layer(
     module: nn.Module,
-    cls: type[BayesianLayer],
+    cls: Callable[..., BayesianLayer],  # Linear or a ConvNd: takes the plain layer's arguments
     *,
     posterior: PosteriorSpec,
     init_from_weights: bool,
     delta: float,
 ) -> BayesianLayer:
+    assert isinstance(module, nn.Linear | nn.modules.conv._ConvNd)  # what _bayesian_class maps
     weight = module.weight
     layer = cls(
         **_hyperparameters(module),
@@ -145,7 +146,7 @@ def _convert_layer(
             layer.weight_mu.copy_(weight)
             tiny = torch.finfo(weight.dtype).tiny ** 0.5
             bias_rho = None
-            if module.bias is not None:
+            if module.bias is not None and layer.bias_mu is not None:
                 layer.bias_mu.copy_(module.bias)
                 bias_rho = inverse_softplus((delta * module.bias.abs()).clamp_min(tiny))
             layer.set_rho(inverse_softplus((delta * weight.abs()).clamp_min(tiny)), bias_rho)

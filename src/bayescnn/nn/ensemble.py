@@ -42,7 +42,7 @@ class Ensemble(nn.Module):
 def _log_mean_probs(member: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """log p_m(y | x): of a member's logits, or averaged over a member's own member axis
     (:func:`bayescnn.nn.members_of`)."""
-    log_probs = member(x).log_softmax(-1)
+    log_probs: torch.Tensor = member(x).log_softmax(-1)
     count = members_of(member)
     if count == 1:
         return log_probs

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 from torch.autograd.function import once_differentiable
@@ -86,7 +86,8 @@ def tile_samples(t: torch.Tensor, num_samples: int) -> torch.Tensor:
     return t.unsqueeze(0).expand(num_samples, *t.shape).reshape(-1, *t.shape[1:])
 
 
-def _needs_tiling(x: torch.Tensor, mc: MonteCarlo | None) -> bool:
+def _needs_tiling(mc: MonteCarlo | None, x: torch.Tensor) -> TypeGuard[MonteCarlo]:
+    """Whether a Monte-Carlo pass is on and ``x`` still holds one block shared by all samples."""
     return mc is not None and not mc.is_tiled(x.shape[0])
 
 
@@ -105,7 +106,7 @@ def mean_forward(
 ) -> torch.Tensor:
     """The posterior-mean network: op(x, mu_W, mu_b) (tiled to S copies when asked)."""
     out = op(x, q.weight_mu, q.bias_mu)
-    return tile_samples(out, mc.num_samples) if _needs_tiling(x, mc) else out
+    return tile_samples(out, mc.num_samples) if _needs_tiling(mc, x) else out
 
 
 def bbb_forward(
@@ -188,7 +189,8 @@ def sample_gaussian(
     mean: torch.Tensor, var: torch.Tensor, num_samples: int | None = None
 ) -> torch.Tensor:
     """Draw mean + sqrt(var) * eps (``num_samples`` draws stacked on a new first axis)."""
-    return _GaussianSample.apply(mean, var, num_samples)
+    out: torch.Tensor = _GaussianSample.apply(mean, var, num_samples)  # apply() is untyped
+    return out
 
 
 def lrt_forward(
@@ -197,7 +199,7 @@ def lrt_forward(
     """Local reparameterisation: out ~ N(op(x, mu), op(x^2, sigma^2)) per example and unit."""
     mean = op(x, q.weight_mu, q.bias_mu)
     var = lrt_variance(op, x, q)
-    if _needs_tiling(x, mc):
+    if _needs_tiling(mc, x):
         # one mean and variance for all samples, broadcast against S noise draws
         return sample_gaussian(mean, var, mc.num_samples).reshape(-1, *mean.shape[1:])
     return sample_gaussian(mean, var)
@@ -218,7 +220,7 @@ def flipout_forward(
     eps (one stacked-weights op), so samples of the same example are independent.
     """
     mean = op(x, q.weight_mu, q.bias_mu)
-    if _needs_tiling(x, mc):
+    if _needs_tiling(mc, x):
         mean, x = tile_samples(mean, mc.num_samples), tile_samples(x, mc.num_samples)
     sign_in = _random_signs(_row_channel_shape(x, channel_dim), x)
     sigma = q.weight_sigma

@@ -22,6 +22,7 @@ from bayescnn.nn.estimators import (
 )
 from bayescnn.nn.sampling import Stochastic
 from bayescnn.nn.spec import InitPair, PosteriorSpec, check_init_pair, check_rho_init
+from bayescnn.priors import Prior
 
 __all__ = [
     "DEFAULT_RHO_INIT",
@@ -100,6 +101,8 @@ class BayesianLayer(Variational):
     """
 
     channel_dim: int = 1
+    bias_mu: nn.Parameter | None
+    bias_rho: nn.Parameter | None
 
     def __init__(
         self,
@@ -114,7 +117,8 @@ class BayesianLayer(Variational):
         factory: dict[str, Any] = {"device": device, "dtype": dtype}
         spec = PosteriorSpec.merge(posterior)
         self.estimator = cast(Estimator, spec.estimator)
-        self.prior = copy.deepcopy(spec.prior)
+        # PosteriorSpec.__post_init__ has replaced a None prior by the default
+        self.prior = cast(Prior, copy.deepcopy(spec.prior))
         self.posterior_mu_init = spec.mu_init
         self.posterior_rho_init = check_rho_init(spec.rho_init, dtype or torch.get_default_dtype())
         scale = defaults.POSTERIOR_RHO_SCALE if spec.rho_scale is None else spec.rho_scale
@@ -243,8 +247,9 @@ class BayesianLayer(Variational):
     def kl(self) -> torch.Tensor:
         """KL(q || p) summed over every weight and bias of the layer (nats)."""
         kl = self.prior.kl(self.weight_mu, self.weight_sigma)
-        if self.bias_mu is not None:
-            kl = kl + self.prior.kl(self.bias_mu, self.bias_sigma)
+        bias_sigma = self.bias_sigma
+        if self.bias_mu is not None and bias_sigma is not None:
+            kl = kl + self.prior.kl(self.bias_mu, bias_sigma)
         return kl
 
     def rho_parameters(self) -> list[nn.Parameter]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -84,10 +85,11 @@ class Rank1Layer(Variational):
     """
 
     channel_dim: int = 1
+    bias: nn.Parameter | None
 
     def __init__(
         self,
-        shared: nn.Module,
+        shared: nn.Linear | nn.modules.conv._ConvNd,
         in_features: int,
         out_features: int,
         bias: bool,
@@ -185,7 +187,7 @@ class Rank1Layer(Variational):
         # one input channel (a grayscale image): r is a number per row and the shared op is
         # linear without bias, so op(x r) = op(x) r, which spares the backward pass the
         # gradient of the op's input (3x a plain convolution's backward on the CPU)
-        out = self.shared(x) * r if r.shape[1] == 1 else self.shared(x * r)
+        out: torch.Tensor = self.shared(x) * r if r.shape[1] == 1 else self.shared(x * r)
         s = self._factor(self.s_mu, self.s_rho, rows, out.dim())
         if self.bias is None:
             return out * s
@@ -244,7 +246,9 @@ class _Rank1ConvNd(Rank1Layer):
     """Rank-1 ``nn.ConvNd`` with torch's signature; r scales the input channels, s the
     output channels. Subclasses choose the plain convolution."""
 
-    conv_class: type[nn.modules.conv._ConvNd]
+    # nn.Conv1d, 2d or 3d: called with torch's ConvNd arguments (the stubs type
+    # kernel_size and the rest per dimension, _size_2_t, ...; ours are any-dimensional)
+    conv_class: Callable[..., nn.modules.conv._ConvNd]
 
     def __init__(
         self,
@@ -355,7 +359,7 @@ class Rank1Network(Stochastic):
         samples = 1 if plan is None else plan.num_samples
         tiled = x.repeat(self.members * samples, *([1] * (x.dim() - 1)))
         with monte_carlo(self.network, 1, tiled.shape[0]):  # the rows already hold the samples
-            out = self.network(tiled)
+            out: torch.Tensor = self.network(tiled)
         return out.reshape(self.members, samples * x.shape[0], *out.shape[1:])
 
     def extra_repr(self) -> str:

@@ -196,7 +196,8 @@ class PosteriorSpec:
             "rho_scale": rho_scale,
         }
         given = {key: value for key, value in keywords.items() if value is not UNSET}
-        fields = {_KEYWORDS[key]: value for key, value in given.items()}
+        # the fields have different types; __post_init__ checks the values
+        fields: dict[str, Any] = {_KEYWORDS[key]: value for key, value in given.items()}
         if posterior is None:
             return cls(**fields)
         if not isinstance(posterior, PosteriorSpec):

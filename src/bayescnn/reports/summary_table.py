@@ -71,7 +71,7 @@ def format_summary_table(summary: Mapping[str, Any], *, markdown: bool = False) 
             for score, values in summary["ood_detection"].items()
         ],
     )
-    headings = (
+    headings: tuple[str, ...] = (
         f"In-distribution: {title}",
         f"Mean uncertainty, in = {in_name}, out = {ood_name} ({summary['num_out']} examples)",
         f"OOD detection: {in_name} vs {ood_name}",

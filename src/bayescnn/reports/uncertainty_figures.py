@@ -6,11 +6,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType  # matplotlib >= 3.8
 
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import CalibrationResult, OODResult
@@ -188,7 +192,7 @@ def _show_image(axis: Axes, image: Tensor) -> None:
 
 
 def _grouped_bars(
-    axis: Axes, positions: np.ndarray, series: Sequence[tuple[str, np.ndarray, str]]
+    axis: Axes, positions: np.ndarray, series: Sequence[tuple[str, np.ndarray, ColorType]]
 ) -> None:
     width = 0.8 / len(series)
     for offset, (label, values, color) in enumerate(series):

@@ -52,9 +52,11 @@ def _per_example_columns(prediction: Prediction) -> dict[str, torch.Tensor]:
         decomposition = getattr(prediction, name)
         columns[f"{name}_aleatoric"] = decomposition.aleatoric_trace
         columns[f"{name}_epistemic"] = decomposition.epistemic_trace
-    columns["entropy_total"] = prediction.entropy.total
-    columns["entropy_aleatoric"] = prediction.entropy.aleatoric
-    columns["entropy_epistemic"] = prediction.entropy.epistemic
+    entropy = prediction.entropy
+    assert entropy is not None  # evaluate_ood predicts every decomposition
+    columns["entropy_total"] = entropy.total
+    columns["entropy_aleatoric"] = entropy.aleatoric
+    columns["entropy_epistemic"] = entropy.epistemic
     return columns
 
 
@@ -70,7 +72,8 @@ def _write_scores_csv(path: Path, pred_in: Prediction, pred_out: Prediction) -> 
             ("out", pred_out, columns_out),
         ):
             values = [column.tolist() for column in columns.values()]
-            labels = prediction.labels.tolist() if name == "in" else None
+            given = prediction.labels if name == "in" else None  # the in-distribution set's
+            labels = None if given is None else given.tolist()
             for index in range(len(prediction)):
                 label = "" if labels is None else labels[index]
                 row = [value[index] for value in values]

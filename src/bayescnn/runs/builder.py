@@ -8,6 +8,7 @@ line and an unknown name is an error, never a fallback.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError, ModelInputError, is_input_shape_error
 from bayescnn.models.creation import model_bayesian_layers
 from bayescnn.nn import frozen_eval_mode, module_device
-from bayescnn.nn.spec import PosteriorFamily, PosteriorSpec
+from bayescnn.nn.spec import InitPair, PosteriorFamily, PosteriorSpec
 from bayescnn.priors import Prior
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import call_with_accepted
@@ -81,11 +82,12 @@ def build_prior(config: TrainConfig) -> Prior:
 def build_posterior(config: TrainConfig) -> PosteriorSpec:
     """The posterior's estimator, prior, initialisation and rho scale a config gives."""
     mu_init = config.posterior_mu_init
+    # the config's lists are (mean, std) pairs: TrainConfig.validate checked their length
     return PosteriorSpec(
         config.estimator,
         build_prior(config),
-        mu_init=None if mu_init is None else tuple(mu_init),
-        rho_init=tuple(config.posterior_rho_init),
+        mu_init=None if mu_init is None else cast(InitPair, tuple(mu_init)),
+        rho_init=cast(InitPair, tuple(config.posterior_rho_init)),
         rho_scale=config.rho_scale,
     )
 
@@ -94,7 +96,7 @@ def build_model(config: TrainConfig, spec: DatasetSpec) -> nn.Module:
     """The model a config names, shaped for the dataset; its initial parameters are a
     function of the config's seed alone (the same on every rank)."""
     with seeded(config.seed, "cpu", stream=Stream.INIT):
-        options = {
+        options: dict[str, Any] = {  # models.create's keywords
             "num_classes": spec.num_classes,
             "in_channels": spec.in_channels,
             "image_size": config.image_size,
@@ -126,10 +128,10 @@ def _model_bayesian_layers(config: TrainConfig) -> str | None:
     return None if config.bayesian_layers == default else config.bayesian_layers
 
 
-def _rank1_posterior(config: TrainConfig) -> dict[str, object]:
+def _rank1_posterior(config: TrainConfig) -> dict[str, Any]:
     """A rank-1 model's options a config sets: its members, and the prior and inits of
     its factors where the config changes them (else the rank-1 defaults, N(1, 0.1^2))."""
-    options: dict[str, object] = {"members": config.members}
+    options: dict[str, Any] = {"members": config.members}
     prior_keys = {"prior": "prior", **_PRIOR_FIELDS}
     if len(_unchanged(config, prior_keys)) < len(prior_keys):
         options["prior"] = build_prior(config)
@@ -179,8 +181,8 @@ def build_optimizer(
     )
 
 
-def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
-    """The learning-rate scheduler a config names (``None`` for 'none')."""
+def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer) -> Any:
+    """The learning-rate scheduler a config names (``None`` for 'none'), as ``fit`` takes it."""
     options = {"optimizer": optimizer, "epochs": config.epochs, "patience": config.patience}
     return call_with_accepted(
         SCHEDULERS.get(config.scheduler),

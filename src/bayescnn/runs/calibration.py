@@ -83,7 +83,7 @@ def read_calibration(run_dir: str | Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        record = json.loads(path.read_text())
+        record: dict[str, Any] = json.loads(path.read_text())
         float(record["temperature"])
         TemperatureForm.parse(record.get("form", TemperatureForm.PER_SAMPLE))
     except (ValueError, KeyError, TypeError) as error:  # an unknown form is a ValueError
@@ -94,9 +94,12 @@ def read_calibration(run_dir: str | Path) -> dict[str, Any] | None:
     return record
 
 
-def apply_run_calibration(model: nn.Module, checkpoint: str | Path, epoch: int) -> float | None:
-    """Give ``model`` (just loaded from ``checkpoint``, saved after 0-based ``epoch``) the
-    temperature fitted for that checkpoint in its run folder, if any; returns it.
+def apply_run_calibration(
+    model: nn.Module, checkpoint: str | Path, epoch: int | None
+) -> float | None:
+    """Give ``model`` (just loaded from ``checkpoint``, saved after 0-based ``epoch``, None
+    if it does not say) the temperature fitted for that checkpoint in its run folder, if
+    any; returns it.
 
     A record of another checkpoint, or of the same file at another epoch (the run was
     resumed and found a new best since), is not applied.

@@ -37,7 +37,9 @@ class ComparedModel:
 
 
 def _train_seconds(run: LoadedRun) -> float:
-    return sum(row.get("seconds", 0.0) for row in RunFiles(run.checkpoint.parent).read_metrics())
+    rows = RunFiles(run.checkpoint.parent).read_metrics()
+    seconds: float = sum(row.get("seconds", 0.0) for row in rows)
+    return seconds
 
 
 def load_compared(paths: Sequence[str], device: torch.device) -> ComparedModel:

@@ -194,12 +194,15 @@ class TrainConfig:
         for name in ("lr", "rho_lr_scale", "member_width"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}", key=name)
+        # None: the model's default, which __post_init__ has written down
         try:
-            layer_patterns(self.bayesian_layers)
+            if self.bayesian_layers is not None:
+                layer_patterns(self.bayesian_layers)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="bayesian_layers") from None
         try:
-            check_rho_scale(self.rho_scale)
+            if self.rho_scale is not None:
+                check_rho_scale(self.rho_scale)
         except InvalidArgumentError as error:
             raise ConfigError(str(error), key="rho_scale") from None
         for name in ("posterior_mu_init", "posterior_rho_init"):
@@ -224,9 +227,10 @@ class TrainConfig:
         if self.members is not None and self.members < 1:
             raise ConfigError(f"members must be >= 1, got {self.members}", key="members")
         rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
+        selected = None if self.bayesian_layers is None else layer_patterns(self.bayesian_layers)
         if not rank1:
             packed = self.members is not None and self.members > 1
-            if packed and self.bayesian and layer_patterns(self.bayesian_layers) is not None:
+            if packed and self.bayesian and selected is not None:
                 raise ConfigError(
                     "members > 1 packs whole networks: every layer Bayesian or none "
                     f"(bayesian_layers all, or --frequentist); got bayesian_layers "
@@ -238,7 +242,7 @@ class TrainConfig:
         refused = {
             "bayesian": not self.bayesian,
             "estimator": self.estimator != default["estimator"].default,
-            "bayesian_layers": layer_patterns(self.bayesian_layers) is not None,
+            "bayesian_layers": selected is not None,
             # rank-1 computes softplus(rho): c = 1 (what an unset rho_scale resolves to)
             "rho_scale": self.rho_scale != 1.0,
             "member_width": self.member_width != 1.0,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import torch
 
+from bayescnn.data import ImageData, InMemoryLoader
 from bayescnn.errors import (
     InvalidArgumentError,
     RunExistsError,
@@ -218,7 +219,9 @@ def finish_run(
     return _finish(model, splits, config, files, dist, thresholds=True)
 
 
-def _shard_loader(data, splits: DataSplits, config: TrainConfig, dist: distributed.Distributed):
+def _shard_loader(
+    data: ImageData, splits: DataSplits, config: TrainConfig, dist: distributed.Distributed
+) -> InMemoryLoader:
     """This rank's disjoint share of an evaluation set (all of it in one process)."""
     shard = data.subset(torch.tensor(list(dist.shard(len(data))), dtype=torch.long))
     return make_loader(shard, splits, config, dist.device, train=False)

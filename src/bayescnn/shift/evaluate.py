@@ -158,8 +158,11 @@ def _corrupted(data: ImageData, name: str, severity: int, seed: int) -> ImageDat
     return ImageData(images, data.labels, data.classes)
 
 
-def _selective(prediction: Prediction, correct: Tensor) -> tuple[dict, dict]:
-    summaries, curves = {}, {}
+def _selective(
+    prediction: Prediction, correct: Tensor
+) -> tuple[dict[str, dict[str, float]], dict[str, Tensor]]:
+    summaries: dict[str, dict[str, float]] = {}
+    curves: dict[str, Tensor] = {}
     for score in SELECTIVE_SCORES:
         values = prediction.scores[score]
         summary = {"aurc": aurc(values, correct)}

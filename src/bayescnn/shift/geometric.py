@@ -34,12 +34,11 @@ def elastic(images: Tensor, severity: int, generator: torch.Generator) -> Tensor
     field = field / field.square().mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-12)
     pixels_to_grid = torch.tensor([2.0 / width, 2.0 / height], device=images.device)
     displacement = (rms * field).permute(0, 2, 3, 1) * pixels_to_grid  # (N, H, W, 2)
-    return torch.cat(
-        [
-            F.elastic_transform(images[i : i + 1], displacement[i : i + 1], bilinear)
-            for i in range(count)
-        ]
-    )
+    parts: list[Tensor] = [
+        F.elastic_transform(images[i : i + 1], displacement[i : i + 1], bilinear)
+        for i in range(count)
+    ]
+    return torch.cat(parts)
 
 
 @register_corruption("rotate")
@@ -48,11 +47,10 @@ def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     F, bilinear = px.vision()
     angle = px.level((15, 30, 45, 60, 75), severity)
     sign = px.randint(2, images.shape[0], generator, images.device)
-    return px.per_group(
-        images,
-        sign,
-        [lambda x, a=a: F.rotate(x, a, interpolation=bilinear) for a in (angle, -angle)],
-    )
+    def rotated(degrees: float) -> Callable[[Tensor], Tensor]:
+        return lambda x: F.rotate(x, degrees, interpolation=bilinear)
+
+    return px.per_group(images, sign, [rotated(angle), rotated(-angle)])
 
 
 @register_corruption("shear")
@@ -88,4 +86,5 @@ def zoom(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """Zoom out: scale by ``c`` in 0.9-0.5 about the centre, the border filled with 0."""
     F, bilinear = px.vision()
     factor = px.level((0.9, 0.8, 0.7, 0.6, 0.5), severity)
-    return F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=bilinear)
+    zoomed: Tensor = F.affine(images, 0.0, [0, 0], factor, [0.0, 0.0], interpolation=bilinear)
+    return zoomed

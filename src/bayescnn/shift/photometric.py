@@ -23,14 +23,16 @@ def gaussian_blur(images: Tensor, severity: int, generator: torch.Generator) -> 
     F, _ = px.vision()
     sigma = px.level((0.4, 0.6, 0.7, 0.8, 1.0), severity) * px.scale(images)
     size = px.kernel_size(sigma, min(images.shape[-2:]))
-    return F.gaussian_blur(images, [size, size], [sigma, sigma])
+    blurred: Tensor = F.gaussian_blur(images, [size, size], [sigma, sigma])
+    return blurred
 
 
 @register_corruption("contrast")
 def contrast(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     """``m + c (x - m)`` with ``m`` the image's mean gray level, ``c`` in 0.75-0.15."""
     F, _ = px.vision()
-    return F.adjust_contrast(images, px.level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
+    contrasted: Tensor = F.adjust_contrast(images, px.level((0.75, 0.5, 0.4, 0.3, 0.15), severity))
+    return contrasted
 
 
 @register_corruption("brightness")

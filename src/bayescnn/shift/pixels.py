@@ -19,7 +19,10 @@ REFERENCE_SIDE = 32
 
 def vision() -> tuple[ModuleType, Any]:
     """torchvision's v2 functional transforms and its bilinear mode, imported at the first
-    corruption that needs them (not when the registry is read, e.g. by ``bayescnn --help``)."""
+    corruption that needs them (not when the registry is read, e.g. by ``bayescnn --help``).
+
+    torchvision ships no types: what its functions return is ``Any`` to mypy, so the
+    corruptions name their results' type."""
     from torchvision.transforms.v2 import InterpolationMode, functional
 
     return functional, InterpolationMode.BILINEAR
@@ -63,7 +66,9 @@ def kernel_size(sigma: float, side: int) -> int:
     return max(1, min(size, 2 * (side - 1) + 1))
 
 
-def per_group(images: Tensor, group: Tensor, transforms: Sequence[Callable[[Tensor], Tensor]]):
+def per_group(
+    images: Tensor, group: Tensor, transforms: Sequence[Callable[[Tensor], Tensor]]
+) -> Tensor:
     """Apply ``transforms[g]`` to the images whose ``group`` is ``g``, one call per group."""
     result = torch.empty_like(images)
     for index, transform in enumerate(transforms):

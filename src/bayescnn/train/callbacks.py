@@ -85,7 +85,7 @@ class ProgressBar(Callback):
         self.interval = interval
         self.bar = bar
         self._ticker = Ticker(interval, clock)
-        self._bar: tqdm | None = None
+        self._bar: tqdm[Any] | None = None
         self._logging = False
         self._examples = 0
 

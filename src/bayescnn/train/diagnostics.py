@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from bayescnn.analysis import layer_statistics
+from bayescnn.analysis import LayerStatistics, layer_statistics
 from bayescnn.train.hooks import Callback, FitState
 
 __all__ = ["PosteriorDiagnostics"]
@@ -88,9 +88,12 @@ class PosteriorDiagnostics(Callback):
         share, nll = row.get("kl_share"), row.get("train_nll")
         if share is None or nll is None or self._classes < 2 or share <= self.kl_share:
             return False
-        return nll > (1 - self.learned) * math.log(self._classes)
+        too_high: bool = nll > (1 - self.learned) * math.log(self._classes)
+        return too_high
 
-    def _warnings(self, stats: dict, row: dict[str, Any], total: int) -> list[str]:
+    def _warnings(
+        self, stats: dict[str, LayerStatistics], row: dict[str, Any], total: int
+    ) -> list[str]:
         found = []
         collapsed = [
             n for n, s in stats.items()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -107,7 +107,8 @@ def fit(
         (module_device(model) or torch.device("cpu")) if device is None else torch.device(device)
     )
     dist = distributed.current(device)
-    forward_model = torch.compile(model) if compile else model
+    # torch.compile of a module is a module (OptimizedModule); its stubs say only Callable
+    forward_model = cast(nn.Module, torch.compile(model)) if compile else model
     if ddp if ddp is not None else dist.enabled:
         forward_model = nn.parallel.DistributedDataParallel(
             forward_model, device_ids=[device.index] if device.type == "cuda" else None

@@ -102,6 +102,7 @@ def _labelled_probs(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The predictive probabilities and the labels of :func:`bayescnn.predict_loader`."""
     prediction = _predict(model, batches, samples=samples, posterior_mean=posterior_mean)
+    assert prediction.labels is not None  # the batches are (inputs, labels) pairs
     return prediction.probs, prediction.labels
 
 

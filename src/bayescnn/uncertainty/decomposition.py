@@ -237,7 +237,8 @@ def normalized_decomposition(logits: Tensor, *, full: bool = False) -> Decomposi
 
 def _entropy(probs: Tensor) -> Tensor:
     """Shannon entropy ``-Σ_k p_k log p_k`` over the last dimension, with ``0 log 0 = 0``."""
-    return -torch.special.xlogy(probs, probs).sum(dim=-1)
+    entropy: Tensor = -torch.special.xlogy(probs, probs).sum(dim=-1)  # xlogy is untyped
+    return entropy
 
 
 def entropy_decomposition(probs: Tensor) -> EntropyDecomposition:

@@ -55,10 +55,12 @@ def _uncertainty_means(prediction: Prediction) -> dict[str, dict[str, float]]:
             "aleatoric": _mean(decomposition.aleatoric_trace),
             "epistemic": _mean(decomposition.epistemic_trace),
         }
+    entropy = prediction.entropy
+    assert entropy is not None  # evaluate_ood predicts every decomposition
     means["entropy"] = {
-        "aleatoric": _mean(prediction.entropy.aleatoric),
-        "epistemic": _mean(prediction.entropy.epistemic),
-        "total": _mean(prediction.entropy.total),
+        "aleatoric": _mean(entropy.aleatoric),
+        "epistemic": _mean(entropy.epistemic),
+        "total": _mean(entropy.total),
     }
     return means
 

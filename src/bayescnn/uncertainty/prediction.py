@@ -314,8 +314,9 @@ def predict(
             f"labels must have one entry per input: got {len(labels)} labels for "
             f"{len(inputs)} inputs"
         )
+    batches: list[Tensor] | list[tuple[Tensor, Tensor]]
     if labels is None:
-        batches: list[Tensor | tuple[Tensor, Tensor]] = list(parts)
+        batches = list(parts)
     else:
         batches = list(zip(parts, labels.split(batch_size), strict=True))
     if calibrated and not posterior_mean:

@@ -100,7 +100,7 @@ class MonteCarloSamples:
             raise InvalidArgumentError("give exactly one of probs or logits")
         if logits is not None:
             decomposition.check_samples(logits, "logits")
-        else:  # before any score reads them, decomposition or not
+        elif probs is not None:  # before any score reads them, decomposition or not
             decomposition.check_probability_samples(probs, "probs")
         self._logits = logits
         self._given_probs = probs
@@ -120,12 +120,14 @@ class MonteCarloSamples:
     def num_examples(self) -> int:
         """The number of examples ``N``."""
         given = self._given_probs if self._logits is None else self._logits
+        assert given is not None  # __init__ takes exactly one of probs and logits
         return given.shape[1]
 
     @cached_property
     def probs(self) -> Tensor:
         """Probability samples ``p_t = softmax(f_t)`` (or as given), shape ``(S, N, K)``."""
         if self._logits is None:
+            assert self._given_probs is not None  # __init__ takes exactly one of the two
             return self._given_probs
         return torch.softmax(self._logits, dim=-1)
 
