@@ -16,7 +16,12 @@ from bayescnn import defaults
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
-from bayescnn.models.registry import layer_patterns, model_bayesian_layers, model_rho_scale
+from bayescnn.models.registry import (
+    layer_patterns,
+    model_bayesian_layers,
+    model_estimator,
+    model_rho_scale,
+)
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.nn.temperature import TemperatureForm
@@ -27,6 +32,7 @@ from bayescnn.train.beta import KLWeight
 from bayescnn.train.objective import LIKELIHOODS
 
 CHOICES: dict[str, Registry[Any] | type[Choice]] = {
+    "posterior_family": PosteriorFamily,  # first: the model's unset defaults depend on it
     "model": MODELS,
     "estimator": Estimator,
     "activation": ACTIVATIONS,
@@ -34,7 +40,6 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
     "likelihood": LIKELIHOODS,
-    "posterior_family": PosteriorFamily,
     "temperature_form": TemperatureForm,
 }
 """The config fields that name a registry entry or an enum member, and their registries
@@ -90,7 +95,7 @@ class TrainConfig:
     dataset: str = "fashion-mnist"
     bayesian: bool = True
     bayesian_layers: str | None = None  # None: the model's default (resolved and saved)
-    estimator: str = defaults.ESTIMATOR
+    estimator: str | None = None  # None: the model's default (resolved and saved)
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
     posterior_family: str = defaults.POSTERIOR_FAMILY
@@ -151,6 +156,7 @@ class TrainConfig:
     def _resolve_model_defaults(self) -> None:
         """Write down the model's defaults left unset (``None``), as ``models.create``
         resolves them (:func:`~bayescnn.models.registry.model_bayesian_layers`,
+        :func:`~bayescnn.models.registry.model_estimator`,
         :func:`~bayescnn.models.registry.model_rho_scale`), so a saved run rebuilds the
         same network whatever later versions choose."""
         try:
@@ -162,6 +168,8 @@ class TrainConfig:
             self.bayesian_layers = "all" if rank1 else str(model_bayesian_layers(None, members))
         if self.rho_scale is None:
             self.rho_scale = 1.0 if rank1 else model_rho_scale(members)
+        if self.estimator is None:  # rank-1 layers take none: the one-network default
+            self.estimator = defaults.ESTIMATOR if rank1 else model_estimator(members)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""
@@ -237,10 +245,9 @@ class TrainConfig:
                     key="bayesian_layers",
                 )
             return
-        default = TrainConfig.__dataclass_fields__
         refused = {
             "bayesian": not self.bayesian,
-            "estimator": self.estimator != default["estimator"].default,
+            "estimator": self.estimator != defaults.ESTIMATOR,
             "bayesian_layers": selected is not None,
             # rank-1 computes softplus(rho): c = 1 (what an unset rho_scale resolves to)
             "rho_scale": self.rho_scale != 1.0,
