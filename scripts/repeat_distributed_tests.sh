@@ -4,6 +4,7 @@
 # issue's count is the two torchrun tests and the DDP gradient test, "torchrun and not killed
 # or ddp_gradient"). The package is imported from this checkout's src/ (also in the torchrun
 # subprocesses), never from another tree the virtual environment may point at.
+# A file OUT_DIR/pause holds the loop between rounds (for a quiet measurement beside it).
 # Usage: bash scripts/repeat_distributed_tests.sh N [OUT_DIR] [SELECT]   (about 1 minute a round, quiet)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ select=${3:-}
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$out"
 for round in $(seq 1 "$rounds"); do
+    while [ -e "$out/pause" ]; do sleep 5; done
     .venv/bin/python -m pytest -q -p no:cacheprovider -m slow -rA ${select:+-k "$select"} \
         tests/train/test_distributed.py > "$out/round-$round.log" 2>&1
     grep -E "^(PASSED|FAILED|ERROR) " "$out/round-$round.log" | sed "s/^/$round /" >> "$out/results.txt"

@@ -75,6 +75,23 @@ def test_describe_names_a_plain_network_and_packed_members():
     assert f"rho scale {defaults.MEMBERS_RHO_SCALE:g}" in members
 
 
+def test_packed_members_sample_weights_through_both_doors_and_keep_what_is_asked():
+    """Members default to weight sampling (one convolution a layer), one network to Flipout;
+    an estimator given by name or saved in a run's config is kept."""
+    created = bayescnn.models.create("lenet", members=4)
+    config = TrainConfig.from_dict({"model": "lenet", "dataset": "mnist", "members": 4})
+    trained = build_model(config, DATASETS.get("mnist"))
+    assert defaults.MEMBERS_ESTIMATOR == "bbb" != defaults.ESTIMATOR
+    assert config.estimator == defaults.MEMBERS_ESTIMATOR  # written down: a saved run keeps it
+    expected = [(name, "bbb", defaults.MEMBERS_RHO_SCALE) for name, *_ in _policy(created)]
+    assert len(expected) == 5 and _policy(created) == _policy(trained) == expected
+    asked = bayescnn.models.create("lenet", members=4, estimator="flipout")
+    assert {estimator for _, estimator, _ in _policy(asked)} == {"flipout"}
+    saved = TrainConfig.from_dict({"model": "lenet", "members": 4, "estimator": "flipout"})
+    assert saved.estimator == "flipout"
+    assert TrainConfig.from_dict({"model": "lenet"}).estimator == defaults.ESTIMATOR
+
+
 def test_describe_shortens_a_long_list_of_layers():
     text = bayescnn.describe(
         bayescnn.to_bayesian(torchvision.models.resnet18(), bayesian_layers="all")

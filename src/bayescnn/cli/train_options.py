@@ -24,7 +24,7 @@ HELP: dict[str, str] = {
     "network, every layer for one without fully connected layers, for --members K > 1 and "
     "for rank1)",
     "estimator": "Bayesian layers' gradient estimator: bbb (weight sampling), lrt (local "
-    "reparameterisation) or flipout",
+    "reparameterisation) or flipout (default: flipout for one network, bbb for --members K > 1)",
     "activation": "activation of the zoo's architectures (the original's was softplus)",
     "dropout": "MC dropout rate before each fully connected layer, kept on at prediction "
     "(a baseline, usually with --frequentist; 0: off)",

@@ -37,7 +37,7 @@ from bayescnn.nn.spec import UNSET, InitPair, PosteriorFamily, PosteriorSpec, Un
 from bayescnn.priors import Prior
 from bayescnn.registry import accepted_keywords, call_with_accepted
 
-__all__ = ["create", "model_bayesian_layers", "model_rho_scale"]
+__all__ = ["create", "model_bayesian_layers", "model_estimator", "model_rho_scale"]
 
 
 def create(
@@ -73,7 +73,10 @@ def create(
         posterior: the estimator, prior and initialisation of the Bayesian layers
             (default ``PosteriorSpec()``: :mod:`bayescnn.defaults`).
         estimator, prior, posterior_mu_init, posterior_rho_init, rho_scale: the same one
-            by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`);
+            by one, instead of ``posterior`` (see :meth:`bayescnn.PosteriorSpec.merge`).
+            Unset estimator (and no ``posterior``): the model's default, ``ESTIMATOR``
+            (Flipout) for one network, ``MEMBERS_ESTIMATOR`` (weight sampling) for packed
+            members (:func:`model_estimator`);
             ``rho_scale`` c > 1 makes any Adam loop move rho c times faster than the means
             (sigma = softplus(c * stored rho)). Unset here and in ``posterior``: the
             model's default, ``MODEL_RHO_SCALE`` (3) for one network,
@@ -152,6 +155,8 @@ def create(
     default_layers = bayesian_layers is None
     bayesian_layers = model_bayesian_layers(bayesian_layers, members)
     _check_packing(name, builder, members, member_width, bayesian, bayesian_layers)
+    if estimator is UNSET and posterior is None:
+        estimator = model_estimator(members)
     spec = PosteriorSpec.merge(
         posterior,
         estimator=estimator,
@@ -323,6 +328,13 @@ def model_bayesian_layers(
     if bayesian_layers is not None:
         return bayesian_layers
     return "all" if members > 1 else defaults.BAYESIAN_LAYERS
+
+
+def model_estimator(members: int) -> str:
+    """The estimator a zoo network's Bayesian layers get unless told otherwise:
+    ``ESTIMATOR`` for one network, ``MEMBERS_ESTIMATOR`` for packed members
+    (:mod:`bayescnn.defaults`)."""
+    return defaults.MEMBERS_ESTIMATOR if members > 1 else defaults.ESTIMATOR
 
 
 def model_rho_scale(members: int) -> float:

@@ -13,7 +13,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from bayescnn import models
+from bayescnn import defaults, models
 from bayescnn.data import (
     DatasetSpec,
     ImageData,
@@ -84,7 +84,7 @@ def build_posterior(config: TrainConfig) -> PosteriorSpec:
     mu_init = config.posterior_mu_init
     # the config's lists are (mean, std) pairs: TrainConfig.validate checked their length
     return PosteriorSpec(
-        config.estimator,
+        config.estimator or defaults.ESTIMATOR,  # resolved when the config was made
         build_prior(config),
         mu_init=None if mu_init is None else cast(InitPair, tuple(mu_init)),
         rho_init=cast(InitPair, tuple(config.posterior_rho_init)),

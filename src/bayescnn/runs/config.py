@@ -17,7 +17,7 @@ from bayescnn.calibration.temperature import TemperatureForm
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError, InvalidArgumentError, MissingFileError
 from bayescnn.models import ACTIVATIONS, MODELS
-from bayescnn.models.creation import model_bayesian_layers, model_rho_scale
+from bayescnn.models.creation import model_bayesian_layers, model_estimator, model_rho_scale
 from bayescnn.nn.convert import layer_patterns
 from bayescnn.nn.estimators import Estimator
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
@@ -28,6 +28,7 @@ from bayescnn.train.beta import KLWeight
 from bayescnn.train.objective import LIKELIHOODS
 
 CHOICES: dict[str, Registry[Any] | type[Choice]] = {
+    "posterior_family": PosteriorFamily,  # first: the model's unset defaults depend on it
     "model": MODELS,
     "estimator": Estimator,
     "activation": ACTIVATIONS,
@@ -35,7 +36,6 @@ CHOICES: dict[str, Registry[Any] | type[Choice]] = {
     "optimizer": OPTIMIZERS,
     "scheduler": SCHEDULERS,
     "likelihood": LIKELIHOODS,
-    "posterior_family": PosteriorFamily,
     "temperature_form": TemperatureForm,
 }
 """The config fields that name a registry entry or an enum member, and their registries
@@ -91,7 +91,7 @@ class TrainConfig:
     dataset: str = "fashion-mnist"
     bayesian: bool = True
     bayesian_layers: str | None = None  # None: the model's default (resolved and saved)
-    estimator: str = defaults.ESTIMATOR
+    estimator: str | None = None  # None: the model's default (resolved and saved)
     activation: str = defaults.ACTIVATION
     dropout: float = 0.0
     posterior_family: str = defaults.POSTERIOR_FAMILY
@@ -152,6 +152,7 @@ class TrainConfig:
     def _resolve_model_defaults(self) -> None:
         """Write down the model's defaults left unset (``None``), as ``models.create``
         resolves them (:func:`~bayescnn.models.creation.model_bayesian_layers`,
+        :func:`~bayescnn.models.creation.model_estimator`,
         :func:`~bayescnn.models.creation.model_rho_scale`), so a saved run rebuilds the
         same network whatever later versions choose."""
         try:
@@ -163,6 +164,8 @@ class TrainConfig:
             self.bayesian_layers = "all" if rank1 else str(model_bayesian_layers(None, members))
         if self.rho_scale is None:
             self.rho_scale = 1.0 if rank1 else model_rho_scale(members)
+        if self.estimator is None:  # rank-1 layers take none: the one-network default
+            self.estimator = defaults.ESTIMATOR if rank1 else model_estimator(members)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""
@@ -238,10 +241,9 @@ class TrainConfig:
                     key="bayesian_layers",
                 )
             return
-        default = TrainConfig.__dataclass_fields__
         refused = {
             "bayesian": not self.bayesian,
-            "estimator": self.estimator != default["estimator"].default,
+            "estimator": self.estimator != defaults.ESTIMATOR,
             "bayesian_layers": selected is not None,
             # rank-1 computes softplus(rho): c = 1 (what an unset rho_scale resolves to)
             "rho_scale": self.rho_scale != 1.0,
