@@ -122,7 +122,11 @@ def _default(function, name: str):
     return inspect.signature(function).parameters[name].default
 
 
-def test_every_monte_carlo_sample_count_defaults_to_defaults_samples():
+def test_every_monte_carlo_sample_count_is_the_models_default_unless_given():
+    """``samples=None`` everywhere, resolved by one rule (nn.default_samples): SAMPLES for one
+    network, MEMBER_SAMPLES of each member of a network of members (and the validation's
+    VALID_SAMPLES at most that)."""
+    from bayescnn.calibration import calibrate
     from bayescnn.reports import uncertainty_report
     from bayescnn.runs import build_test_report
     from bayescnn.shift import evaluate_shift
@@ -130,10 +134,21 @@ def test_every_monte_carlo_sample_count_defaults_to_defaults_samples():
     from bayescnn.uncertainty import evaluate_ood
 
     functions = [bayescnn.predict, bayescnn.predict_loader, evaluate, build_test_report]
-    functions += [evaluate_ood, uncertainty_report, evaluate_shift]
+    functions += [evaluate_ood, uncertainty_report, evaluate_shift, calibrate]
     for function in functions:
-        assert _default(function, "samples") == defaults.SAMPLES, function.__qualname__
-    assert TrainConfig().test_samples == defaults.SAMPLES
+        assert _default(function, "samples") is None, function.__qualname__
+    x = torch.randn(3, 1, 32, 32)
+    one, members = bayescnn.models.create("lenet"), bayescnn.models.create("lenet", members=4)
+    assert bayescnn.predict(one, x).samples == defaults.SAMPLES
+    assert bayescnn.predict(members, x).samples == 4 * defaults.MEMBER_SAMPLES
+    assert bayescnn.predict(members, x, samples=3).samples == 12  # given: kept
+    assert defaults.MEMBER_SAMPLES < defaults.VALID_SAMPLES < defaults.SAMPLES
+    config, packed = TrainConfig(), TrainConfig(members=4)
+    rank1 = TrainConfig(posterior_family="rank1")
+    assert (config.valid_samples, config.test_samples) == (defaults.VALID_SAMPLES, defaults.SAMPLES)
+    for each in (packed, rank1):  # written down in the config: a saved run keeps them
+        assert (each.valid_samples, each.test_samples) == (defaults.MEMBER_SAMPLES,) * 2
+    assert TrainConfig(members=4, test_samples=25).test_samples == 25
 
 
 def test_every_ece_defaults_to_defaults_ece_bins():
@@ -144,9 +159,9 @@ def test_every_ece_defaults_to_defaults_ece_bins():
     assert _default(classification_metrics, "n_bins") == defaults.ECE_BINS
 
 
-def test_the_commands_default_to_defaults_samples():
+def test_the_commands_leave_the_samples_to_the_model():
     from bayescnn.cli.main import build_parser
 
     parser = build_parser()
     for argv in (["uncertainty", "RUN"], ["shift", "RUN"], ["prune", "RUN"]):
-        assert parser.parse_args(argv).samples == defaults.SAMPLES, argv[0]
+        assert parser.parse_args(argv).samples is None, argv[0]

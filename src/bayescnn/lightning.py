@@ -24,7 +24,7 @@ from torch.utils.data import DistributedSampler
 from bayescnn import defaults
 from bayescnn.deprecation import renamed_keyword
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError, MissingExtraError
-from bayescnn.nn import logits_of
+from bayescnn.nn import default_samples, logits_of
 from bayescnn.train import ELBO, Progress, classification_metrics, default_optimizer
 from bayescnn.uncertainty import predict_loader
 
@@ -95,9 +95,11 @@ class BayesianClassifier(L.LightningModule):
         optimizer: ``factory(parameters)`` returning an optimizer (or anything
             ``configure_optimizers`` may return); default Adam(lr). It is not saved in
             checkpoints: pass it again to ``load_from_checkpoint`` to resume training.
-        valid_samples: Monte-Carlo samples of the predictive in validation.
+        valid_samples: Monte-Carlo samples of the predictive in validation (None:
+            :data:`~bayescnn.defaults.VALID_SAMPLES`, or at most 8 of each member of a
+            network of members, :func:`bayescnn.nn.default_samples`).
         predict_samples: Monte-Carlo samples of the predictive in ``trainer.predict``
-            (:data:`bayescnn.defaults.SAMPLES`, as :func:`bayescnn.predict`).
+            (None: the model's default, as :func:`bayescnn.predict`).
     """
 
     @renamed_keyword("bayescnn.lightning.BayesianClassifier", "objective", "likelihood")
@@ -111,8 +113,8 @@ class BayesianClassifier(L.LightningModule):
         likelihood: str = "mean",
         lr: float = defaults.LR,
         optimizer: OptimizerFactory | None = None,
-        valid_samples: int = defaults.VALID_SAMPLES,
-        predict_samples: int = defaults.SAMPLES,
+        valid_samples: int | None = None,
+        predict_samples: int | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -129,8 +131,13 @@ class BayesianClassifier(L.LightningModule):
             likelihood=likelihood,
         )
         self.lr = _positive_float("lr", lr)
-        self.valid_samples = _positive_int("valid_samples", valid_samples)
-        self.predict_samples = _positive_int("predict_samples", predict_samples)
+        self.valid_samples = _positive_int(
+            "valid_samples",
+            default_samples(model, valid_samples, one_network=defaults.VALID_SAMPLES),
+        )
+        self.predict_samples = _positive_int(
+            "predict_samples", default_samples(model, predict_samples)
+        )
         self.optimizer_factory = optimizer
         self.save_hyperparameters(ignore=["model", "optimizer"])
         self.train_metrics = nn.ModuleDict({name: MeanMetric() for name in _TRAIN_METRICS})
@@ -186,7 +193,9 @@ class BayesianClassifier(L.LightningModule):
             accuracy = (terms.logits.mean(0).argmax(-1) == labels).float().mean()
             values = {"loss": terms.loss, "nll": terms.nll, "kl": terms.kl, "accuracy": accuracy}
             for name, value in values.items():
-                metric = cast(MeanMetric, self.train_metrics[name])  # ModuleDict's items are Modules
+                metric = cast(
+                    MeanMetric, self.train_metrics[name]
+                )  # ModuleDict's items are Modules
                 metric(value.detach().float(), weight=labels.shape[0])
                 self.log(f"train/{name}", metric, on_step=True, on_epoch=True)
         self.log("train/beta", terms.beta, on_step=True, on_epoch=False)

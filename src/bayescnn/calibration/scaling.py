@@ -94,7 +94,7 @@ def held_out_logits(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     chunk_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The raw ``(S, N, K)`` logit samples and ``(N,)`` labels of labelled batches, on the
@@ -136,7 +136,7 @@ def calibrate(
     model: nn.Module,
     valid_batches: Iterable[tuple[Tensor, Tensor]],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     chunk_size: int | None = None,
     form: str = defaults.TEMPERATURE_FORM,
 ) -> TemperatureFit:
@@ -156,7 +156,8 @@ def calibrate(
     Args:
         model: A trained classifier (Bayesian, MC dropout, ensemble or plain).
         valid_batches: Held-out ``(inputs, labels)`` batches, never the training data.
-        samples: Posterior samples ``S`` per example (the count used to predict).
+        samples: Posterior samples ``S`` per example (the count used to predict); None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         chunk_size: Samples per vectorised forward pass (default: all at once).
         form: ``'pooled'`` or ``'per-sample'`` (:class:`~bayescnn.calibration.TemperatureForm`).
 

@@ -14,7 +14,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from bayescnn import __version__, defaults
+from bayescnn import __version__
 from bayescnn.cli.calibrate_command import add_calibrate_command
 from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncertainty
 from bayescnn.cli.export_command import add_export_command
@@ -110,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--samples",
         type=int,
-        default=defaults.SAMPLES,
-        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+        default=None,
+        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
+        "of a network of members)",
     )
     report.add_argument("--limit", type=int, help="use at most N images of each set")
     report.add_argument("--out-dir", help="where to write (default: RUN/uncertainty-OOD)")

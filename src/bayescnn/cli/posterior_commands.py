@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError
 
 DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
@@ -43,8 +42,9 @@ def add_posterior_commands(
     prune.add_argument(
         "--samples",
         type=int,
-        default=defaults.SAMPLES,
-        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+        default=None,
+        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
+        "of a network of members)",
     )
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
@@ -101,7 +101,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from bayescnn.train import evaluate
 
     fractions = _fractions(args.fractions)
-    if args.samples < 1:
+    if args.samples is not None and args.samples < 1:
         raise InvalidArgumentError(f"--samples must be >= 1, got {args.samples}")
     device = resolve_device(args.device)
     run = open_run(args.run, device=device)

@@ -80,8 +80,8 @@ def add_predict_command(
     parser.add_argument(
         "--samples",
         type=int,
-        help=f"Monte-Carlo samples (default: the run's test_samples, {defaults.SAMPLES} unless "
-        "changed)",
+        help="Monte-Carlo samples (default: the run's test_samples: 25 for one network, 8 of "
+        "each member of a network of members, unless changed)",
     )
     parser.add_argument(
         "--out",

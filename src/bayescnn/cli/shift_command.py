@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bayescnn import defaults
-
 __all__ = ["SHIFT_FILES", "add_shift_command", "cmd_shift"]
 
 SHIFT_FILES = {
@@ -54,8 +52,9 @@ def add_shift_command(
     parser.add_argument(
         "--samples",
         type=int,
-        default=defaults.SAMPLES,
-        help=f"Monte-Carlo samples (default: {defaults.SAMPLES})",
+        default=None,
+        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
+        "of a network of members)",
     )
     parser.add_argument("--limit", type=int, help="use the first N test images")
     parser.add_argument("--batch-size", type=int, default=500, help="images per forward pass")

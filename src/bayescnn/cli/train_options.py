@@ -75,8 +75,10 @@ HELP: dict[str, str] = {
     "likelihood": "the ELBO's likelihood term: mean (the expected NLL) or logmeanexp (the "
     "original's predictive NLL)",
     "train_samples": "Monte-Carlo samples per training step (vectorised)",
-    "valid_samples": "Monte-Carlo samples per validation prediction",
-    "test_samples": "Monte-Carlo samples per test prediction",
+    "valid_samples": "Monte-Carlo samples per validation prediction (default: 10 for one "
+    "network, 8 of each member for --members K > 1 and rank1)",
+    "test_samples": "Monte-Carlo samples per test prediction (default: 25 for one network, 8 "
+    "of each member for --members K > 1 and rank1)",
     "calibrate": "after training, fit one temperature to the predictive on the validation "
     "split (RUN/calibration.json; test.json reports the raw predictive beside it)",
     "temperature_form": "where the temperature divides: pooled (the averaged predictive, "

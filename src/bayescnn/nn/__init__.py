@@ -25,7 +25,7 @@ from bayescnn.nn.functional import (
 )
 from bayescnn.nn.layer import BayesianLayer, inverse_softplus
 from bayescnn.nn.linear import Linear
-from bayescnn.nn.members import members_of
+from bayescnn.nn.members import default_samples, member_samples, members_of
 from bayescnn.nn.packed import (
     PackedConv2d,
     PackedEnsemble,
@@ -71,12 +71,14 @@ __all__ = [
     "Rank1Linear",
     "Rank1Network",
     "bayesian_layers",
+    "default_samples",
     "describe",
     "frozen_eval_mode",
     "inverse_softplus",
     "is_stochastic",
     "kl_divergence",
     "logits_of",
+    "member_samples",
     "members_of",
     "module_device",
     "monte_carlo",

@@ -14,9 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["members_of", "sample_rows"]
+__all__ = ["default_samples", "member_samples", "members_of", "sample_rows"]
 
 
 def members_of(model: nn.Module) -> int:
@@ -43,6 +44,28 @@ def members_of(model: nn.Module) -> int:
     if members < 1:
         raise InvalidArgumentError(f"{type(model).__name__}.members must be >= 1, got {members}")
     return members
+
+
+def member_samples(members: int, one_network: int = defaults.SAMPLES) -> int:
+    """The Monte-Carlo samples of each member a network of ``members`` draws by default:
+    ``one_network`` for one network, at most :data:`~bayescnn.defaults.MEMBER_SAMPLES`
+    of each of ``K > 1`` members (the predictive then averages ``K`` times as many)."""
+    return one_network if members == 1 else min(one_network, defaults.MEMBER_SAMPLES)
+
+
+def default_samples(
+    model: nn.Module, samples: int | None = None, *, one_network: int = defaults.SAMPLES
+) -> int:
+    """``samples`` if given, else what ``model`` draws by default (:func:`member_samples`
+    of its :func:`members_of`): the one rule behind every ``samples=None``.
+
+    Example:
+        >>> default_samples(bayescnn.models.create("lenet"))
+        25
+        >>> default_samples(bayescnn.models.create("lenet", members=4))
+        8
+    """
+    return member_samples(members_of(model), one_network) if samples is None else samples
 
 
 def sample_rows(output: torch.Tensor, num_samples: int, batch: int, members: int) -> torch.Tensor:

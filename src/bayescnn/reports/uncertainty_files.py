@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from bayescnn import defaults
 from bayescnn.data import ImageData
 from bayescnn.data.loader import EVALUATION_BATCH_SIZE
 from bayescnn.errors import InvalidArgumentError
@@ -124,7 +123,7 @@ def uncertainty_report(
     *,
     mean: Sequence[float],
     std: Sequence[float],
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     out_dir: str | Path,
@@ -147,7 +146,8 @@ def uncertainty_report(
         in_data: In-distribution test images with their labels.
         ood_data: OOD images of the same channels and size.
         mean, std: Per-channel normalisation of pixels scaled to [0, 1].
-        samples: Posterior samples per example.
+        samples: Posterior samples per example; None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         batch_size: Examples per forward pass.
         device: Where the model and the images are evaluated.
         out_dir: Folder written to (created).

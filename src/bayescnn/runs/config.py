@@ -20,6 +20,7 @@ from bayescnn.models import ACTIVATIONS, MODELS
 from bayescnn.models.creation import model_bayesian_layers, model_estimator, model_rho_scale
 from bayescnn.nn.convert import layer_patterns
 from bayescnn.nn.estimators import Estimator
+from bayescnn.nn.members import member_samples
 from bayescnn.nn.spec import PosteriorFamily, check_init_pair, check_rho_scale
 from bayescnn.priors.registry import PRIORS
 from bayescnn.registry import Choice, Registry
@@ -133,8 +134,8 @@ class TrainConfig:
     beta: str | float = "standard"
     likelihood: str = "mean"
     train_samples: int = 1
-    valid_samples: int = defaults.VALID_SAMPLES
-    test_samples: int = defaults.SAMPLES
+    valid_samples: int | None = None  # None: the model's default (resolved and saved)
+    test_samples: int | None = None  # None: the model's default (resolved and saved)
     calibrate: bool = True
     temperature_form: str = defaults.TEMPERATURE_FORM
     # bookkeeping
@@ -153,7 +154,8 @@ class TrainConfig:
         """Write down the model's defaults left unset (``None``), as ``models.create``
         resolves them (:func:`~bayescnn.models.creation.model_bayesian_layers`,
         :func:`~bayescnn.models.creation.model_estimator`,
-        :func:`~bayescnn.models.creation.model_rho_scale`), so a saved run rebuilds the
+        :func:`~bayescnn.models.creation.model_rho_scale`, and the samples of
+        :func:`~bayescnn.nn.member_samples`), so a saved run rebuilds the
         same network whatever later versions choose."""
         try:
             rank1 = PosteriorFamily.parse(self.posterior_family) is PosteriorFamily.RANK1
@@ -166,6 +168,11 @@ class TrainConfig:
             self.rho_scale = 1.0 if rank1 else model_rho_scale(members)
         if self.estimator is None:  # rank-1 layers take none: the one-network default
             self.estimator = defaults.ESTIMATOR if rank1 else model_estimator(members)
+        axis = (self.members or defaults.RANK1_MEMBERS) if rank1 else members
+        if self.valid_samples is None:
+            self.valid_samples = member_samples(axis, defaults.VALID_SAMPLES)
+        if self.test_samples is None:
+            self.test_samples = member_samples(axis)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range or unknown."""

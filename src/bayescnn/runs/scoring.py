@@ -8,9 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from bayescnn import defaults
 from bayescnn.calibration.temperature import temperature_form, temperature_of
-from bayescnn.nn import is_stochastic, members_of
+from bayescnn.nn import default_samples, is_stochastic, members_of
 from bayescnn.runtime.progress import with_progress
 from bayescnn.train.distributed import Distributed
 from bayescnn.train.evaluation import evaluate, prediction_metrics
@@ -24,7 +23,7 @@ def build_test_report(
     model: nn.Module,
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     dist: Distributed | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
@@ -56,7 +55,8 @@ def build_test_report(
         model: The trained classifier (in place: its training flags come back).
         loader: ``(inputs, labels)`` batches of the test set (under ``dist``, this
             process's share), iterated once per pass.
-        samples: Monte-Carlo samples ``S`` of the predictive.
+        samples: Monte-Carlo samples ``S`` of the predictive; None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         dist: This process's place under torchrun; the shares are gathered and scored.
         progress: Show each pass's progress (:func:`bayescnn.train.with_progress`).
     """
@@ -64,7 +64,7 @@ def build_test_report(
     def shown(desc: str) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
         return with_progress(loader, desc, enabled=progress)
 
-    samples = samples if is_stochastic(model) else 1
+    samples = default_samples(model, samples) if is_stochastic(model) else 1
     temperature = temperature_of(model)
     report: dict[str, Any] = {"samples": samples} if samples > 1 else {}
     if members_of(model) > 1:  # each of the S draws gives one sample per member

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from bayescnn.nn import is_stochastic, module_device
+from bayescnn.nn import default_samples, is_stochastic, module_device
 from bayescnn.runs.builder import DataSplits, make_loader
 from bayescnn.runs.config import TrainConfig
 from bayescnn.runtime.progress import with_progress
@@ -44,14 +44,14 @@ def validation_logits(
         return None
     device = module_device(model) or torch.device("cpu")
     loader = make_loader(splits.valid, splits, config, device, train=False)
-    samples = config.test_samples if is_stochastic(model) else 1
+    samples = default_samples(model, config.test_samples) if is_stochastic(model) else 1
     desc = f"validation ({samples} samples)" if samples > 1 else "validation"
     with seeded(config.seed, device, epoch=config.epochs, stream=Stream.VALID):
         return list(
             sampled_batches(
                 model,
                 with_progress(loader, desc, enabled=progress),
-                samples=config.test_samples,
+                samples=samples,
                 calibrated=False,
             )
         )

@@ -226,7 +226,7 @@ def evaluate_shift(
     std: Sequence[float],
     corruptions: Sequence[str] | None = None,
     severities: Sequence[int] = SEVERITIES,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     seed: int = 0,
     device: str | torch.device = "cpu",
     batch_size: int = EVALUATION_BATCH_SIZE,
@@ -247,7 +247,8 @@ def evaluate_shift(
         corruptions: Registered corruption names (default: all of
             :func:`bayescnn.shift.list_corruptions`).
         severities: Severities from 1 to 5 (default: all five).
-        samples: Posterior samples ``S`` per example (a plain network uses 1).
+        samples: Posterior samples ``S`` per example (a plain network uses 1); None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         seed: Base seed of the corruptions and of the weight noise.
         device: Where the model predicts.
         batch_size: Images per forward pass.

@@ -18,7 +18,7 @@ from torch import nn
 
 from bayescnn import defaults
 from bayescnn.errors import InvalidArgumentError, InvalidTypeError
-from bayescnn.nn import module_device
+from bayescnn.nn import default_samples, module_device
 from bayescnn.seeding import Stream, seeded
 from bayescnn.train import distributed
 from bayescnn.train.callbacks import ProgressBar
@@ -63,7 +63,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     device: str | torch.device | None = None,
     seed: int | None = None,
-    valid_samples: int = defaults.VALID_SAMPLES,
+    valid_samples: int | None = None,
     amp: bool = False,
     compile: bool = False,
     grad_clip: float = 0.0,
@@ -86,7 +86,9 @@ def fit(
         seed: makes training reproducible without touching the caller's random state:
             every epoch runs on generators seeded from ``(seed, epoch, rank)`` inside
             :func:`torch.random.fork_rng`. ``None`` draws from the caller's state.
-        valid_samples: Monte-Carlo samples per validation prediction.
+        valid_samples: Monte-Carlo samples per validation prediction (None:
+            :data:`~bayescnn.defaults.VALID_SAMPLES`, or at most 8 of each member of a
+            network of members, :func:`bayescnn.nn.default_samples`).
         amp: bfloat16 autocast for the forward pass. ``compile``: ``torch.compile`` it.
         grad_clip: clip the gradient norm to this value (0: off).
         ddp: wrap in ``DistributedDataParallel`` (default: when a process group of more
@@ -116,6 +118,7 @@ def fit(
     if progress:
         callbacks, valid_loader = _with_progress(callbacks, valid_loader, dist)
     optimizer = optimizer if optimizer is not None else default_optimizer(model)
+    valid_samples = default_samples(model, valid_samples, one_network=defaults.VALID_SAMPLES)
     objective = objective if objective is not None else _default_objective(train_loader)
     state = FitState(
         model, forward_model, optimizer, scheduler, objective, device, dist, epochs, seed

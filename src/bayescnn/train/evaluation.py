@@ -23,7 +23,7 @@ def _predict(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
-    samples: int,
+    samples: int | None,
     posterior_mean: bool,
     calibrated: bool = True,
 ) -> Prediction:
@@ -59,7 +59,7 @@ def evaluate(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     posterior_mean: bool = False,
     dist: Distributed | None = None,
     calibrated: bool = True,

@@ -15,7 +15,6 @@ from contextlib import nullcontext
 import torch
 from torch import Tensor, nn
 
-from bayescnn import defaults
 from bayescnn.calibration.temperature import (
     TemperatureForm,
     divide_by_temperature,
@@ -29,6 +28,7 @@ from bayescnn.errors import (
 )
 from bayescnn.nn import (
     Ensemble,
+    default_samples,
     frozen_eval_mode,
     is_stochastic,
     logits_of,
@@ -113,7 +113,7 @@ def sampled_batches(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     chunk_size: int | None = None,
     posterior_mean: bool = False,
     calibrated: bool = True,
@@ -122,7 +122,8 @@ def sampled_batches(
 
     A network that runs ``M`` members at once (:func:`bayescnn.nn.members_of`) gives
     ``S x M`` samples (``M`` for one that does not sample, or with ``posterior_mean``:
-    each member's mean network).
+    each member's mean network). ``samples=None`` draws the model's default
+    (:func:`bayescnn.nn.default_samples`: 25 for one network, 8 of each of K members).
 
     Every prediction of bayescnn (:func:`predict_loader` and all that build on it, and
     :func:`bayescnn.calibrate`) draws its samples here. Runs under ``torch.no_grad()``
@@ -136,6 +137,7 @@ def sampled_batches(
         ``(logits, labels)``: the logits on the model's device, the labels (``None``
         for a batch without them) on the CPU.
     """
+    samples = default_samples(model, samples)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise InvalidArgumentError(f"samples must be an integer >= 1, got {samples!r}")
     # the mean network, or a network without Bayesian layers, gives one answer

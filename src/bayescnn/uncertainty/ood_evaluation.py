@@ -148,7 +148,7 @@ def evaluate_ood(
     *,
     mean: Sequence[float],
     std: Sequence[float],
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     batch_size: int = EVALUATION_BATCH_SIZE,
     device: str | torch.device = "cpu",
     chunk_size: int | None = None,
@@ -163,7 +163,8 @@ def evaluate_ood(
         in_data: In-distribution test images with their labels.
         ood_data: OOD images of the same channels and size.
         mean, std: Per-channel normalisation of pixels scaled to [0, 1].
-        samples: Posterior samples per example.
+        samples: Posterior samples per example; None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         batch_size: Examples per forward pass.
         device: Where the model and the images are evaluated.
         chunk_size: Samples per vectorised forward pass (default: all at once).

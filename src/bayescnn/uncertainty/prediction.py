@@ -134,7 +134,7 @@ def predict_loader(
     model: nn.Module,
     batches: Iterable[tuple[Tensor, Tensor]] | Iterable[Tensor],
     *,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     chunk_size: int | None = None,
     decomposition: str | Sequence[str] = "all",
     scores: str | Sequence[str] = "all",
@@ -160,7 +160,8 @@ def predict_loader(
             pair as :mod:`bayescnn.compat`'s networks do.
         batches: Normalised input batches, or ``(inputs, labels)`` pairs; inputs are moved
             to the model's device.
-        samples: Posterior samples ``S`` per example (1 gives zero epistemic parts).
+        samples: Posterior samples ``S`` per example (1 gives zero epistemic parts); None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         chunk_size: Samples per vectorised forward pass (default: all ``S`` at once).
         decomposition: Decompositions to compute: ``'all'``, ``'none'`` (or ``()``), or a
             subset of :data:`DECOMPOSITIONS` ``('softmax', 'normalized', 'entropy')``.
@@ -273,7 +274,7 @@ def predict(
     inputs: Tensor,
     *,
     labels: Tensor | None = None,
-    samples: int = defaults.SAMPLES,
+    samples: int | None = None,
     batch_size: int = defaults.EVALUATION_BATCH_SIZE,
     chunk_size: int | None = None,
     decomposition: str | Sequence[str] = "all",
@@ -291,7 +292,8 @@ def predict(
         model: A Bayesian (or plain) classifier returning logits (or ``(logits, kl)``).
         inputs: Normalised inputs, shape ``(N, ...)``.
         labels: Optional true labels, shape ``(N,)``.
-        samples: Posterior samples ``S`` per example.
+        samples: Posterior samples ``S`` per example; None: the model's default
+            (:func:`bayescnn.nn.default_samples`: 25, or 8 of each member of a network of members).
         batch_size: Examples per forward pass (``>= 1``).
         chunk_size: Samples per vectorised forward pass (default: all at once).
         decomposition: ``'all'``, ``'none'`` (or ``()``), or a subset of
