@@ -75,9 +75,10 @@ def _methods() -> dict[str, Method]:
             found[f"bayes-{tag}-rho{scale}"] = Method(
                 {"bayesian": True, "bayesian_layers": layers, "rho_scale": scale}
             )
+    # the members measured before weight sampling became theirs name Flipout, as they ran
     for scale in (1, 3):
         found[f"members-4-rho{scale}"] = Method(
-            {"bayesian": True, "members": 4, "rho_scale": scale}
+            {"bayesian": True, "members": 4, "rho_scale": scale, "estimator": "flipout"}
         )
         found[f"bayes-ensemble-4-rho{scale}"] = Method(
             {"bayesian": True, "bayesian_layers": "all", "rho_scale": scale}, ensemble=4
@@ -86,7 +87,13 @@ def _methods() -> dict[str, Method]:
         {"bayesian": True, "members": 4, "rho_scale": 1, "estimator": "bbb"}
     )
     found["members-4-half-rho3"] = Method(
-        {"bayesian": True, "members": 4, "member_width": 0.5, "rho_scale": 3}
+        {
+            "bayesian": True,
+            "members": 4,
+            "member_width": 0.5,
+            "rho_scale": 3,
+            "estimator": "flipout",
+        }
     )
     found["packed-twins-4"] = Method({"bayesian": False, "members": 4}, bayesian=False)
     found["rank1-4"] = Method({"bayesian": True, "posterior_family": "rank1", "members": 4})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -50,12 +51,17 @@ def distinct_networks() -> dict[str, str]:
     return owners
 
 
-def measure(rounds: int, reps: int) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Ratios to the twin by method, and the per-round seconds of each distinct network."""
+def measure(
+    rounds: int, reps: int, only: Sequence[str] = ()
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Ratios to the twin by method, and the per-round seconds of each distinct network
+    (``only``: the methods with these name prefixes, and the twin)."""
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randn(256, 1, 32, 32, generator=generator)
     labels = torch.randint(0, 10, (256,), generator=generator)
     owners = distinct_networks()
+    if only:
+        owners = {n: o for n, o in owners.items() if n == "twin" or n.startswith(tuple(only))}
     steps = {}
     for owner in sorted(set(owners.values())):
         try:
@@ -77,10 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument(
+        "--only", nargs="+", default=[],
+        help="measure these methods (name prefixes) with the twin, and update their entries "
+        "of --out, keeping the others' (the record says which were measured when)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-costs.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    ratios, samples = measure(args.rounds, args.reps)
+    ratios, samples = measure(args.rounds, args.reps, args.only)
     cells = [[name, f"{ratio:.2f}x"] for name, ratio in ratios.items()]
     print(markdown_table(["method", "training cost x twin"], cells, align="<"))
     environment = {"torch": torch.__version__, "threads": args.threads,
@@ -88,6 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ms = {name: [1e3 * t for t in times] for name, times in samples.items()}
     summary = {name: median(times) for name, times in ms.items()}
     record = {"environment": environment, "ratios": ratios, "median_ms": summary, "ms": ms}
+    if args.only and args.out.is_file():  # a partial run updates the methods it measured
+        kept = json.loads(args.out.read_text())
+        for key in ("ratios", "median_ms", "ms"):
+            kept[key] = kept.get(key, {}) | record[key]
+        updates = kept.setdefault("updates", [])
+        updates.append({"date": time.strftime("%Y-%m-%d"), "methods": sorted(ratios),
+                        "environment": environment})  # fmt: skip
+        record = kept
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 

@@ -11,8 +11,9 @@ ratios), one torch thread, LeNet-5 on 1x32x32:
 - ``step``: the comparison's plain-loop training step (batch 256) of 4 packed Bayesian
   members per estimator and layout, one Bayesian network per estimator, and the twin in
   both layouts, as ratios to the twin's step (the contiguous layout a user gets).
-- ``predict``: :func:`bayescnn.predict` on 500 images: 4 members per estimator at
-  ``samples`` S of each member, against the default single network at its default S.
+- ``predict``: :func:`bayescnn.predict` on 500 images: 4 members (weight sampling) at
+  ``samples`` S of each member, and Flipout members at 25 (as they were), against the
+  default single network at its default S.
 
 Run it on a quiet machine; the ratios are what carry over, not the milliseconds.
 """
@@ -123,18 +124,21 @@ def step_variants() -> dict[str, Callable[[], None]]:
 
 def predict_variants(samples: Sequence[int]) -> dict[str, Callable[[], object]]:
     """``bayescnn.predict`` on 500 images: the default single network at its default S,
-    4 members per estimator at each S of ``samples``."""
+    4 members at each S of ``samples``, and Flipout members at 25."""
     inputs = torch.randn(500, 1, 32, 32, generator=torch.Generator().manual_seed(0))
     single = _network({}).eval()
     variants: dict[str, Callable[[], object]] = {
         "single network": partial(bayescnn.predict, single, inputs)
     }
-    for estimator in ESTIMATORS:
-        members = _network({"members": MEMBERS, "estimator": estimator}).eval()
-        for count in samples:
-            variants[f"members {estimator} S={count}"] = partial(
-                bayescnn.predict, members, inputs, samples=count
-            )
+    members = _network({"members": MEMBERS}).eval()  # weight sampling, the members' default
+    for count in samples:
+        variants[f"members bbb S={count}"] = partial(
+            bayescnn.predict, members, inputs, samples=count
+        )
+    before = _network({"members": MEMBERS, "estimator": "flipout"}).eval()
+    variants[f"members flipout S={bayescnn.defaults.SAMPLES}"] = partial(
+        bayescnn.predict, before, inputs, samples=bayescnn.defaults.SAMPLES
+    )  # the members as they were: Flipout, 25 samples of each
     return variants
 
 
