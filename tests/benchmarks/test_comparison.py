@@ -129,7 +129,10 @@ def test_the_tables_are_written_between_their_markers(tmp_path: Path, tiny_data:
     assert "old" not in text and text.startswith("head\n") and text.endswith("tail\n")
     assert "| frequentist twin | 2 |" in text and "| Bayesian head (fc*), rho scale 3 | 2 |" in text
     assert "not measured" in text  # no costs file: the cost column says so
-    assert "| plain loop, default (Bayesian head (fc*), rho scale 3)" in (pages / "targets.md").read_text()
+    assert (
+        "| plain loop, default (Bayesian head (fc*), rho scale 3)"
+        in (pages / "targets.md").read_text()
+    )
     assert (pages / comparison_tables.ALL_COLUMNS_PAGE).is_file()
 
 
@@ -170,3 +173,13 @@ def test_the_results_pages_tables_are_the_ones_generated_from_the_records(tmp_pa
     comparison_tables.main(["--pages", str(tmp_path / "results")])
     for page in sorted(pages.glob("*.md")):
         assert (tmp_path / "results" / page.name).read_text() == page.read_text(), page.name
+
+
+@pytest.mark.filterwarnings("ignore:the fitted temperature")
+def test_the_sample_sweep_calibrates_and_scores_at_each_s(tiny_data: None) -> None:
+    swept = comparison.Job(**{**job("members-4-bbb-rho1").__dict__, "sample_sweep": (1, 3)})
+    record = comparison.run_job(swept)
+    assert set(record["by_samples"]) == {"1", "3"}
+    for count, found in record["by_samples"].items():
+        assert found["calibrated"]["samples"] == 4 * int(count)  # S of each of 4 members
+        assert found["temperature"]["temperature"] > 0

@@ -193,8 +193,7 @@ def test_the_results_pages_tables_are_the_ones_generated_from_the_json() -> None
     results = json.loads(path.read_text()) if path.is_file() else {}
     page = (ROOT / "docs" / "results" / "peers.md").read_text()
     assert (
-        f"<!-- results:peers -->\n{tables.peers_section(results)}\n<!-- /results:peers -->"
-        in page
+        f"<!-- results:peers -->\n{tables.peers_section(results)}\n<!-- /results:peers -->" in page
     )
 
 
