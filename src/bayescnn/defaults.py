@@ -64,11 +64,13 @@ fixes (MNIST ECE 0.0096 against 0.0039 at 1)."""
 
 MEMBERS_ESTIMATOR = "bbb"
 """The estimator of packed members (``members=K > 1``): weight sampling, one weight draw
-per member and batch. A member costs one convolution per layer (Flipout two), which
-brings 4 members' training step under four twins' on the CPU, and the members'
-disagreement, not each member's per-example noise, is what their uncertainty comes from:
-against Flipout members, the same calibrated accuracy, ECE and mutual-information AUROC
-(3 seeds, LeNet-5 on Fashion-MNIST and MNIST; the documentation's "Packed members")."""
+per member and batch. A member costs one convolution per layer (Flipout two): 4 members'
+training step is 3.6x the twin's on one CPU core, under four twins' (Flipout members 6.2x),
+and the members' disagreement, not each member's per-example noise, is what their
+uncertainty comes from. Calibrated, 3 seeds, LeNet-5, Fashion-MNIST / MNIST, 25 samples of
+each member: accuracy 89.05% / 99.18%, ECE 0.0068 / 0.0025, mutual-information AUROC
+0.948 / 0.984, against Flipout members' 88.85% / 99.19%, 0.0070 / 0.0027, 0.942 / 0.983
+(the documentation's "Packed members")."""
 
 POSTERIOR_FAMILY = "mean-field"
 """The posterior family of ``models.create`` and ``bayescnn train``: ``mean-field`` (a
@@ -109,8 +111,10 @@ MEMBER_SAMPLES = 8
 """The most Monte-Carlo samples drawn of each member of a network with a member axis
 (packed members, rank-1 components) when none are given: its predictive then averages
 ``8 x K`` samples (32 for 4 members, against a single network's :data:`SAMPLES`). With 4
-packed members calibrated at each S, 8 samples a member scored within the seeds' spread
-of 25 (the documentation's "Packed members") at a third of the prediction's cost."""
+packed members calibrated at each S (3 seeds), the NLL and the mutual-information AUROC
+level off by 4-8 samples a member (Fashion-MNIST NLL 0.3014 at 1, 0.2985 at 8, 0.2983 at
+25; MI AUROC 0.939, 0.947, 0.948), and predicting costs 1.3x a single network's at its 25
+samples, against 4.2x at 25 a member (the documentation's "Packed members")."""
 ECE_BINS = 15
 """Equal-width confidence bins of the expected calibration error (Guo et al., 2017)."""
 TEMPERATURE_FORM = "pooled"
