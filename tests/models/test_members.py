@@ -165,6 +165,10 @@ def test_a_members_network_runs_images_channels_last_on_the_cpu_with_the_same_va
         expected = torch.autograd.grad(contiguous.square().sum(), means)
     assert seen[0].is_contiguous(memory_format=torch.channels_last)
     assert seen[1].is_contiguous() and not seen[1].is_contiguous(memory_format=torch.channels_last)
+    model.memory_format = torch.contiguous_format  # the user's choice wins over the device's
+    with bayescnn.posterior_mean(model):
+        model(x)
+    assert seen[2].is_contiguous() and not seen[2].is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(packed, contiguous, rtol=1e-12, atol=1e-12)
     for got, want in zip(grads, expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)

@@ -33,7 +33,14 @@ from bayescnn.nn.linear import check_features
 from bayescnn.nn.spec import UNSET, InitPair, PosteriorSpec, Unset
 from bayescnn.priors import Prior
 
-__all__ = ["PackedConv2d", "PackedEnsemble", "PackedLinear", "PlainPackedLinear", "packed_conv2d", "packed_memory_format"]
+__all__ = [
+    "PackedConv2d",
+    "PackedEnsemble",
+    "PackedLinear",
+    "PlainPackedLinear",
+    "packed_conv2d",
+    "packed_memory_format",
+]
 
 
 def _check_members(members: int) -> int:
@@ -272,7 +279,7 @@ def packed_conv2d(
 
 def packed_memory_format(x: torch.Tensor) -> torch.memory_format:
     """The memory layout a packed network runs its input in: channels-last for images on
-    the CPU, where oneDNN's grouped convolutions in that layout were 2.5-4x faster than in
+    the CPU, where oneDNN's grouped convolutions in that layout were 2.2-2.4x faster than in
     the contiguous one (LeNet-5's two packed convolutions, 4 members, batch 256, forward
     and backward; ``benchmarks/packed_step.py``); the contiguous layout elsewhere. Every
     layer after keeps the layout it is given, and the values do not depend on it."""
@@ -301,7 +308,7 @@ class PackedEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         packed = x.repeat(1, self.members, *([1] * (x.ndim - 2)))
-        layout = self.memory_format or packed_memory_format(packed)
+        layout = packed_memory_format(packed) if self.memory_format is None else self.memory_format
         out: torch.Tensor = self.body(packed.contiguous(memory_format=layout))
         return out.reshape(out.shape[0], self.members, -1).transpose(0, 1)
 
