@@ -34,18 +34,23 @@ MI_TOLERANCE = 0.005
 ECE_MARGIN = 0.001
 
 
+def scores_by_samples(records: Sequence[Record]) -> dict[int, list[dict[str, Any]]]:
+    """Each record's calibrated scores by samples per member S: the main run's S and
+    every S of its sweep (each calibrated at that S)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for record in records:
+        found.setdefault(record["samples"], []).append(record["calibrated"])
+        for count, swept in record.get("by_samples", {}).items():
+            found.setdefault(int(count), []).append(swept["calibrated"])
+    return found
+
+
 def sample_rows(records: Sequence[Record]) -> list[list[str]]:
     """One row per samples-per-member S of the sweep (and the main S): calibrated
     accuracy, NLL, ECE and MI AUROC, mean ± sd over the seeds, with that S's own
     temperature."""
-    by_samples: dict[int, list[dict[str, Any]]] = {}
-    for record in records:
-        by_samples.setdefault(record["samples"], []).append(record["calibrated"])
-        for count, found in record.get("by_samples", {}).items():
-            by_samples.setdefault(int(count), []).append(found["calibrated"])
     rows = []
-    for count in sorted(by_samples):
-        scored = by_samples[count]
+    for count, scored in sorted(scores_by_samples(records).items()):
         rows.append([
             f"{count} ({count * 4} in all)", str(len(scored)),
             mean_sd([s["accuracy"] for s in scored], 2, 100.0),
@@ -57,17 +62,6 @@ def sample_rows(records: Sequence[Record]) -> list[list[str]]:
 
 
 SAMPLE_HEADER = ["samples per member", "seeds", "accuracy %", "NLL", "ECE", "MI AUROC"]
-
-
-def _at_samples(records: Sequence[Record], samples: int) -> list[dict[str, Any]]:
-    """The calibrated scores of each record at ``samples`` per member (main run or sweep)."""
-    found = []
-    for record in records:
-        if record["samples"] == samples:
-            found.append(record["calibrated"])
-        elif str(samples) in record.get("by_samples", {}):
-            found.append(record["by_samples"][str(samples)]["calibrated"])
-    return found
 
 
 def target_rows(
@@ -101,7 +95,7 @@ def target_rows(
     for tag, (name, _) in TAGS.items():
         before, after = (
             grouped.get((tag, BEFORE)),
-            _at_samples(grouped.get((tag, AFTER), []), samples),
+            scores_by_samples(grouped.get((tag, AFTER), [])).get(samples, []),
         )
         if not before or not after or tag not in twin:
             continue

@@ -13,7 +13,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from bayescnn import defaults, models
+from bayescnn import models
 from bayescnn.data import (
     DatasetSpec,
     ImageData,
@@ -82,9 +82,11 @@ def build_prior(config: TrainConfig) -> Prior:
 def build_posterior(config: TrainConfig) -> PosteriorSpec:
     """The posterior's estimator, prior, initialisation and rho scale a config gives."""
     mu_init = config.posterior_mu_init
+    # TrainConfig writes the model's estimator down when made (None is never left there)
+    assert config.estimator is not None
     # the config's lists are (mean, std) pairs: TrainConfig.validate checked their length
     return PosteriorSpec(
-        config.estimator or defaults.ESTIMATOR,  # resolved when the config was made
+        config.estimator,
         build_prior(config),
         mu_init=None if mu_init is None else cast(InitPair, tuple(mu_init)),
         rho_init=cast(InitPair, tuple(config.posterior_rho_init)),
