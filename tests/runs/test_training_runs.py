@@ -114,9 +114,16 @@ def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(
     assert [strip(r) for r in resumed_rows] == [strip(r) for r in straight_rows]
 
 
-def test_checkpoints_keep_no_training_history(tmp_path, tiny_mnist_dir):
-    folder, _ = train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "run")
-    assert "history" not in load_checkpoint(folder / "last.safetensors").metadata
+def test_the_last_checkpoint_keeps_the_history_a_resume_needs_and_the_best_keeps_none(
+    tmp_path, tiny_mnist_dir
+):
+    folder, _ = train_run(_config(tmp_path, tiny_mnist_dir, epochs=2), tmp_path / "run")
+    history = load_checkpoint(folder / "last.safetensors").metadata["history"]
+    assert history == [
+        json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert "layers" in history[-1], "the diagnostics are in the row before it is saved"
+    assert "history" not in load_checkpoint(folder / "best.safetensors").metadata
 
 
 def test_starting_a_new_run_in_a_finished_run_folder_is_refused(tmp_path, tiny_mnist_dir):

@@ -168,6 +168,54 @@ def test_checkpoints_and_the_metrics_file_resume_a_run_exactly(tmp_path):
     assert len(lines) == 3
 
 
+class _KilledAfterCheckpoint(Callback):
+    """Ends the process's work (an exception standing in for SIGKILL) after the epoch's
+    checkpoint is saved and before the metrics file is written."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, state, row):
+        if state.epoch + 1 == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_run_killed_between_its_checkpoint_and_its_metrics_file_resumes_with_every_row(
+    tmp_path,
+):
+    def run(folder, epochs, resume=False, killed_at=None):
+        torch.manual_seed(0)
+        model = bayescnn.to_bayesian(_small_cnn())
+        callbacks = [Checkpoints(folder, resume=resume)]
+        callbacks += [_KilledAfterCheckpoint(killed_at)] if killed_at else []
+        callbacks += [MetricsFile(folder / "metrics.jsonl")]
+        return _fit(model, _two_blobs(), epochs=epochs, callbacks=callbacks)
+
+    straight = run(tmp_path / "straight", 3)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "cut", 3, killed_at=2)
+    assert len((tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()) == 1
+    resumed = run(tmp_path / "cut", 3, resume=True)
+
+    def drop_time(rows):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    assert drop_time(resumed) == drop_time(straight)
+    assert drop_time(bayescnn.train.read_metrics(tmp_path / "cut" / "metrics.jsonl")) == drop_time(
+        straight
+    )
+
+
+def test_a_checkpoint_alone_resumes_the_whole_history(tmp_path):
+    def run(epochs, resume=False):
+        model = bayescnn.to_bayesian(_small_cnn())
+        return _fit(model, _two_blobs(64), epochs=epochs,
+                    callbacks=[Checkpoints(tmp_path, resume=resume)])  # fmt: skip
+
+    run(2)
+    assert [row["epoch"] for row in run(3, resume=True)] == [1, 2, 3]
+
+
 def test_checkpoints_and_the_metrics_file_make_their_missing_folders(tmp_path):
     folder = tmp_path / "runs" / "first"
     callbacks = [Checkpoints(folder), MetricsFile(tmp_path / "logs" / "metrics.jsonl")]

@@ -160,8 +160,8 @@ def train_run(
         f"the last good checkpoint is {files.last}"
     )
     own: list[Callback] = [
+        PosteriorDiagnostics(),  # adds to each epoch's row before the checkpoint keeps it
         Checkpoints(files.root, metadata={"config": config.to_dict()}, resume=resume),
-        PosteriorDiagnostics(),
         MetricsFile(files.metrics),
         DivergenceGuard(config.log_every, advice=advice),
         ProgressBar(config.log_every),

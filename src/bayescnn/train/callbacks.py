@@ -146,9 +146,12 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 class MetricsFile(Callback):
     """Keep the history as ``metrics.jsonl``: one JSON row per epoch, rewritten atomically.
 
-    The file is the history's only copy: a resumed run reads back the rows of the epochs
-    its checkpoint holds (put this callback after the one that restores). Its folder is
-    created (and checked writable) before the first epoch.
+    A resumed run's history comes from its checkpoint (put this callback after the one
+    that restores), and the file is rewritten from it at once: rows of epochs the
+    checkpoint does not hold go, and rows it holds but the file lacks (a process killed
+    after saving the checkpoint, before writing this file) come back. A checkpoint
+    without a history (written before it held one) reads back the file's rows. The
+    file's folder is created (and checked writable) before the first epoch.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -158,11 +161,16 @@ class MetricsFile(Callback):
         if state.dist.is_main:
             check_writable_file(self.path, what="metrics file", example="metrics.jsonl")
         if state.start_epoch > 0:
-            state.history = [
-                row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch
-            ]
+            if not state.history:
+                state.history = [
+                    row for row in read_metrics(self.path) if row["epoch"] <= state.start_epoch
+                ]
+            self._write(state)
 
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
+        self._write(state)
+
+    def _write(self, state: FitState) -> None:
         if state.dist.is_main:
             text = "".join(json.dumps(r) + "\n" for r in state.history)
             atomic_write_bytes(self.path, text.encode())

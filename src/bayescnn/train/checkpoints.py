@@ -29,10 +29,14 @@ class Checkpoints(Callback):
     monitored NLL improves; with ``resume``, continue from ``last.safetensors``.
 
     A checkpoint holds the model, optimiser and scheduler states, the epoch, the best
-    NLL and the caller's ``metadata`` (e.g. the config a run was built from). Resuming is
+    NLL and the caller's ``metadata`` (e.g. the config a run was built from); the last
+    one also holds the history (one metrics row per finished epoch). It is all a resume
+    needs, so a process killed between writing it and writing any other file (the
+    metrics file) loses nothing. Resuming is
     exact when :func:`bayescnn.fit` is given a ``seed``: every epoch's randomness is a
     function of ``(seed, epoch)``, so no generator state needs saving. Only the main
     process writes. Files are written atomically: a crash keeps the previous one.
+    Callbacks that add to an epoch's row go before this one in the list.
 
     Resuming with a different ``epochs`` (e.g. more, to train a finished run longer)
     continues the history and the scheduler's state; a schedule planned over the
@@ -76,6 +80,8 @@ class Checkpoints(Callback):
             state.scheduler.load_state_dict(checkpoint.extra["scheduler"])
         state.start_epoch = checkpoint.metadata["epoch"] + 1
         state.best_valid_nll = checkpoint.metadata["best_valid_nll"]
+        # checkpoints from before the history was saved leave it to MetricsFile's file
+        state.history = list(checkpoint.metadata.get("history", []))
         # checkpoints of bayescnn train from before "epochs" was saved hold it in their config
         older = checkpoint.metadata.get("config", {}).get("epochs", state.epochs)
         planned = checkpoint.metadata.get("epochs", older)
@@ -87,11 +93,14 @@ class Checkpoints(Callback):
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
         if not state.dist.is_main:
             return
-        self._save(self.last, state)
+        self._save(self.last, state, history=state.history)
         if state.improved:
             self._save(self.best, state)
 
-    def _save(self, path: Path, state: FitState) -> None:
+    def _save(
+        self, path: Path, state: FitState, history: list[dict[str, Any]] | None = None
+    ) -> None:
+        history_entry = {} if history is None else {"history": history}
         save_checkpoint(
             path,
             model_state=state.model.state_dict(),
@@ -100,7 +109,8 @@ class Checkpoints(Callback):
                 "epoch": state.epoch,
                 "epochs": state.epochs,
                 "best_valid_nll": state.best_valid_nll,
-            },
+            }
+            | history_entry,
             extra={
                 "optimizer": state.optimizer.state_dict(),
                 "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
