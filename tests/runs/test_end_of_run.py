@@ -20,22 +20,6 @@ from bayescnn.uncertainty import predict_loader
 SAMPLES = 3  # the runs' test_samples
 
 
-def _config(out_dir: Path, data_dir: Path) -> TrainConfig:
-    return TrainConfig(
-        dataset="mnist",
-        data_dir=str(data_dir),
-        model="lenet",
-        image_size=28,
-        lr=3e-3,
-        batch_size=50,
-        epochs=1,
-        valid_samples=1,
-        test_samples=SAMPLES,
-        out_dir=str(out_dir),
-        device="cpu",
-    )
-
-
 class PassCounter:
     """Counts the passes of a classifier over a run's validation and test splits.
 
@@ -90,9 +74,9 @@ class _WatchAfterTraining(Callback):
 
 
 @pytest.fixture(scope="module")
-def counted_run(tmp_path_factory, tiny_mnist_dir):
+def counted_run(tmp_path_factory, short_run_config):
     """A 1-epoch calibrated run of the tiny MNIST, its config and its end's pass count."""
-    config = _config(tmp_path_factory.mktemp("runs"), tiny_mnist_dir)
+    config = short_run_config(out_dir=str(tmp_path_factory.mktemp("runs")), test_samples=SAMPLES)
     counter = PassCounter(config)
     folder, _ = train_run(
         config, Path(config.out_dir) / "run", callbacks=[_WatchAfterTraining(counter)]

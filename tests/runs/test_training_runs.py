@@ -1,6 +1,7 @@
 """Runs from a config: they learn, write their run folder, resume exactly (tiny data; real data
 marked slow)."""
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -30,29 +31,16 @@ from bayescnn.train import read_metrics
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
-def _config(tmp_path, data_dir, **overrides):
-    values = dict(
-        dataset="mnist",
-        data_dir=str(data_dir),
-        model="lenet",
-        image_size=28,
-        lr=3e-3,
-        batch_size=50,
-        epochs=2,
-        valid_samples=2,
-        test_samples=2,
-        out_dir=str(tmp_path),
-        device="cpu",
-    )
-    return TrainConfig(**(values | overrides))
+@pytest.fixture
+def make_config(tmp_path, short_run_config):
+    """This file's run: 2 epochs, 2 validation samples, written under ``tmp_path``."""
+    return functools.partial(short_run_config, out_dir=str(tmp_path), epochs=2, valid_samples=2)
 
 
 @pytest.mark.slow  # two full runs through the CLI: the slowest of tests/runs
 @pytest.mark.parametrize("bayesian", [True, False])
-def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, tiny_mnist_dir, bayesian):
-    folder, report = train_run(
-        _config(tmp_path, tiny_mnist_dir, bayesian=bayesian), tmp_path / "run"
-    )
+def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, make_config, bayesian):
+    folder, report = train_run(make_config(bayesian=bayesian), tmp_path / "run")
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert rows[1]["train_loss"] < rows[0]["train_loss"]
     assert report["predictive"]["accuracy"] > 0.5, "well above the 10% of chance"
@@ -61,12 +49,8 @@ def test_a_short_run_learns_and_writes_its_run_folder(tmp_path, tiny_mnist_dir, 
     assert open_run(folder).config.bayesian is bayesian
 
 
-def test_a_run_folder_loads_back_with_the_posterior_spec_it_was_trained_with(
-    tmp_path, tiny_mnist_dir
-):
-    config = _config(
-        tmp_path,
-        tiny_mnist_dir,
+def test_a_run_folder_loads_back_with_the_posterior_spec_it_was_trained_with(tmp_path, make_config):
+    config = make_config(
         epochs=1,
         estimator="lrt",
         prior="mixture",
@@ -100,11 +84,9 @@ def _cut_after_one_epoch_of_two(folder: Path) -> None:
 
 
 @pytest.mark.slow  # three runs, one resumed
-def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(
-    tmp_path, tiny_mnist_dir
-):
-    _, straight = train_run(_config(tmp_path, tiny_mnist_dir), tmp_path / "straight")
-    train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "cut")
+def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(tmp_path, make_config):
+    _, straight = train_run(make_config(), tmp_path / "straight")
+    train_run(make_config(epochs=1), tmp_path / "cut")
     _cut_after_one_epoch_of_two(tmp_path / "cut")
     _, resumed = resume_run(tmp_path / "cut")
     assert resumed == straight
@@ -115,9 +97,9 @@ def test_an_interrupted_run_resumed_ends_exactly_like_an_uninterrupted_one(
 
 
 def test_the_last_checkpoint_keeps_the_history_a_resume_needs_and_the_best_keeps_none(
-    tmp_path, tiny_mnist_dir
+    tmp_path, make_config
 ):
-    folder, _ = train_run(_config(tmp_path, tiny_mnist_dir, epochs=2), tmp_path / "run")
+    folder, _ = train_run(make_config(epochs=2), tmp_path / "run")
     history = load_checkpoint(folder / "last.safetensors").metadata["history"]
     assert history == [
         json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()
@@ -126,8 +108,8 @@ def test_the_last_checkpoint_keeps_the_history_a_resume_needs_and_the_best_keeps
     assert "history" not in load_checkpoint(folder / "best.safetensors").metadata
 
 
-def test_starting_a_new_run_in_a_finished_run_folder_is_refused(tmp_path, tiny_mnist_dir):
-    config = _config(tmp_path, tiny_mnist_dir, epochs=1)
+def test_starting_a_new_run_in_a_finished_run_folder_is_refused(tmp_path, make_config):
+    config = make_config(epochs=1)
     train_run(config, tmp_path / "run")
     before = (tmp_path / "run" / "last.safetensors").read_bytes()
     with pytest.raises(FileExistsError, match="--resume"):
@@ -135,8 +117,8 @@ def test_starting_a_new_run_in_a_finished_run_folder_is_refused(tmp_path, tiny_m
     assert (tmp_path / "run" / "last.safetensors").read_bytes() == before
 
 
-def test_mixed_precision_training_runs_and_keeps_the_kl_in_float32(tmp_path, tiny_mnist_dir):
-    folder, report = train_run(_config(tmp_path, tiny_mnist_dir, amp=True), tmp_path / "amp")
+def test_mixed_precision_training_runs_and_keeps_the_kl_in_float32(tmp_path, make_config):
+    folder, report = train_run(make_config(amp=True), tmp_path / "amp")
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert rows[1]["train_loss"] < rows[0]["train_loss"] and rows[1]["train_kl"] > 0
     assert report["predictive"]["accuracy"] > 0.3
@@ -145,20 +127,18 @@ def test_mixed_precision_training_runs_and_keeps_the_kl_in_float32(tmp_path, tin
 @pytest.mark.slow
 @pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
 @pytest.mark.parametrize("bayesian", [True, False])
-def test_a_short_real_fashion_mnist_run_learns(tmp_path, bayesian):
-    config = _config(
-        tmp_path, FASHION, dataset="fashion-mnist", train_subset=3000, batch_size=100,
+def test_a_short_real_fashion_mnist_run_learns(tmp_path, short_run_config, bayesian):
+    config = short_run_config(
+        out_dir=str(tmp_path), epochs=2, valid_samples=2, data_dir=str(FASHION), dataset="fashion-mnist", train_subset=3000, batch_size=100,
         bayesian=bayesian,
     )  # fmt: skip
     _, report = train_run(config, tmp_path / "run")
     assert report["predictive"]["accuracy"] > 0.5, "well above the 10% of chance"
 
 
-def test_a_finished_run_resumed_with_more_epochs_trains_on_like_a_longer_run(
-    tmp_path, tiny_mnist_dir
-):
-    _, straight = train_run(_config(tmp_path, tiny_mnist_dir), tmp_path / "straight")
-    train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "short")
+def test_a_finished_run_resumed_with_more_epochs_trains_on_like_a_longer_run(tmp_path, make_config):
+    _, straight = train_run(make_config(), tmp_path / "straight")
+    train_run(make_config(epochs=1), tmp_path / "short")
     folder, longer = resume_run(tmp_path / "short", epochs=2)
     assert longer == straight
     assert [row["epoch"] for row in read_metrics(folder / "metrics.jsonl")] == [1, 2]
@@ -167,28 +147,28 @@ def test_a_finished_run_resumed_with_more_epochs_trains_on_like_a_longer_run(
 
 
 def test_resuming_a_finished_run_asked_for_no_more_epochs_returns_its_report_untrained(
-    tmp_path, tiny_mnist_dir
+    tmp_path, make_config
 ):
-    folder, report = train_run(_config(tmp_path, tiny_mnist_dir, epochs=1), tmp_path / "run")
+    folder, report = train_run(make_config(epochs=1), tmp_path / "run")
     before = (folder / "last.safetensors").read_bytes()
     assert resume_run(folder) == (folder, report)
     assert (folder / "last.safetensors").read_bytes() == before
 
 
-def test_resuming_with_no_more_epochs_than_trained_is_refused_naming_the_key(
-    tmp_path, tiny_mnist_dir
-):
-    folder, _ = train_run(_config(tmp_path, tiny_mnist_dir, epochs=2), tmp_path / "run")
+def test_resuming_with_no_more_epochs_than_trained_is_refused_naming_the_key(tmp_path, make_config):
+    folder, _ = train_run(make_config(epochs=2), tmp_path / "run")
     with pytest.raises(ConfigError, match="more than the 2 the run") as raised:
         resume_config(folder, epochs=1)
     assert raised.value.key == "epochs"
 
 
 @pytest.fixture(scope="module")
-def run_before_the_renames(tmp_path_factory, tiny_mnist_dir):
+def run_before_the_renames(tmp_path_factory, short_run_config):
     """A run folder as older versions wrote it: config key ``objective``, not ``likelihood``."""
     tmp_path = tmp_path_factory.mktemp("old-run")
-    config = _config(tmp_path, tiny_mnist_dir, epochs=1, train_subset=100, likelihood="logmeanexp")
+    config = short_run_config(
+        out_dir=str(tmp_path), train_subset=100, likelihood="logmeanexp", valid_samples=2
+    )
     folder, _ = train_run(config, tmp_path / "run")
     for name in ("best.safetensors", "last.safetensors"):
         checkpoint = load_checkpoint(folder / name)
