@@ -131,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="folder searched first for the data")
     parser.add_argument("--runs", type=Path, default=None, help="default runs/results[-quick]")
     parser.add_argument("--no-write", action="store_true", help="train only, write no tables")
-    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="the documentation's folder")
+    parser.add_argument(
+        "--docs", type=Path, default=ROOT / "docs", help="the documentation's folder"
+    )
     parser.add_argument(
         "--write-only", action="store_true", help="train nothing: write the tables of finished runs"
     )

@@ -131,7 +131,9 @@ def test_calibrate_fits_one_temperature_to_the_members_pooled_samples():
     model = _Packed(bayesian=False)
     model.offset.zero_()
     fit = bayescnn.calibrate(model, [(x, y)], samples=2)
-    assert fit.temperature > 0 and bayescnn.calibration.temperature_of(model) == pytest.approx(fit.temperature)
+    assert fit.temperature > 0 and bayescnn.calibration.temperature_of(model) == pytest.approx(
+        fit.temperature
+    )
 
 
 def test_the_elbo_nll_is_the_mean_over_members():

@@ -50,4 +50,3 @@ def test_decompositions_not_summarised_are_none_in_the_prediction():
     assert prediction.softmax is not None
     assert prediction.normalized is None and prediction.entropy is None
     assert prediction.scores == {} and prediction.labels is None
-

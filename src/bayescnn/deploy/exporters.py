@@ -153,9 +153,7 @@ def _example_for(module: nn.Module, example_input: Tensor) -> Tensor:
     return example_input.detach().contiguous()
 
 
-def _check_fits(
-    module: nn.Module, example: Tensor, model_name: str
-) -> Tensor | tuple[Tensor, ...]:
+def _check_fits(module: nn.Module, example: Tensor, model_name: str) -> Tensor | tuple[Tensor, ...]:
     try:
         with torch.no_grad():
             output: Tensor | tuple[Tensor, ...] = module(example)

@@ -47,6 +47,7 @@ def rotate(images: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     F, bilinear = px.vision()
     angle = px.level((15, 30, 45, 60, 75), severity)
     sign = px.randint(2, images.shape[0], generator, images.device)
+
     def rotated(degrees: float) -> Callable[[Tensor], Tensor]:
         return lambda x: F.rotate(x, degrees, interpolation=bilinear)
 
