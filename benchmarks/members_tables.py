@@ -19,7 +19,7 @@ from typing import Any
 
 from bayescnn import defaults
 from bayescnn.reports import markdown_table
-from benchmarks.comparison import ROOT
+from benchmarks.comparison import METHODS, ROOT
 from benchmarks.comparison_tables import TAGS, Record, load_records, mean, plain_loop_summary
 from benchmarks.report import RESULT_PAGES, write_sections
 from benchmarks.scoring import mean_sd
@@ -28,6 +28,8 @@ BEFORE = "members-4-rho1"
 """The members as they were: Flipout in every layer, 25 samples of each member."""
 AFTER = "members-4-bbb-rho1"
 """The members as ``models.create(..., members=4)`` builds them now: weight sampling."""
+MEMBERS: int = METHODS[AFTER].create["members"]
+"""How many members the tables' network has."""
 STEP_LIMIT = 4.0
 PREDICT_LIMIT = 4.0
 MI_TOLERANCE = 0.005
@@ -52,7 +54,7 @@ def sample_rows(records: Sequence[Record]) -> list[list[str]]:
     rows = []
     for count, scored in sorted(scores_by_samples(records).items()):
         rows.append([
-            f"{count} ({count * 4} in all)", str(len(scored)),
+            f"{count} ({count * MEMBERS} in all)", str(len(scored)),
             mean_sd([s["accuracy"] for s in scored], 2, 100.0),
             mean_sd([s["nll"] for s in scored]),
             mean_sd([s["ece"] for s in scored]),
