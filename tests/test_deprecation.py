@@ -127,6 +127,11 @@ def _cli_objective_flag(_: Path) -> None:
     assert args.likelihood == "logmeanexp"
 
 
+def _plot_force_flag(_: Path) -> None:
+    args = bayescnn.cli.main.build_parser().parse_args(["plot", "RUN", "--force"])
+    assert args.overwrite is True
+
+
 USES: dict[str, Callable[[Path], None]] = {
     "bayescnn.uncertainty.METHODS": _module_attribute(
         "bayescnn.uncertainty", "METHODS", bayescnn.uncertainty.DECOMPOSITIONS
@@ -154,6 +159,7 @@ USES: dict[str, Callable[[Path], None]] = {
     "the config key 'objective'": _config_key,
     "bayescnn.runs.load_run": _runs_load_run,
     "bayescnn train --objective": _cli_objective_flag,
+    "bayescnn plot --force": _plot_force_flag,
     "bayescnn.train.predictive_probs": _train_predictive_probs,
     "bayescnn.metrics.calibration": _metrics_calibration,
     **_moved("bayescnn.nn", PRUNING + POSTERIOR_STATS, "bayescnn.analysis"),

@@ -21,7 +21,7 @@ def test_plot_refuses_a_frequentist_run_compared_with_a_twin(tmp_path, tiny_mnis
     assert "is a frequentist run" in capsys.readouterr().err
 
 
-def test_plot_asks_for_force_before_overwriting_figures(tiny_run, tmp_path, capsys):
+def test_plot_asks_for_overwrite_before_replacing_figures(tiny_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     assert main(["plot", str(run)]) == 0
@@ -29,7 +29,7 @@ def test_plot_asks_for_force_before_overwriting_figures(tiny_run, tmp_path, caps
     capsys.readouterr()
     assert main(["plot", str(run)]) == 2
     err = capsys.readouterr().err
-    assert "training_curves.png" in err and "--force" in err
+    assert "training_curves.png" in err and "--overwrite" in err
     assert (run / "training_curves.png").stat().st_mtime_ns == first, "left as it was"
-    assert main(["plot", str(run), "--force"]) == 0
+    assert main(["plot", str(run), "--overwrite"]) == 0
     assert "wrote" in capsys.readouterr().out

@@ -278,9 +278,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     weights = files.root / "weight_distributions.png"
     targets = (curves, weights) if run.config.bayesian else (curves,)
     existing = [str(path) for path in targets if path.exists()]
-    if existing and not args.force:
+    if existing and not args.overwrite:
         raise InvalidArgumentError(
-            f"{' and '.join(existing)} already exist; pass --force to overwrite them"
+            f"{' and '.join(existing)} already exist; pass --overwrite to replace them"
         )
     written = [plot_training_curves(files.read_metrics(), curves)]
     if run.config.bayesian:

@@ -20,13 +20,17 @@ from bayescnn.cli.commands import cmd_evaluate, cmd_plot, cmd_train, cmd_uncerta
 from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
 from bayescnn.cli.predict_command import add_predict_command
+from bayescnn.cli.renamed_flags import RenamedFlag
 from bayescnn.cli.shift_command import add_shift_command
 from bayescnn.cli.train_options import add_train_options
+from bayescnn.deprecation import deprecate
 from bayescnn.errors import BayesCNNError
 from bayescnn.runs.config import NOT_COMPARED_KEYS
 from bayescnn.runtime.cpu_allocator import tune_cpu_allocator
 
 EXIT_BAD_INPUT = 2
+
+_PLOT_FORCE = deprecate("bayescnn plot --force", "bayescnn plot --overwrite", "as predict names it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,10 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--frequentist", metavar="RUN", help="a frequentist twin run to compare weights with"
     )
     plot.add_argument(
-        "--force",
+        "--overwrite",
         action="store_true",
-        help="overwrite the run's existing figures (without it, plot refuses to)",
+        help="replace the run's existing figures (without it, plot refuses to)",
     )
+    plot.add_argument("--force", dest="overwrite", action=RenamedFlag, switch=True,
+                      deprecation=_PLOT_FORCE)  # fmt: skip
     plot.set_defaults(handler=cmd_plot)
     add_predict_command(commands)
     add_posterior_commands(commands)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
+from bayescnn.cli.renamed_flags import RenamedFlag
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError
 from bayescnn.models import list_models
@@ -97,21 +97,6 @@ RENAMED_FLAGS: dict[str, str] = {"objective": "likelihood"}
 """Old flags still accepted (with a warning on stderr): old name -> field."""
 
 
-class _RenamedFlag(argparse.Action):
-    """Stores into the new field and prints the flag's deprecation message on stderr."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        old = self.option_strings[0].removeprefix("--").replace("-", "_")
-        print(f"warning: {_RENAMED_FLAG_DEPRECATIONS[old].message}", file=sys.stderr)
-        setattr(namespace, self.dest, values)
-
-
 def flag(name: str) -> str:
     """The command-line flag of a config key: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
@@ -172,9 +157,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             dest=new,
             type=str.lower,
             choices=CHOICES[new].names() if new in CHOICES else None,
-            action=_RenamedFlag,
+            action=RenamedFlag,
+            deprecation=_RENAMED_FLAG_DEPRECATIONS[old],
             default=None,
-            help=argparse.SUPPRESS,
         )
 
 
