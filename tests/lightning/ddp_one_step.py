@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import bayescnn
 from bayescnn.lightning import BayesianClassifier
+from bayescnn.train.distributed import exit_process
 
 NUM_TRAIN = 1000  # the whole training set's size, the same on every rank
 BETA = 0.5
@@ -84,8 +85,9 @@ def main(out: Path) -> None:
         k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("valid/")
     }
     torch.save(recorder.record, out / f"rank{trainer.global_rank}.pt")
-    # leave the process group before exit: a gloo group torn down by the interpreter's
-    # exit once aborted a rank ("terminate called without an active exception")
+    # leave the process group, then the process without interpreter finalization: the
+    # group DDP leaks was torn down there and once aborted a rank ("terminate called
+    # without an active exception"; see bayescnn.train.distributed.exit_process)
     if torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
@@ -93,3 +95,4 @@ def main(out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
+    exit_process(0)
