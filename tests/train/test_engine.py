@@ -206,6 +206,36 @@ def test_a_run_killed_between_its_checkpoint_and_its_metrics_file_resumes_with_e
     )
 
 
+def test_a_run_killed_between_its_two_checkpoints_keeps_the_best_epochs_model(
+    tmp_path, monkeypatch
+):
+    """Killed after the first file of an improving epoch's pair is written, the resumed
+    run's best checkpoint is still the epoch of the lowest validation NLL."""
+    from bayescnn.train import checkpoints
+
+    def run(epochs, resume=False):
+        torch.manual_seed(0)
+        model = bayescnn.to_bayesian(_small_cnn())
+        return _fit(model, _two_blobs(), epochs=epochs,
+                    callbacks=[Checkpoints(tmp_path, resume=resume)])  # fmt: skip
+
+    save = checkpoints.save_checkpoint
+
+    def killed_after_one_file_of_epoch_2(path, **contents):
+        save(path, **contents)
+        if contents["metadata"]["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoints, "save_checkpoint", killed_after_one_file_of_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        run(2)
+    monkeypatch.setattr(checkpoints, "save_checkpoint", save)
+    history = run(2, resume=True)
+    nlls = [row["valid_nll"] for row in history]
+    assert nlls[1] < nlls[0], "epoch 2 improves (the case this test is about)"
+    assert load_checkpoint(tmp_path / "best.safetensors").metadata["epoch"] == 1  # epoch 2
+
+
 def test_a_checkpoint_alone_resumes_the_whole_history(tmp_path):
     def run(epochs, resume=False):
         model = bayescnn.to_bayesian(_small_cnn())

@@ -93,9 +93,12 @@ class Checkpoints(Callback):
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
         if not state.dist.is_main:
             return
-        self._save(self.last, state, history=state.history)
+        # best first: a process killed between the two resumes from the previous last
+        # and trains this epoch again; the other order left a last that counted this
+        # epoch's NLL as the best beside a best of an earlier epoch
         if state.improved:
             self._save(self.best, state)
+        self._save(self.last, state, history=state.history)
 
     def _save(
         self, path: Path, state: FitState, history: list[dict[str, Any]] | None = None
