@@ -236,6 +236,27 @@ def test_a_run_killed_between_its_two_checkpoints_keeps_the_best_epochs_model(
     assert load_checkpoint(tmp_path / "best.safetensors").metadata["epoch"] == 1  # epoch 2
 
 
+def test_a_resume_in_another_number_of_processes_is_warned_of(tmp_path, caplog):
+    def run(epochs, resume=False):
+        model = bayescnn.to_bayesian(_small_cnn())
+        _fit(model, _two_blobs(64), epochs=epochs, callbacks=[Checkpoints(tmp_path, resume=resume)])
+
+    run(1)
+    last = tmp_path / "last.safetensors"
+    assert load_checkpoint(last).metadata["world_size"] == 1
+    with caplog.at_level("WARNING", logger="bayescnn.train"):
+        run(2, resume=True)
+    assert not caplog.records, "the same number of processes: nothing to say"
+
+    checkpoint = load_checkpoint(last)  # as if two processes had trained it
+    save_checkpoint(last, model_state=checkpoint.model_state,
+                    metadata=checkpoint.metadata | {"world_size": 2}, extra=checkpoint.extra)  # fmt: skip
+    with caplog.at_level("WARNING", logger="bayescnn.train"):
+        run(3, resume=True)
+    assert "trained by 2 process(es) and resumes in 1" in caplog.text
+    assert "global minibatch" in caplog.text
+
+
 def test_a_checkpoint_alone_resumes_the_whole_history(tmp_path):
     def run(epochs, resume=False):
         model = bayescnn.to_bayesian(_small_cnn())

@@ -29,14 +29,17 @@ class Checkpoints(Callback):
     monitored NLL improves; with ``resume``, continue from ``last.safetensors``.
 
     A checkpoint holds the model, optimiser and scheduler states, the epoch, the best
-    NLL and the caller's ``metadata`` (e.g. the config a run was built from); the last
-    one also holds the history (one metrics row per finished epoch). It is all a resume
-    needs, so a process killed between writing it and writing any other file (the
-    metrics file) loses nothing. Resuming is
+    NLL, the number of processes that trained it and the caller's ``metadata`` (e.g.
+    the config a run was built from); the last one also holds the history (one metrics
+    row per finished epoch). It is all a resume needs, so a process killed between
+    writing it and writing any other file (the metrics file) loses nothing. Resuming is
     exact when :func:`bayescnn.fit` is given a ``seed``: every epoch's randomness is a
     function of ``(seed, epoch)``, so no generator state needs saving. Only the main
     process writes. Files are written atomically: a crash keeps the previous one.
     Callbacks that add to an epoch's row go before this one in the list.
+
+    A resume in another number of processes (an elastic restart) is warned of: each
+    process's batches keep their size, so the global minibatch changes.
 
     Resuming with a different ``epochs`` (e.g. more, to train a finished run longer)
     continues the history and the scheduler's state; a schedule planned over the
@@ -88,6 +91,17 @@ class Checkpoints(Callback):
         if planned != state.epochs:
             stretch_schedule(state.scheduler, state.epochs)
             log.info("the run's %d epoch(s) are now %d", planned, state.epochs)
+        trained_by = checkpoint.metadata.get("world_size", state.dist.world_size)
+        if trained_by != state.dist.world_size:
+            log.warning(
+                "warning: the run was trained by %d process(es) and resumes in %d: each "
+                "process's batches stay the size they were, so the global minibatch (and the "
+                "steps an epoch) change from here on; resume with %d processes to continue "
+                "it as it was",
+                trained_by,
+                state.dist.world_size,
+                trained_by,
+            )
         log.info("resumed from %s at epoch %d", self.last, state.start_epoch + 1)
 
     def on_epoch_end(self, state: FitState, row: dict[str, Any]) -> None:
@@ -112,6 +126,7 @@ class Checkpoints(Callback):
                 "epoch": state.epoch,
                 "epochs": state.epochs,
                 "best_valid_nll": state.best_valid_nll,
+                "world_size": state.dist.world_size,
             }
             | history_entry,
             extra={
