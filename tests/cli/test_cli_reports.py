@@ -147,5 +147,6 @@ def test_train_and_evaluate_build_their_test_report_with_one_function(
     assert len(built) == 2
     assert {key: written[key] for key in built[0]} == built[0]
     assert {key: printed[key] for key in built[1]} == built[1]
-    # train adds what it knows of the run: its epoch, test-set size and calibration fit
-    assert set(written) - {"epoch", "test_examples", "calibration"} == set(printed) - {"checkpoint"}
+    # train adds what it knows of the run: its epochs, test-set size and calibration fit
+    known = {"epoch", "epochs_trained", "test_examples", "calibration"}
+    assert set(written) - known == set(printed) - {"checkpoint"}

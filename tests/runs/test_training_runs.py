@@ -146,6 +146,25 @@ def test_a_finished_run_resumed_with_more_epochs_trains_on_like_a_longer_run(tmp
     assert "epochs: 2" in (folder / "config.yaml").read_text()
 
 
+def test_a_run_trained_longer_and_killed_before_its_test_report_is_not_finished_by_the_old_one(
+    tmp_path, make_config, monkeypatch
+):
+    _, straight = train_run(make_config(), tmp_path / "straight")
+    folder, _ = train_run(make_config(epochs=1), tmp_path / "run")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:  # trained to 2 epochs, killed before test.json
+        patched.setattr(bayescnn.runs.run, "build_test_report", killed)
+        with pytest.raises(KeyboardInterrupt):
+            resume_run(folder, epochs=2)
+    progress = read_run_progress(folder)
+    assert progress.epochs_done == 2 and not progress.tested, "test.json is the 1-epoch run's"
+    assert resume_run(folder) == (folder, straight)  # scores the test set, trains nothing
+    assert read_run_progress(folder).finished
+
+
 def test_resuming_a_finished_run_asked_for_no_more_epochs_returns_its_report_untrained(
     tmp_path, make_config
 ):

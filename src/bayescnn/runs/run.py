@@ -17,7 +17,13 @@ from bayescnn.errors import (
     InvalidArgumentError,
     RunExistsError,
 )
-from bayescnn.io import atomic_write_bytes, check_writable_dir, load_checkpoint, load_model_state
+from bayescnn.io import (
+    atomic_write_bytes,
+    check_writable_dir,
+    load_checkpoint,
+    load_model_state,
+    read_checkpoint_metadata,
+)
 from bayescnn.nn import describe
 from bayescnn.runs.builder import (
     DataSplits,
@@ -263,6 +269,8 @@ def _finish(
     load_model_state(model, best.model_state)
     report: dict[str, Any] = {
         "epoch": best.metadata["epoch"] + 1,
+        # RunProgress.tested: this report scores the run as trained to this many epochs
+        "epochs_trained": read_checkpoint_metadata(files.last)["epoch"] + 1,
         "test_examples": len(splits.test),
     }
     thresholds = thresholds and dist.is_main

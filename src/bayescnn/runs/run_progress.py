@@ -5,6 +5,7 @@ describes (:func:`matching_run_progress`), and the config to continue it with
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,18 @@ def read_run_progress(run_dir: str | Path) -> RunProgress:
         raise MissingFileError(f"cannot resume {files.root}: it holds no last.safetensors")
     metadata = read_checkpoint_metadata(files.last)
     config = TrainConfig.from_saved(metadata["config"])
-    return RunProgress(config, metadata["epoch"] + 1, files.test.is_file())
+    epochs_done = metadata["epoch"] + 1
+    return RunProgress(config, epochs_done, _tests_epochs(files, epochs_done))
+
+
+def _tests_epochs(files: RunFiles, epochs_done: int) -> bool:
+    """Whether the folder's ``test.json`` scores the run as its last checkpoint holds it:
+    written after as many epochs (a run trained longer and stopped before its new report
+    keeps the old one). A report without the count (written before it was) counts."""
+    if not files.test.is_file():
+        return False
+    report: dict[str, object] = json.loads(files.test.read_text())
+    return report.get("epochs_trained", epochs_done) == epochs_done
 
 
 def matching_run_progress(config: TrainConfig, run_dir: str | Path) -> RunProgress | None:
