@@ -62,6 +62,8 @@ class Method:
     rho_lr_scale: float = 1.0
     ensemble: int = 1
     bayesian: bool = True
+    split_batch: bool = False
+    """Packed members each train on their share of every batch (:func:`split_batch`)."""
 
 
 def _methods() -> dict[str, Method]:
@@ -86,6 +88,9 @@ def _methods() -> dict[str, Method]:
     found["members-4-bbb-rho1"] = Method(
         {"bayesian": True, "members": 4, "rho_scale": 1, "estimator": "bbb"}
     )
+    found["members-4-bbb-split-rho1"] = Method(
+        {"bayesian": True, "members": 4, "rho_scale": 1, "estimator": "bbb"}, split_batch=True
+    )
     found["members-4-half-rho3"] = Method(
         {
             "bayesian": True,
@@ -109,6 +114,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("deep-ensemble-5",),
     ("bayes-all-rho2", "bayes-all-rho5", "bayes-head-rho2", "bayes-head-rho5", "members-4-rho1"),
     ("bayes-ensemble-4-rho3", "bayes-ensemble-4-rho1"),
+    ("members-4-bbb-split-rho1",),
 )  # fmt: skip
 """The order jobs are run in, most needed first (a run cut short keeps the first tiers)."""
 
@@ -173,13 +179,35 @@ def plain_step(
     import bayescnn
     from bayescnn.train import expected_nll
 
-    out = model(inputs)
+    out, labels = (
+        split_batch(model, inputs, labels) if method.split_batch else (model(inputs), labels)
+    )
     loss = expected_nll(out if out.ndim == 3 else out.unsqueeze(0), labels)
     if method.bayesian:
         loss = loss + bayescnn.kl_divergence(model, validate=False) / num_train
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+
+
+def split_batch(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Packed members that each see a share of the batch: example ``j K + k`` goes to member
+    ``k`` alone, so one forward of the packed body over ``B / K`` rows trains all K (one
+    network's cost a step, where the shared batch costs K). Returns ``(1, B', C)`` logits
+    and their ``B'`` labels (``B'``: the batch cut to a multiple of K). Each member's term
+    of the loss is its mean NLL over its share, an unbiased estimate of its NLL over the
+    data, as with the shared batch, from K times fewer examples a step."""
+    from bayescnn.nn import PackedEnsemble, packed_memory_format
+
+    if not isinstance(model, PackedEnsemble):
+        raise TypeError(f"split_batch needs packed members, got {type(model).__name__}")
+    members = model.members
+    kept = inputs.shape[0] - inputs.shape[0] % members
+    rows = inputs[:kept].reshape(kept // members, members * inputs.shape[1], *inputs.shape[2:])
+    out = model.body(rows.contiguous(memory_format=packed_memory_format(rows)))
+    return out.reshape(1, kept, -1), labels[:kept]
 
 
 def train_member(method: Method, job: Job, member: int) -> tuple[nn.Module, float]:

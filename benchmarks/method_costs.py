@@ -41,12 +41,12 @@ def step_of(method: Method, inputs: torch.Tensor, labels: torch.Tensor) -> Calla
 
 
 def distinct_networks() -> dict[str, str]:
-    """Method name -> the name of the method whose single network it trains (the rho
-    scale and the ensemble size change no step's cost)."""
+    """Method name -> the name of the method whose single network and step it trains
+    (the rho scale and the ensemble size change no step's cost; a split batch does)."""
     owners: dict[str, str] = {}
     seen: dict[str, str] = {}
     for name, method in METHODS.items():
-        key = json.dumps(method.create, sort_keys=True)
+        key = json.dumps([method.create, method.split_batch], sort_keys=True)
         owners[name] = seen.setdefault(key, name)
     return owners
 

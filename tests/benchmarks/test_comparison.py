@@ -183,3 +183,29 @@ def test_the_sample_sweep_calibrates_and_scores_at_each_s(tiny_data: None) -> No
     for count, found in record["by_samples"].items():
         assert found["calibrated"]["samples"] == 4 * int(count)  # S of each of 4 members
         assert found["temperature"]["temperature"] > 0
+
+
+def test_split_batch_gives_each_example_to_one_member_and_only_it():
+    import bayescnn
+
+    torch.manual_seed(0)
+    model = bayescnn.models.create("lenet", num_classes=10, in_channels=1, members=4)
+    bayescnn.set_posterior_mean(model, True)  # deterministic: the two forwards compare
+    inputs, labels = torch.randn(10, 1, 32, 32), torch.arange(10)
+    logits, kept = comparison.split_batch(model, inputs, labels)
+    every_member = model(inputs)  # (K, B, C)
+    assert logits.shape == (1, 8, 10) and kept.tolist() == list(range(8))  # 10 cut to 2 x 4
+    for example in range(8):
+        torch.testing.assert_close(logits[0, example], every_member[example % 4, example])
+
+
+def test_a_split_batch_method_trains_its_members_through_the_plain_step():
+    import bayescnn
+
+    method = comparison.METHODS["members-4-bbb-split-rho1"]
+    torch.manual_seed(0)
+    model = bayescnn.models.create("lenet", num_classes=10, in_channels=1, **method.create)
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    before = [p.detach().clone() for p in model.parameters()]
+    comparison.plain_step(model, optimizer, method, torch.randn(8, 1, 32, 32), torch.arange(8), 100)
+    assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))

@@ -32,6 +32,7 @@ from bayescnn.nn.packed import (
     PackedLinear,
     PlainPackedLinear,
     packed_conv2d,
+    packed_memory_format,
 )
 from bayescnn.nn.rank1 import (
     Rank1Conv1d,
@@ -83,6 +84,7 @@ __all__ = [
     "module_device",
     "monte_carlo",
     "packed_conv2d",
+    "packed_memory_format",
     "posterior_mean",
     "sample_forward",
     "set_posterior_mean",
