@@ -30,6 +30,8 @@ AFTER = "members-4-bbb-rho1"
 """The members as ``models.create(..., members=4)`` builds them now: weight sampling."""
 MEMBERS: int = METHODS[AFTER].create["members"]
 """How many members the tables' network has."""
+SPLIT = "members-4-bbb-split-rho1"
+"""The same members, each trained on its share of every batch (one network's step)."""
 STEP_LIMIT = 4.0
 PREDICT_LIMIT = 4.0
 MI_TOLERANCE = 0.005
@@ -124,6 +126,34 @@ def target_rows(
     return rows
 
 
+def split_rows(
+    grouped: Mapping[tuple[str, str], list[Record]], costs: Mapping[str, float], samples: int
+) -> list[list[str]]:
+    """The members trained on the shared batch and on shares of it, side by side: per
+    dataset, the step's cost and the calibrated scores at ``samples`` per member and at the
+    harness' main S, mean ± sd over the seeds."""
+    rows = []
+    for tag, (dataset, _) in TAGS.items():
+        for method, batch in ((AFTER, "shared"), (SPLIT, f"a 1/{MEMBERS} share each")):
+            by_samples = scores_by_samples(grouped.get((tag, method), []))
+            for count in sorted({samples, max(by_samples, default=samples)} & set(by_samples)):
+                scored = by_samples[count]
+                step = costs.get(method)
+                rows.append([
+                    dataset, batch, "not measured" if step is None else f"{step:.2f}x",
+                    str(count), str(len(scored)),
+                    mean_sd([s["accuracy"] for s in scored], 2, 100.0),
+                    mean_sd([s["nll"] for s in scored]),
+                    mean_sd([s["ece"] for s in scored]),
+                    mean_sd([s["auroc"]["mutual_info"] for s in scored], 3),
+                ])  # fmt: skip
+    return rows
+
+
+SPLIT_HEADER = ["dataset", "batch of each member", "step x twin", "samples per member",
+                "seeds", "accuracy %", "NLL", "ECE", "MI AUROC"]  # fmt: skip
+
+
 def write(pooled: Path, costs_file: Path, packed_file: Path, samples: int, pages: Path) -> None:
     """Write the members' sections into the results pages under ``pages``."""
     grouped = load_records(pooled)
@@ -135,6 +165,9 @@ def write(pooled: Path, costs_file: Path, packed_file: Path, samples: int, pages
         )
         for tag in TAGS
     }
+    sections["members-split-batch"] = markdown_table(
+        SPLIT_HEADER, split_rows(grouped, costs, samples), align="<"
+    )
     sections["targets-members"] = markdown_table(
         ["target", "measured", "met?"], target_rows(grouped, costs, packed, samples), align="<"
     )

@@ -132,6 +132,12 @@ def _plot_force_flag(_: Path) -> None:
     assert args.overwrite is True
 
 
+def _ood_evaluation_calibration(_: Path) -> None:
+    result = bayescnn.metrics.calibration_error(torch.tensor([[0.9, 0.1]]), torch.tensor([0]))
+    evaluation = bayescnn.uncertainty.OODEvaluation(None, None, result, {})  # type: ignore[arg-type]
+    assert evaluation.calibration is result
+
+
 USES: dict[str, Callable[[Path], None]] = {
     "bayescnn.uncertainty.METHODS": _module_attribute(
         "bayescnn.uncertainty", "METHODS", bayescnn.uncertainty.DECOMPOSITIONS
@@ -160,6 +166,7 @@ USES: dict[str, Callable[[Path], None]] = {
     "bayescnn.runs.load_run": _runs_load_run,
     "bayescnn train --objective": _cli_objective_flag,
     "bayescnn plot --force": _plot_force_flag,
+    "bayescnn.uncertainty.OODEvaluation.calibration": _ood_evaluation_calibration,
     "bayescnn.train.predictive_probs": _train_predictive_probs,
     "bayescnn.metrics.calibration": _metrics_calibration,
     **_moved("bayescnn.nn", PRUNING + POSTERIOR_STATS, "bayescnn.analysis"),

@@ -54,3 +54,24 @@ def test_the_targets_compare_the_default_samples_with_the_members_before(tmp_pat
     assert "0.0055 vs the twin's 0.0050 (before: 0.0070) | yes |" in text
     assert "| 8 (32 in all) | 2 |" in text and "| 25 (100 in all) | 2 |" in text
     assert text.count("not measured") == 3  # the GPU targets, without a GPU
+
+
+def test_the_split_batch_table_puts_the_two_members_side_by_side(tmp_path: Path) -> None:
+    records = [
+        _record(tag, method, seed, ece, 0.95, {8: (ece + 0.001, 0.94)})
+        for seed in (0, 1, 2)
+        for tag in ("fmnist", "mnist")
+        for method, ece in ((members_tables.AFTER, 0.006), (members_tables.SPLIT, 0.009))
+    ]
+    grouped = {}
+    for record in records:
+        grouped.setdefault((record["tag"], record["method"]), []).append(record)
+    rows = members_tables.split_rows(grouped, {members_tables.AFTER: 3.5}, 8)
+    assert [row[:5] for row in rows[:4]] == [
+        ["Fashion-MNIST", "shared", "3.50x", "8", "3"],
+        ["Fashion-MNIST", "shared", "3.50x", "25", "3"],
+        ["Fashion-MNIST", "a 1/4 share each", "not measured", "8", "3"],
+        ["Fashion-MNIST", "a 1/4 share each", "not measured", "25", "3"],
+    ]
+    assert rows[2][7].startswith("0.0100") and rows[3][7].startswith("0.0090")  # the ECE
+    assert len(rows) == 8

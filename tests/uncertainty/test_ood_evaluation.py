@@ -41,7 +41,7 @@ def test_detection_and_calibration_are_scored_from_the_predictions(evaluation):
     pred_in, pred_out = evaluation.in_prediction, evaluation.ood_prediction
     for name, result in evaluation.detection.items():
         assert result == ood_detection(pred_in.scores[name], pred_out.scores[name])
-    assert evaluation.calibration.ece == calibration_error(pred_in.probs, pred_in.labels).ece
+    assert evaluation.calibration_error.ece == calibration_error(pred_in.probs, pred_in.labels).ece
 
 
 def test_the_summary_is_plain_json_numbers(evaluation):

@@ -200,7 +200,7 @@ def uncertainty_report(
         results=evaluation.detection,
     )
     plot_reliability_diagram(
-        evaluation.calibration,
+        evaluation.calibration_error,
         out_dir / REPORT_FILES["reliability"],
         title=f"Reliability diagram: {in_name} ({pred_in.samples} samples)",
     )

@@ -21,6 +21,7 @@ from torch import nn
 from bayescnn import defaults
 from bayescnn.data import ImageData, evaluation_loader
 from bayescnn.data.loader import EVALUATION_BATCH_SIZE
+from bayescnn.deprecation import renamed_attribute
 from bayescnn.errors import InvalidArgumentError
 from bayescnn.metrics import (
     CalibrationResult,
@@ -73,15 +74,22 @@ class OODEvaluation:
         in_prediction: The in-distribution set's :class:`Prediction`, with its labels and
             every decomposition and OOD score.
         ood_prediction: The OOD set's, likewise (no labels).
-        calibration: Calibration of the in-distribution predictive
-            (:data:`bayescnn.defaults.ECE_BINS` bins).
+        calibration_error: How far the in-distribution predictive is from calibrated:
+            :func:`~bayescnn.metrics.calibration_error` in
+            :data:`bayescnn.defaults.ECE_BINS` bins.
         detection: Per OOD score, how well it separates the OOD set from the other.
     """
 
     in_prediction: Prediction
     ood_prediction: Prediction
-    calibration: CalibrationResult
+    calibration_error: CalibrationResult
     detection: dict[str, OODResult]
+
+    calibration = renamed_attribute(
+        "bayescnn.uncertainty.OODEvaluation.calibration",
+        "bayescnn.uncertainty.OODEvaluation.calibration_error",
+        "the metric's name",
+    )
 
     def summary(self) -> dict[str, Any]:
         """The numbers as JSON-ready values: ``samples``, ``num_in``, ``num_out``,
@@ -89,7 +97,7 @@ class OODEvaluation:
         ``mean_confidence`` (in/out), ``uncertainty`` (per decomposition, in/out means
         of aleatoric and epistemic, plus total for entropy) and ``ood_detection`` (per
         score: auroc, aupr_in, aupr_out, fpr_at_95_tpr)."""
-        pred_in, pred_out, calib = self.in_prediction, self.ood_prediction, self.calibration
+        pred_in, pred_out, calib = self.in_prediction, self.ood_prediction, self.calibration_error
         assert pred_in.labels is not None
         in_means, out_means = _uncertainty_means(pred_in), _uncertainty_means(pred_out)
         return {
@@ -189,7 +197,9 @@ def evaluate_ood(
     return OODEvaluation(
         in_prediction=pred_in,
         ood_prediction=pred_out,
-        calibration=calibration_error(pred_in.probs, pred_in.labels, n_bins=defaults.ECE_BINS),
+        calibration_error=calibration_error(
+            pred_in.probs, pred_in.labels, n_bins=defaults.ECE_BINS
+        ),
         detection={
             name: ood_detection(pred_in.scores[name], pred_out.scores[name])
             for name in pred_in.scores
