@@ -163,6 +163,9 @@ def test_a_run_trained_longer_and_killed_before_its_test_report_is_not_finished_
     assert progress.epochs_done == 2 and not progress.tested, "test.json is the 1-epoch run's"
     assert resume_run(folder) == (folder, straight)  # scores the test set, trains nothing
     assert read_run_progress(folder).finished
+    (folder / "test.json").write_text("{truncated")  # damaged by hand: scored again
+    assert not read_run_progress(folder).tested
+    assert resume_run(folder) == (folder, straight)
 
 
 def test_resuming_a_finished_run_asked_for_no_more_epochs_returns_its_report_untrained(

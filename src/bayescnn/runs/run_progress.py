@@ -59,11 +59,13 @@ def read_run_progress(run_dir: str | Path) -> RunProgress:
 def _tests_epochs(files: RunFiles, epochs_done: int) -> bool:
     """Whether the folder's ``test.json`` scores the run as its last checkpoint holds it:
     written after as many epochs (a run trained longer and stopped before its new report
-    keeps the old one). A report without the count (written before it was) counts."""
-    if not files.test.is_file():
+    keeps the old one). A report without the count (written before it was) counts; one
+    that cannot be read does not (scoring the test set again rewrites it)."""
+    try:
+        report = json.loads(files.test.read_text())
+    except (OSError, ValueError):  # missing, unreadable or not JSON
         return False
-    report: dict[str, object] = json.loads(files.test.read_text())
-    return report.get("epochs_trained", epochs_done) == epochs_done
+    return isinstance(report, dict) and report.get("epochs_trained", epochs_done) == epochs_done
 
 
 def matching_run_progress(config: TrainConfig, run_dir: str | Path) -> RunProgress | None:
