@@ -36,6 +36,8 @@ LABELS = {
         for k in (1, 3)
     },
     "members-4-bbb-rho1": "4 Bayesian members in one network, rho scale 1 (today's members)",
+    "members-4-bbb-split-rho1": "4 Bayesian members in one network, each on a 1/4 share of "
+    "the batch",
     "members-4-half-rho3": "4 half-width Bayesian members in one network, Flipout, rho scale 3",
     **{f"bayes-ensemble-4-rho{k}": f"4 Bayesian networks, rho scale {k}" for k in (1, 3)},
     "rank1-4": "rank-1 mixture, 4 components",

@@ -98,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "processor": platform.processor(), "python": platform.python_version()}  # fmt: skip
     ms = {name: [1e3 * t for t in times] for name, times in samples.items()}
     summary = {name: median(times) for name, times in ms.items()}
-    record = {"environment": environment, "ratios": ratios, "median_ms": summary, "ms": ms}
+    record = {"date": time.strftime("%Y-%m-%d"), "rounds": args.rounds, "reps": args.reps,
+              "environment": environment, "ratios": ratios, "median_ms": summary, "ms": ms}  # fmt: skip
     if args.only and args.out.is_file():  # a partial run updates the methods it measured
         kept = json.loads(args.out.read_text())
         for key in ("ratios", "median_ms", "ms"):
