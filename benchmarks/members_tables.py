@@ -49,19 +49,23 @@ def scores_by_samples(records: Sequence[Record]) -> dict[int, list[dict[str, Any
     return found
 
 
+def score_cells(scored: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Calibrated accuracy %, NLL, ECE and MI AUROC, mean ± sd over the seeds' scores."""
+    return [
+        mean_sd([s["accuracy"] for s in scored], 2, 100.0),
+        mean_sd([s["nll"] for s in scored]),
+        mean_sd([s["ece"] for s in scored]),
+        mean_sd([s["auroc"]["mutual_info"] for s in scored], 3),
+    ]
+
+
 def sample_rows(records: Sequence[Record]) -> list[list[str]]:
     """One row per samples-per-member S of the sweep (and the main S): calibrated
     accuracy, NLL, ECE and MI AUROC, mean ± sd over the seeds, with that S's own
     temperature."""
     rows = []
     for count, scored in sorted(scores_by_samples(records).items()):
-        rows.append([
-            f"{count} ({count * MEMBERS} in all)", str(len(scored)),
-            mean_sd([s["accuracy"] for s in scored], 2, 100.0),
-            mean_sd([s["nll"] for s in scored]),
-            mean_sd([s["ece"] for s in scored]),
-            mean_sd([s["auroc"]["mutual_info"] for s in scored], 3),
-        ])  # fmt: skip
+        rows.append([f"{count} ({count * MEMBERS} in all)", str(len(scored)), *score_cells(scored)])
     return rows
 
 
@@ -139,14 +143,9 @@ def split_rows(
             for count in sorted({samples, max(by_samples, default=samples)} & set(by_samples)):
                 scored = by_samples[count]
                 step = costs.get(method)
-                rows.append([
-                    dataset, batch, "not measured" if step is None else f"{step:.2f}x",
-                    str(count), str(len(scored)),
-                    mean_sd([s["accuracy"] for s in scored], 2, 100.0),
-                    mean_sd([s["nll"] for s in scored]),
-                    mean_sd([s["ece"] for s in scored]),
-                    mean_sd([s["auroc"]["mutual_info"] for s in scored], 3),
-                ])  # fmt: skip
+                cost = "not measured" if step is None else f"{step:.2f}x"
+                rows.append([dataset, batch, cost, str(count), str(len(scored)),
+                             *score_cells(scored)])  # fmt: skip
     return rows
 
 
