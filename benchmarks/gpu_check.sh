@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check for a lent CUDA machine, as one command: nvidia-smi, the tests (tests/nn and
-# tests/cuda) on CUDA, the full benchmarks on --device cuda, and a one-epoch CLI run.
+# tests/cuda) on CUDA, the full benchmarks on --device cuda (every comparison method's
+# step included), and a one-epoch CLI run.
 # Everything it prints is also written under $OUT if set (else ./gpu-check).
 #
 # Usage, from the repository root:  bash benchmarks/gpu_check.sh
@@ -55,5 +56,7 @@ if "$PY" -c "import bayesian_torch, blitz, torchbnn, torch_uncertainty" 2>/dev/n
 else
     echo "=== peers: skipped (pip install -e '.[bench]', or carry the wheels: benchmarks/gpu_batch.sh)"
 fi
+step method-costs "$PY" -m benchmarks.method_costs --device cuda --rounds 15 --reps 3 \
+    --out "$OUT_DIR/results-costs-cuda.json"   # every method's step, members included
 PY="$PY" bash benchmarks/gpu_compile.sh || status=1
 exit "$status"

@@ -1,6 +1,7 @@
 """The controlled training cost of each method of :mod:`benchmarks.comparison`.
 
-``python -m benchmarks.method_costs [--threads 1] [--rounds 15] [--out FILE.json]``
+``python -m benchmarks.method_costs [--device cuda] [--threads 1] [--rounds 15]
+[--out FILE.json]``
 
 One training step (batch 256, 1x32x32, the comparison's plain loop: expected NLL over
 samples/members + KL / N, Adam) of every distinct network, interleaved with the twin's
@@ -31,10 +32,11 @@ NUM_TRAIN = 48_000
 
 
 def step_of(method: Method, inputs: torch.Tensor, labels: torch.Tensor) -> Callable[[], None]:
-    """One plain-loop training step of ``method``'s network (one member of an ensemble)."""
+    """One plain-loop training step of ``method``'s network (one member of an ensemble), on
+    the inputs' device."""
     torch.manual_seed(0)
     model = bayescnn.models.create("lenet", num_classes=10, in_channels=1, **method.create)
-    model.train()
+    model.to(inputs.device).train()
     optimizer = bayescnn.train.default_optimizer(model, 1e-3, method.rho_lr_scale)
 
     return partial(plain_step, model, optimizer, method, inputs, labels, NUM_TRAIN)
@@ -52,13 +54,13 @@ def distinct_networks() -> dict[str, str]:
 
 
 def measure(
-    rounds: int, reps: int, only: Sequence[str] = ()
+    rounds: int, reps: int, only: Sequence[str] = (), device: str = "cpu"
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Ratios to the twin by method, and the per-round seconds of each distinct network
-    (``only``: the methods with these name prefixes, and the twin)."""
+    (``only``: the methods with these name prefixes, and the twin), on ``device``."""
     generator = torch.Generator().manual_seed(0)
-    inputs = torch.randn(256, 1, 32, 32, generator=generator)
-    labels = torch.randint(0, 10, (256,), generator=generator)
+    inputs = torch.randn(256, 1, 32, 32, generator=generator).to(device)
+    labels = torch.randint(0, 10, (256,), generator=generator).to(device)
     owners = distinct_networks()
     if only:
         owners = {n: o for n, o in owners.items() if n == "twin" or n.startswith(tuple(only))}
@@ -68,7 +70,8 @@ def measure(
             steps[owner] = step_of(METHODS[owner], inputs, labels)
         except (TypeError, ValueError) as error:  # a method whose API this tree lacks
             print(f"skipping {owner}: {error}")
-    samples = interleaved(steps, rounds=rounds, reps=reps, warmup=3)
+    sync = torch.cuda.synchronize if inputs.device.type == "cuda" else lambda: None
+    samples = interleaved(steps, rounds=rounds, reps=reps, warmup=3, sync=sync)
     twin = samples[owners["twin"]]
     ratios = {
         name: METHODS[name].ensemble * paired_ratio(samples[owner], twin)
@@ -81,6 +84,7 @@ def measure(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.method_costs", description=__doc__)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument(
@@ -91,10 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-costs.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    ratios, samples = measure(args.rounds, args.reps, args.only)
+    ratios, samples = measure(args.rounds, args.reps, args.only, args.device)
     cells = [[name, f"{ratio:.2f}x"] for name, ratio in ratios.items()]
     print(markdown_table(["method", "training cost x twin"], cells, align="<"))
-    environment = {"torch": torch.__version__, "threads": args.threads,
+    environment = {"torch": torch.__version__, "threads": args.threads, "device": args.device,
                    "processor": platform.processor(), "python": platform.python_version()}  # fmt: skip
     ms = {name: [1e3 * t for t in times] for name, times in samples.items()}
     summary = {name: median(times) for name, times in ms.items()}
