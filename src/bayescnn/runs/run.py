@@ -267,10 +267,11 @@ def _finish(
     path = files.best if files.best.is_file() else files.last
     best = load_checkpoint(path, map_location=dist.device)
     load_model_state(model, best.model_state)
+    last = read_checkpoint_metadata(files.last) if files.last.is_file() else best.metadata
     report: dict[str, Any] = {
         "epoch": best.metadata["epoch"] + 1,
         # RunProgress.tested: this report scores the run as trained to this many epochs
-        "epochs_trained": read_checkpoint_metadata(files.last)["epoch"] + 1,
+        "epochs_trained": last["epoch"] + 1,
         "test_examples": len(splits.test),
     }
     thresholds = thresholds and dist.is_main
