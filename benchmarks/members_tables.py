@@ -1,9 +1,11 @@
-"""Tables of the packed members' study: the samples each member needs, and the members'
-targets (training step, prediction, quality against today's members).
+"""Tables of the packed members' study: the samples each member needs, the members
+trained on shares of the batch, and the members' targets (training step, prediction,
+quality against today's members).
 
 ``python -m benchmarks.members_tables [--pooled FILE.jsonl] [--costs FILE.json]
-[--packed FILE.json]`` writes the ``<!-- results:members-samples-TAG -->`` and
-``<!-- results:targets-members -->`` sections of ``docs/results/packed-members.md`` from
+[--packed FILE.json]`` writes the ``<!-- results:members-samples-TAG -->``,
+``<!-- results:members-split-batch -->`` and ``<!-- results:targets-members -->``
+sections of ``docs/results/packed-members.md`` from
 the calibrated comparison's records (:mod:`benchmarks.comparison` run with
 ``--sample-sweep``), the controlled step costs (:mod:`benchmarks.method_costs`) and the
 prediction costs (:mod:`benchmarks.packed_step`).

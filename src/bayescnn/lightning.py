@@ -193,9 +193,8 @@ class BayesianClassifier(L.LightningModule):
             accuracy = (terms.logits.mean(0).argmax(-1) == labels).float().mean()
             values = {"loss": terms.loss, "nll": terms.nll, "kl": terms.kl, "accuracy": accuracy}
             for name, value in values.items():
-                metric = cast(
-                    MeanMetric, self.train_metrics[name]
-                )  # ModuleDict's items are Modules
+                # ModuleDict's items are typed as Modules
+                metric = cast(MeanMetric, self.train_metrics[name])
                 metric(value.detach().float(), weight=labels.shape[0])
                 self.log(f"train/{name}", metric, on_step=True, on_epoch=True)
         self.log("train/beta", terms.beta, on_step=True, on_epoch=False)

@@ -113,6 +113,22 @@ def test_train_help_states_each_default_at_most_once_and_never_as_none(capsys):
     assert [entry for entry in entries if entry.count("(default:") > 1] == []
 
 
+@pytest.mark.parametrize("command", ["uncertainty", "shift", "prune", "predict"])
+def test_each_scoring_commands_samples_default_is_the_models_stated_from_the_defaults(
+    capsys, command
+):
+    from bayescnn import defaults
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    stated = (
+        f"{defaults.SAMPLES} for one network, {defaults.MEMBER_SAMPLES} of each member of a "
+        "network of members"
+    )
+    assert stated in text
+
+
 @pytest.mark.parametrize(
     ("ood", "folder"),
     [("digits", "uncertainty-digits"), ("/tmp/nc/ood", "uncertainty-ood"),

@@ -21,6 +21,7 @@ from bayescnn.cli.export_command import add_export_command
 from bayescnn.cli.posterior_commands import add_posterior_commands
 from bayescnn.cli.predict_command import add_predict_command
 from bayescnn.cli.renamed_flags import RenamedFlag
+from bayescnn.cli.samples_option import add_samples_option
 from bayescnn.cli.shift_command import add_shift_command
 from bayescnn.cli.train_options import add_train_options
 from bayescnn.deprecation import deprecate
@@ -111,13 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "notMNIST) (default: the run's dataset's: fashion-mnist for mnist, digits for "
         "fashion-mnist, svhn for cifar10/cifar100, cifar10 for svhn, noise for others)",
     )
-    report.add_argument(
-        "--samples",
-        type=int,
-        default=None,
-        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
-        "of a network of members)",
-    )
+    add_samples_option(report)
     report.add_argument("--limit", type=int, help="use at most N images of each set")
     report.add_argument("--out-dir", help="where to write (default: RUN/uncertainty-OOD)")
     report.add_argument("--markdown", action="store_true", help="print the table as Markdown")

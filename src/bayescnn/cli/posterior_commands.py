@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bayescnn.cli.samples_option import add_samples_option
 from bayescnn.errors import InvalidArgumentError
 
 DEFAULT_FRACTIONS = "0.5,0.75,0.9,0.95,0.98"
@@ -39,13 +40,7 @@ def add_posterior_commands(
         help=f"fractions of weights to remove, comma-separated, each in [0, 1] "
         f"(default: {DEFAULT_FRACTIONS})",
     )
-    prune.add_argument(
-        "--samples",
-        type=int,
-        default=None,
-        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
-        "of a network of members)",
-    )
+    add_samples_option(prune)
     prune.add_argument("--limit", type=int, help="score at most N test images")
     prune.add_argument("--save", action="store_true", help="write each SNR-pruned model")
     prune.add_argument("--device", default="auto", help="auto, cpu or cuda")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from bayescnn import defaults
+from bayescnn.cli.samples_option import add_samples_option
 from bayescnn.data.folder import IMAGE_EXTENSIONS, describe_image_folder
 from bayescnn.data.image_files import find_images, read_image
 from bayescnn.errors import InvalidArgumentError, MissingFileError, OutputExistsError
@@ -77,12 +78,7 @@ def add_predict_command(
     )
     parser.add_argument("run", metavar="RUN", help="run folder or .safetensors file")
     parser.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
-    parser.add_argument(
-        "--samples",
-        type=int,
-        help="Monte-Carlo samples (default: the run's test_samples: 25 for one network, 8 of "
-        "each member of a network of members, unless changed)",
-    )
+    add_samples_option(parser, whose="the run's test_samples")
     parser.add_argument(
         "--out",
         metavar="FILE.csv",

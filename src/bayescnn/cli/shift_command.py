@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bayescnn.cli.samples_option import add_samples_option
+
 __all__ = ["SHIFT_FILES", "add_shift_command", "cmd_shift"]
 
 SHIFT_FILES = {
@@ -49,13 +51,7 @@ def add_shift_command(
         default="1-5",
         help="severities from 1 to 5, as a range or a list: 1-5, 1,3,5 (default: 1-5)",
     )
-    parser.add_argument(
-        "--samples",
-        type=int,
-        default=None,
-        help="Monte-Carlo samples (default: the model's, 25 for one network, 8 of each member "
-        "of a network of members)",
-    )
+    add_samples_option(parser)
     parser.add_argument("--limit", type=int, help="use the first N test images")
     parser.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
     parser.add_argument("--out-dir", help="where to write (default: RUN/shift)")

@@ -9,7 +9,9 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from bayescnn import defaults
 from bayescnn.cli.renamed_flags import RenamedFlag
+from bayescnn.cli.samples_option import samples_default
 from bayescnn.deprecation import deprecate
 from bayescnn.errors import ConfigError
 from bayescnn.models import list_models
@@ -75,10 +77,10 @@ HELP: dict[str, str] = {
     "likelihood": "the ELBO's likelihood term: mean (the expected NLL) or logmeanexp (the "
     "original's predictive NLL)",
     "train_samples": "Monte-Carlo samples per training step (vectorised)",
-    "valid_samples": "Monte-Carlo samples per validation prediction (default: 10 for one "
-    "network, 8 of each member for --members K > 1 and rank1)",
-    "test_samples": "Monte-Carlo samples per test prediction (default: 25 for one network, 8 "
-    "of each member for --members K > 1 and rank1)",
+    "valid_samples": "Monte-Carlo samples per validation prediction (default: "
+    f"{samples_default(defaults.VALID_SAMPLES)}; --members K > 1 and rank1 have members)",
+    "test_samples": "Monte-Carlo samples per test prediction (default: "
+    f"{samples_default()}; --members K > 1 and rank1 have members)",
     "calibrate": "after training, fit one temperature to the predictive on the validation "
     "split (RUN/calibration.json; test.json reports the raw predictive beside it)",
     "temperature_form": "where the temperature divides: pooled (the averaged predictive, "
